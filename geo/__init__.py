@@ -1,0 +1,1 @@
+"""yzmap geospatial core: datums, boundaries, gazetteer, geocoding and overlap. No web code here."""
