@@ -1,0 +1,319 @@
+"""Results -> ``folium.Map``; no request objects here.
+
+This is the only module that swaps GeoJSON's (lon, lat) for Leaflet's [lat, lon]. Every map is
+built with the Leaflet files served by the app (``webmap.assets``): folium's CDN links are replaced
+on each element, so a page never asks an outside host for anything unless the user picks an online
+basemap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import folium
+import numpy as np
+import shapely
+import shapely.geometry
+from branca.element import MacroElement
+from jinja2 import Template
+from markupsafe import escape
+
+from webmap import assets
+
+YONGZHOU_BOUNDS = ((24.6, 111.1), (26.9, 112.4))  # (south, west), (north, east) as Leaflet wants
+RAG_COLORS = {"red": "#d7191c", "amber": "#f39c12", "green": "#1a9641", "": "#8c8c8c"}
+RAG_LABELS = {"red": "红（逾期）", "amber": "黄（临期）", "green": "绿（正常/已完成）", "": "无时限"}
+SHAPE_ORDER = ("circle", "triangle", "square", "diamond", "star", "check")
+SHAPE_LABELS = {"circle": "●", "triangle": "▲", "square": "■", "diamond": "◆", "star": "★",
+                "check": "✔"}
+ZONE_COLORS = {"核心区": "#7b3294", "核心保护区": "#7b3294", "缓冲区": "#c2a5cf",
+               "实验区": "#a6dba0", "一般控制区": "#a6dba0"}
+SIMPLIFY_DEG = 0.0005  # about 50 m: plenty for a city-wide view, keeps boundary HTML small
+
+# online basemaps; every one states its source and review number in the corner
+BASEMAPS = {
+    "none": {"label": "无底图（离线）"},
+    "tianditu_vec": {"label": "天地图·矢量", "provider": "tianditu", "layers": ("vec_w", "cva_w")},
+    "tianditu_img": {"label": "天地图·影像", "provider": "tianditu", "layers": ("img_w", "cia_w")},
+    "amap": {"label": "高德地图（GCJ-02）", "provider": "amap"},
+    "osm": {"label": "OpenStreetMap", "provider": "osm"},
+}
+TIANDITU_URL = "https://t{s}.tianditu.gov.cn/DataServer?T=%s&x={x}&y={y}&l={z}&tk=%s"
+AMAP_URL = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+            "&x={x}&y={y}&z={z}")
+OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+class IssueLayer(folium.map.Layer):
+    """The issue markers: loaded page by page from the API by ``static/map.js``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = yzmap.issueLayer({{ this.options|tojson }});
+        {% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict, name: str = "整改问题"):
+        """Keep the options handed to ``yzmap.issueLayer`` in the browser."""
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "IssueLayer"
+        self.options = options
+
+
+class CornerNote(MacroElement):
+    """A fixed note in a map corner (basemap source and 审图号, or the 示意 warning)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+          var c = L.control({position: {{ this.position|tojson }}});
+          c.onAdd = function () {
+            var d = L.DomUtil.create("div", "yz-corner-note");
+            d.textContent = {{ this.text|tojson }};
+            return d;
+          };
+          c.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str, position: str = "bottomleft"):
+        """Remember the text (set with textContent, so it is never parsed as HTML)."""
+        super().__init__()
+        self._name = "CornerNote"
+        self.text = text
+        self.position = position
+
+
+def make_offline(element: folium.Element) -> None:
+    """Point folium's JS/CSS links of ``element`` and its children at the app's own copies."""
+    for child in [element, *_descendants(element)]:
+        if hasattr(child, "default_js"):
+            child.default_js = [js for js in assets.vendored_js() if _wants(child, js[0])]
+        if hasattr(child, "default_css"):
+            child.default_css = [css for css in assets.vendored_css() if _wants(child, css[0])]
+
+
+def _wants(element: folium.Element, resource: str) -> bool:
+    """Say whether an element needs a vendored resource (Leaflet always, the cluster plugin on the map)."""
+    return resource.startswith("leaflet") or isinstance(element, folium.Map)
+
+
+def _descendants(element: folium.Element) -> Iterable[folium.Element]:
+    """Yield every child element, depth first."""
+    for child in element._children.values():
+        yield child
+        yield from _descendants(child)
+
+
+def new_map(height: str = "100%") -> folium.Map:
+    """Return an empty map of Yongzhou with no tiles and no outside links."""
+    m = folium.Map(tiles=None, location=None, zoom_start=8, control_scale=True,
+                   prefer_canvas=True, height=height)
+    m.fit_bounds(YONGZHOU_BOUNDS)
+    return m
+
+
+def add_basemap(m: folium.Map, key: str, *, tianditu_key: str | None = None,
+                review_numbers: dict | None = None) -> str | None:
+    """Add the chosen basemap and its source/审图号 note; return the note text or None."""
+    review = review_numbers or {}
+    spec = BASEMAPS[key]
+    provider = spec.get("provider")
+    if provider is None:
+        return None
+    no = review.get(provider) or "未配置（请在配置中填写服务商公布的审图号）"
+    if provider == "tianditu":
+        for layer in spec["layers"]:
+            folium.TileLayer(TIANDITU_URL % (layer, tianditu_key or ""), subdomains="01234567",
+                             attr="天地图", name=spec["label"], control=False,
+                             max_zoom=18).add_to(m)
+        note = f"底图：国家地理信息公共服务平台（天地图） 审图号：{no}"
+    elif provider == "amap":
+        folium.TileLayer(AMAP_URL, subdomains="1234", attr="高德地图", name=spec["label"],
+                         control=False, max_zoom=18).add_to(m)
+        note = f"底图：高德地图（叠加图层已转换为 GCJ-02 显示） 审图号：{no}"
+    else:
+        folium.TileLayer(OSM_URL, attr="© OpenStreetMap 贡献者", name=spec["label"],
+                         control=False, max_zoom=19).add_to(m)
+        note = "底图：© OpenStreetMap 贡献者（未经审图，仅供内部参考）"
+    CornerNote(note).add_to(m)
+    return note
+
+
+def shift_geometry(geom, to_display: Callable | None):
+    """Return ``geom`` with its coordinates passed through ``to_display(lon, lat)`` (arrays in, arrays out)."""
+    if to_display is None or geom is None:
+        return geom
+
+    def _apply(coords):
+        """Transform an (N, 2) array of lon/lat pairs."""
+        lon, lat = to_display(coords[:, 0], coords[:, 1])
+        return np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
+
+    return shapely.transform(geom, _apply)
+
+
+def frame_to_geojson(frame, columns: Iterable[str], to_display=None) -> dict:
+    """Turn a GeoDataFrame into a small GeoJSON dict: simplified, escaped text, chosen columns."""
+    features = []
+    for row in frame.itertuples(index=False):
+        geom = row.geometry
+        if geom is None or geom.is_empty:
+            continue
+        geom = shift_geometry(geom.simplify(SIMPLIFY_DEG, preserve_topology=True), to_display)
+        props = {}
+        for col in columns:
+            value = getattr(row, col, None)
+            # popups and tooltips in folium are HTML: escape layer text (imported files are user data)
+            props[col] = str(escape(value)) if isinstance(value, str) else _plain(value)
+        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
+                         "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _plain(value):
+    """Return a JSON-friendly scalar (pandas NA and numpy numbers become plain Python)."""
+    if value is None:
+        return None
+    try:
+        if value != value:  # NaN / NA
+            return None
+    except (TypeError, ValueError):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def add_boundaries(m: folium.Map, layers, to_display=None) -> None:
+    """Add county, township and protected-area outlines as switchable overlays."""
+    counties = frame_to_geojson(layers.counties.frame, ("code", "name"), to_display)
+    folium.GeoJson(counties, name=_layer_name("县（市、区）界", layers.counties),
+                   style_function=lambda f: {"color": "#444", "weight": 1.5, "fill": False},
+                   tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(m)
+    if layers.townships is not None:
+        towns = frame_to_geojson(layers.townships.frame, ("code", "name"), to_display)
+        folium.GeoJson(towns, name=_layer_name("乡镇（街道）界", layers.townships), show=False,
+                       style_function=lambda f: {"color": "#888", "weight": 0.7, "fill": False,
+                                                 "dashArray": "3 3"},
+                       tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(m)
+    if layers.protected_areas is not None:
+        add_protected_areas(m, layers.protected_areas, to_display)
+
+
+def add_protected_areas(m: folium.Map, layer, to_display=None) -> None:
+    """Add one overlay per protected-area zone, labelled 示意 when the layer is illustrative."""
+    frame = layer.frame
+    zones = frame["zone"].fillna("范围").astype(str)
+    for zone in sorted(zones.unique()):
+        part = frame[zones == zone]
+        data = frame_to_geojson(part, ("name", "zone"), to_display)
+        color = ZONE_COLORS.get(zone, "#2c7fb8")
+        folium.GeoJson(
+            data, name=_layer_name(f"自然保护地·{zone}", layer), show=False,
+            style_function=lambda f, c=color: {"color": c, "weight": 1, "fillColor": c,
+                                               "fillOpacity": 0.3},
+            tooltip=folium.GeoJsonTooltip(["name", "zone"], aliases=["保护地", "分区"]),
+        ).add_to(m)
+    if not layer.info.authoritative:
+        CornerNote("自然保护地范围为示意，不作为执法和审批依据", "bottomright").add_to(m)
+
+
+def _layer_name(title: str, layer) -> str:
+    """Return a layer-control title, marked 示意 for an illustrative layer."""
+    return title if layer.info.authoritative else f"{title}（示意）"
+
+
+def choropleth_color(value: float | None, measure: str, top: float = 1.0) -> str:
+    """Return the fill colour of a county for a completion rate (0..1) or an overdue count."""
+    if value is None:
+        return "#f0f0f0"
+    palette = (["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"] if measure == "overdue"
+               else ["#eff3ff", "#bdd7e7", "#6baed6", "#2171b5"])
+    share = value / top if measure == "overdue" and top else value
+    return palette[min(int(share * 4), 3)] if share > 0 else palette[0]
+
+
+def add_choropleth(m: folium.Map, counties, stats: dict, measure: str = "rate",
+                   to_display=None) -> None:
+    """Shade counties by completion rate or overdue count (``stats``: code -> dict)."""
+    data = frame_to_geojson(counties.frame, ("code", "name"), to_display)
+    top = max((s.get("overdue", 0) for s in stats.values()), default=0) or 1
+    title = "完成率" if measure == "rate" else "逾期数"
+    for f in data["features"]:
+        s = stats.get(f["properties"]["code"], {})
+        value = s.get("rate") if measure == "rate" else s.get("overdue", 0)
+        f["properties"]["value"] = ("—" if value is None else
+                                    f"{value:.0%}" if measure == "rate" else str(value))
+        f["properties"]["fill"] = choropleth_color(value, measure, top)
+        f["properties"]["total"] = s.get("total", 0)
+    folium.GeoJson(
+        data, name=f"分县{title}", show=True, overlay=True,
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.55,
+                                  "color": "#555", "weight": 0.8},
+        tooltip=folium.GeoJsonTooltip(["name", "value", "total"], aliases=["县", title, "问题数"]),
+    ).add_to(m)
+
+
+def legend_items(status_shapes: dict[str, str], status_labels: dict[str, str]) -> dict:
+    """Return what the legend shows: colours by RAG and shapes by status."""
+    return {
+        "rag": [(RAG_COLORS[k], RAG_LABELS[k]) for k in ("red", "amber", "green", "")],
+        "status": [(SHAPE_LABELS[shape], status_labels.get(code, code))
+                   for code, shape in status_shapes.items()],
+    }
+
+
+def assign_shapes(statuses: Iterable[str]) -> dict[str, str]:
+    """Give each status its own marker shape, in workflow order."""
+    return {code: SHAPE_ORDER[i % len(SHAPE_ORDER)] for i, code in enumerate(statuses)}
+
+
+def build_issue_map(*, layers, issue_options: dict, county_stats: dict | None = None,
+                    measure: str = "rate", basemap: str = "none", tianditu_key: str | None = None,
+                    review_numbers: dict | None = None, to_display=None) -> folium.Map:
+    """Build the issue map: basemap, boundaries, choropleth, issue layer and layer control."""
+    m = new_map()
+    add_basemap(m, basemap, tianditu_key=tianditu_key, review_numbers=review_numbers)
+    if county_stats is not None:
+        add_choropleth(m, layers.counties, county_stats, measure, to_display)
+    add_boundaries(m, layers, to_display)
+    IssueLayer(issue_options).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    make_offline(m)
+    return m
+
+
+def build_detail_map(geometry: dict | None, *, layers=None, to_display=None) -> folium.Map:
+    """Build the small map of one issue: its point, line or polygon over county outlines."""
+    m = new_map()
+    if layers is not None:
+        counties = frame_to_geojson(layers.counties.frame, ("code", "name"), to_display)
+        folium.GeoJson(counties, name="县（市、区）界",
+                       style_function=lambda f: {"color": "#444", "weight": 1, "fill": False}
+                       ).add_to(m)
+    if geometry:
+        geom = shift_geometry(shapely.geometry.shape(geometry), to_display)
+        if geom.geom_type == "Point":
+            folium.CircleMarker([geom.y, geom.x], radius=8, color="#222", fill=True,
+                                fill_color="#d7191c", fill_opacity=0.9).add_to(m)
+            m.fit_bounds([[geom.y - 0.05, geom.x - 0.05], [geom.y + 0.05, geom.x + 0.05]])
+        else:
+            folium.GeoJson(shapely.geometry.mapping(geom),
+                           style_function=lambda f: {"color": "#d7191c", "weight": 3}).add_to(m)
+            minx, miny, maxx, maxy = geom.bounds
+            m.fit_bounds([[miny, minx], [maxy, maxx]])
+    make_offline(m)
+    return m
+
+
+def map_parts(m: folium.Map) -> dict[str, str]:
+    """Render a map into the header, body and script parts a page template places."""
+    root = m.get_root()
+    root.render()
+    return {"header": root.header.render(), "html": root.html.render(),
+            "script": root.script.render()}
