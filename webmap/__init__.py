@@ -42,8 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     app.json.ensure_ascii = False
 
-    from webmap import layers, pages
+    from webmap import db, layers, pages
 
+    db.init_app(app)
     layers.init_app(app)
     app.register_blueprint(pages.bp)
     return app
