@@ -1,0 +1,53 @@
+"""The yzmap data model (SQLAlchemy 2, typed declarative); import models from here."""
+
+from __future__ import annotations
+
+from webmap.models.base import SRID, Base, Geometry, UTCDateTime, to_shape, utcnow
+from webmap.models.event import AppendOnlyError, Event
+from webmap.models.issue import (
+    DEADLINE_CLASSES,
+    SOURCE_TYPES,
+    AccountabilityAction,
+    Attachment,
+    Issue,
+    ProgressUpdate,
+    SignOff,
+    Site,
+)
+from webmap.models.org import (
+    ANY,
+    PARTY_KINDS,
+    ROSTER_KINDS,
+    LeaderAssignment,
+    Responsibility,
+    ResponsibilityRule,
+    Unit,
+    User,
+)
+
+__all__ = [
+    "ANY",
+    "DEADLINE_CLASSES",
+    "PARTY_KINDS",
+    "ROSTER_KINDS",
+    "SOURCE_TYPES",
+    "SRID",
+    "AccountabilityAction",
+    "AppendOnlyError",
+    "Attachment",
+    "Base",
+    "Event",
+    "Geometry",
+    "Issue",
+    "LeaderAssignment",
+    "ProgressUpdate",
+    "Responsibility",
+    "ResponsibilityRule",
+    "SignOff",
+    "Site",
+    "UTCDateTime",
+    "Unit",
+    "User",
+    "to_shape",
+    "utcnow",
+]
