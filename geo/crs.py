@@ -1,0 +1,633 @@
+"""Datums and coordinate reference systems: WGS84/CGCS2000, GCJ-02, BD-09 and Gauss-Kruger.
+
+Every function takes and returns longitude first (x, y), the order of GeoJSON and of
+pyproj transformers built with ``always_xy=True``. GCJ-02 (AMap, Tencent) and BD-09
+(Baidu) are obfuscations, not EPSG systems, so they get named functions here; their
+forward formulas are the public Krasovsky-ellipsoid ones and the inverses are solved
+by fixed-point iteration on those formulas.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pyproj
+import shapely
+from shapely.geometry.polygon import orient
+
+from geo.errors import UnknownCRS
+
+__all__ = [
+    "STORAGE_CRS",
+    "CGCS2000",
+    "METRIC_CRS",
+    "DATUMS",
+    "YONGZHOU_BBOX",
+    "GKSystem",
+    "Candidate",
+    "Detection",
+    "out_of_china",
+    "wgs84_to_gcj02",
+    "gcj02_to_wgs84",
+    "gcj02_to_bd09",
+    "bd09_to_gcj02",
+    "wgs84_to_bd09",
+    "bd09_to_wgs84",
+    "in_yongzhou_bbox",
+    "get_transformer",
+    "to_wgs84",
+    "gk_systems",
+    "detect_projected_crs",
+    "to_metric",
+    "from_metric",
+    "geodesic_area_m2",
+    "geodesic_length_m",
+]
+
+STORAGE_CRS = "EPSG:4326"
+CGCS2000 = "EPSG:4490"
+# CGCS2000 3-degree Gauss-Kruger CM 111E: the whole city lies within 1.5 degrees of 111E
+METRIC_CRS = "EPSG:4546"
+DATUMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+# (min lon, min lat, max lon, max lat): the city extent 111.1-112.4E, 24.6-26.9N padded ~0.2 deg
+YONGZHOU_BBOX = (110.9, 24.4, 112.6, 27.1)
+
+# Krasovsky 1940 ellipsoid, as in the public GCJ-02 formula
+_A = 6378245.0
+_EE = 0.00669342162296594323
+_X_PI = np.pi * 3000.0 / 180.0
+# the usual "out of China" rectangle (eviltransform, coordtransform variants agree within it)
+_CHINA_BOX = (72.004, 0.8293, 137.8347, 55.8271)
+_INVERSE_TOL_DEG = 1e-12
+_INVERSE_MAX_ITER = 30
+
+
+def _as_arrays(lon, lat) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Return float arrays for lon and lat and whether both inputs were scalars."""
+    lon_a = np.asarray(lon, dtype=float)
+    lat_a = np.asarray(lat, dtype=float)
+    return lon_a, lat_a, lon_a.ndim == 0 and lat_a.ndim == 0
+
+
+def _as_output(lon: np.ndarray, lat: np.ndarray, scalar: bool):
+    """Return plain floats for scalar input, arrays otherwise."""
+    if scalar:
+        return float(lon), float(lat)
+    return lon, lat
+
+
+def out_of_china(lon, lat):
+    """Return True where a point lies outside the rectangle in which the GCJ-02 offset applies.
+
+    By convention GCJ-02 and BD-09 equal WGS84 outside the rectangle
+    72.004-137.8347E, 0.8293-55.8271N (the rule used by eviltransform and most
+    other implementations), so the conversions below leave such points unchanged.
+
+    Examples
+    --------
+    >>> bool(out_of_china(111.6, 26.4)), bool(out_of_china(2.35, 48.85))
+    (False, True)
+    """
+    lon_a, lat_a, scalar = _as_arrays(lon, lat)
+    w, s, e, n = _CHINA_BOX
+    out = ~((lon_a >= w) & (lon_a <= e) & (lat_a >= s) & (lat_a <= n))
+    return bool(out) if scalar else out
+
+
+def _gcj02_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the GCJ-02 offset (dlon, dlat) in degrees at WGS84 lon, lat (no China test)."""
+    x = lon - 105.0
+    y = lat - 35.0
+    xpi = x * np.pi
+    ypi = y * np.pi
+    common = (20.0 * np.sin(6.0 * xpi) + 20.0 * np.sin(2.0 * xpi)) * 2.0 / 3.0
+    dlat = (
+        -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+        + common
+        + (20.0 * np.sin(ypi) + 40.0 * np.sin(ypi / 3.0)) * 2.0 / 3.0
+        + (160.0 * np.sin(ypi / 12.0) + 320.0 * np.sin(ypi / 30.0)) * 2.0 / 3.0
+    )
+    dlon = (
+        300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+        + common
+        + (20.0 * np.sin(xpi) + 40.0 * np.sin(xpi / 3.0)) * 2.0 / 3.0
+        + (150.0 * np.sin(xpi / 12.0) + 300.0 * np.sin(xpi / 30.0)) * 2.0 / 3.0
+    )
+    radlat = lat / 180.0 * np.pi
+    magic = 1.0 - _EE * np.sin(radlat) ** 2
+    sqrtmagic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrtmagic) * np.pi)
+    dlon = (dlon * 180.0) / (_A / sqrtmagic * np.cos(radlat) * np.pi)
+    return dlon, dlat
+
+
+def wgs84_to_gcj02(lon, lat):
+    """Convert WGS84 lon, lat to GCJ-02 (AMap/Tencent) with the public forward formula.
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        WGS84 degrees; arrays must broadcast together.
+
+    Returns
+    -------
+    tuple
+        ``(lon, lat)`` in GCJ-02, floats for scalar input, arrays otherwise.
+        Points outside China are returned unchanged (see :func:`out_of_china`).
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_gcj02(111.6, 26.42)
+    >>> round(lon - 111.6, 4), round(lat - 26.42, 4)
+    (0.0052, -0.0036)
+    """
+    lon_a, lat_a, scalar = _as_arrays(lon, lat)
+    dlon, dlat = _gcj02_delta(lon_a, lat_a)
+    outside = out_of_china(lon_a, lat_a)
+    return _as_output(
+        np.where(outside, lon_a, lon_a + dlon), np.where(outside, lat_a, lat_a + dlat), scalar
+    )
+
+
+def _invert(forward, lon_t: np.ndarray, lat_t: np.ndarray, lon0: np.ndarray, lat0: np.ndarray):
+    """Solve forward(lon, lat) == (lon_t, lat_t) by fixed-point iteration from (lon0, lat0)."""
+    lon_s, lat_s = lon0.copy(), lat0.copy()
+    # the offsets vary by ~1e-5 of the step per degree, so each pass gains ~5 digits
+    for _ in range(_INVERSE_MAX_ITER):
+        lon_f, lat_f = forward(lon_s, lat_s)
+        err_lon = lon_t - lon_f
+        err_lat = lat_t - lat_f
+        lon_s = lon_s + err_lon
+        lat_s = lat_s + err_lat
+        if np.all(np.abs(err_lon) < _INVERSE_TOL_DEG) and np.all(np.abs(err_lat) < _INVERSE_TOL_DEG):
+            break
+    return lon_s, lat_s
+
+
+def _gcj02_raw(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Apply the GCJ-02 offset everywhere (the iteration must not switch it off at the edge)."""
+    dlon, dlat = _gcj02_delta(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def gcj02_to_wgs84(lon, lat):
+    """Convert GCJ-02 lon, lat to WGS84 by iterating the forward formula to 1e-12 degrees.
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        GCJ-02 degrees.
+
+    Returns
+    -------
+    tuple
+        ``(lon, lat)`` in WGS84; round trip with :func:`wgs84_to_gcj02` agrees to
+        well under a millimetre. Points outside China are returned unchanged.
+
+    Examples
+    --------
+    >>> lon, lat = gcj02_to_wgs84(*wgs84_to_gcj02(111.6, 26.42))
+    >>> round(lon, 9), round(lat, 9)
+    (111.6, 26.42)
+    """
+    lon_a, lat_a, scalar = _as_arrays(lon, lat)
+    lon_a, lat_a = np.broadcast_arrays(lon_a, lat_a)
+    dlon, dlat = _gcj02_delta(lon_a, lat_a)
+    lon_w, lat_w = _invert(_gcj02_raw, lon_a, lat_a, lon_a - dlon, lat_a - dlat)
+    outside = out_of_china(lon_a, lat_a)
+    return _as_output(np.where(outside, lon_a, lon_w), np.where(outside, lat_a, lat_w), scalar)
+
+
+def _bd09_raw(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Apply Baidu's public GCJ-02 to BD-09 formula everywhere."""
+    z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _X_PI)
+    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def gcj02_to_bd09(lon, lat):
+    """Convert GCJ-02 lon, lat to BD-09 (Baidu) with the public forward formula.
+
+    Examples
+    --------
+    >>> lon, lat = gcj02_to_bd09(111.6052, 26.4165)
+    >>> round(lon, 4), round(lat, 4)
+    (111.6116, 26.4228)
+    """
+    lon_a, lat_a, scalar = _as_arrays(lon, lat)
+    lon_b, lat_b = _bd09_raw(lon_a, lat_a)
+    outside = out_of_china(lon_a, lat_a)
+    return _as_output(np.where(outside, lon_a, lon_b), np.where(outside, lat_a, lat_b), scalar)
+
+
+def bd09_to_gcj02(lon, lat):
+    """Convert BD-09 lon, lat to GCJ-02: the public approximate inverse, then refined by iteration.
+
+    Examples
+    --------
+    >>> lon, lat = bd09_to_gcj02(*gcj02_to_bd09(111.6052, 26.4165))
+    >>> round(lon, 9), round(lat, 9)
+    (111.6052, 26.4165)
+    """
+    lon_a, lat_a, scalar = _as_arrays(lon, lat)
+    lon_a, lat_a = np.broadcast_arrays(lon_a, lat_a)
+    x = lon_a - 0.0065
+    y = lat_a - 0.006
+    z = np.hypot(x, y) - 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
+    lon_g, lat_g = _invert(_bd09_raw, lon_a, lat_a, z * np.cos(theta), z * np.sin(theta))
+    outside = out_of_china(lon_a, lat_a)
+    return _as_output(np.where(outside, lon_a, lon_g), np.where(outside, lat_a, lat_g), scalar)
+
+
+def wgs84_to_bd09(lon, lat):
+    """Convert WGS84 lon, lat to BD-09 through GCJ-02.
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_bd09(111.6, 26.42)
+    >>> round(lon - 111.6, 3), round(lat - 26.42, 3)
+    (0.012, 0.003)
+    """
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def bd09_to_wgs84(lon, lat):
+    """Convert BD-09 lon, lat to WGS84 through GCJ-02 (both steps iterative).
+
+    Examples
+    --------
+    >>> lon, lat = bd09_to_wgs84(*wgs84_to_bd09(111.6, 26.42))
+    >>> round(lon, 9), round(lat, 9)
+    (111.6, 26.42)
+    """
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+def in_yongzhou_bbox(lon, lat):
+    """Return True where lon, lat (WGS84) falls in the padded Yongzhou bounding box.
+
+    Examples
+    --------
+    >>> bool(in_yongzhou_bbox(111.61, 26.42)), bool(in_yongzhou_bbox(112.94, 28.23))
+    (True, False)
+    """
+    lon_a, lat_a, scalar = _as_arrays(lon, lat)
+    w, s, e, n = YONGZHOU_BBOX
+    inside = (lon_a >= w) & (lon_a <= e) & (lat_a >= s) & (lat_a <= n)
+    return bool(inside) if scalar else inside
+
+
+def _normalise_crs(crs) -> str:
+    """Return "EPSG:n" for an int, "n", "epsg:n" or a pyproj CRS; raise UnknownCRS otherwise."""
+    if isinstance(crs, pyproj.CRS):
+        code = crs.to_epsg()
+        if code is None:
+            raise UnknownCRS(f"坐标系没有 EPSG 代码: {crs.name}")
+        return f"EPSG:{code}"
+    text = str(crs).strip().upper().replace("：", ":")
+    match = re.fullmatch(r"(?:EPSG:)?(\d{4,6})", text)
+    if not match:
+        raise UnknownCRS(f"无法识别的坐标系: {crs!r}（应为 EPSG:编号，如 EPSG:4546）")
+    return f"EPSG:{match.group(1)}"
+
+
+@lru_cache(maxsize=64)
+def get_transformer(src: str, dst: str = STORAGE_CRS) -> pyproj.Transformer:
+    """Return a cached lon/lat-ordered Transformer from ``src`` to ``dst`` (pyproj >= 3.1 is thread safe).
+
+    Examples
+    --------
+    >>> get_transformer("EPSG:4546") is get_transformer("EPSG:4546")
+    True
+    """
+    try:
+        return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+    except pyproj.exceptions.CRSError as exc:
+        raise UnknownCRS(f"无法识别的坐标系: {src} -> {dst}: {exc}") from exc
+
+
+def to_wgs84(x, y, *, datum: str = "wgs84", crs=None):
+    """Convert coordinates in a named datum or an EPSG CRS to WGS84 lon, lat.
+
+    Parameters
+    ----------
+    x, y : float or array-like
+        Longitude and latitude for geographic input; easting and northing (metres)
+        when ``crs`` is a projected system.
+    datum : {"wgs84", "cgcs2000", "gcj02", "bd09"}
+        Datum of geographic input; ignored when ``crs`` is given. CGCS2000 and WGS84
+        agree to centimetres, so CGCS2000 is passed through.
+    crs : str, int or pyproj.CRS, optional
+        An EPSG code such as ``"EPSG:4546"``; transformed with pyproj.
+
+    Returns
+    -------
+    tuple
+        ``(lon, lat)`` in WGS84.
+
+    Examples
+    --------
+    >>> lon, lat = to_wgs84(573_000.0, 2_923_000.0, crs="EPSG:4546")
+    >>> round(lon, 3), round(lat, 3)
+    (111.732, 26.415)
+    >>> to_wgs84(111.6, 26.42, datum="cgcs2000")
+    (111.6, 26.42)
+    """
+    if crs is not None:
+        transformer = get_transformer(_normalise_crs(crs))
+        x_a, y_a, scalar = _as_arrays(x, y)
+        return _as_output(*transformer.transform(x_a, y_a), scalar)
+    key = str(datum).strip().lower().replace("-", "").replace("_", "")
+    if key in ("wgs84", "cgcs2000", "epsg4326", "epsg4490"):
+        x_a, y_a, scalar = _as_arrays(x, y)
+        return _as_output(x_a, y_a, scalar)
+    if key == "gcj02":
+        return gcj02_to_wgs84(x, y)
+    if key in ("bd09", "bd09ll"):
+        return bd09_to_wgs84(x, y)
+    raise UnknownCRS(f"无法识别的坐标基准: {datum!r}（可选: {', '.join(DATUMS)}）")
+
+
+# Gauss-Kruger systems in the EPSG database, read by name so no code list is typed by hand
+_GK_NAME = re.compile(
+    r"^(CGCS2000|Xian 1980|Beijing 1954) / (3-degree )?Gauss-Kruger (?:zone (\d+)|CM (\d+)E)$"
+)
+_GK_DATUMS = {"CGCS2000": "cgcs2000", "Xian 1980": "xian1980", "Beijing 1954": "beijing1954"}
+_DATUM_ORDER = ("cgcs2000", "xian1980", "beijing1954")
+# central meridians of the zones that cover Hunan: the only ones tried for an easting without prefix
+_UNPREFIXED_CMS = {3: (111.0, 108.0, 114.0), 6: (111.0, 105.0, 117.0)}
+_MAX_NORTHING = 6.2e6  # ~56N, north of Heilongjiang
+_SAME_PLACE_DEG = 1e-7  # ~1 cm: candidates closer than this are the same answer
+
+
+@dataclass(frozen=True)
+class GKSystem:
+    """One Gauss-Kruger projected CRS: EPSG code, datum, zone width, central meridian, prefix."""
+
+    epsg: int
+    name: str
+    datum: str
+    width: int
+    central_meridian: float
+    zone: int | None  # set when the easting carries the zone number as a prefix
+
+    @property
+    def crs(self) -> str:
+        """Return the "EPSG:n" string."""
+        return f"EPSG:{self.epsg}"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A projected CRS that could explain some metre coordinates, with where it puts them."""
+
+    system: GKSystem
+    swapped: bool  # easting was in the y column (survey X = northing convention)
+    lon: float  # median WGS84 position of the points under this CRS
+    lat: float
+    share_in_yongzhou: float
+    in_yongzhou: bool
+
+    @property
+    def crs(self) -> str:
+        """Return the "EPSG:n" string of the candidate system."""
+        return self.system.crs
+
+    def describe(self) -> str:
+        """Return a short Chinese description such as "EPSG:4546 CGCS2000 / 3-degree ... (在永州)"."""
+        where = "在永州范围内" if self.in_yongzhou else "不在永州范围内"
+        swap = "，X/Y 对调" if self.swapped else ""
+        return f"{self.crs} {self.system.name}（{where}{swap}）"
+
+
+class Detection(list):
+    """Candidates from :func:`detect_projected_crs`, best first, with ``guessed`` and ``message``."""
+
+    guessed: bool = True
+    message: str = ""
+
+    def best_in_yongzhou(self) -> Candidate | None:
+        """Return the candidate if every candidate landing in Yongzhou gives the same place, else None."""
+        inside = [c for c in self if c.in_yongzhou]
+        if not inside:
+            return None
+        first = inside[0]
+        same = all(
+            abs(c.lon - first.lon) < _SAME_PLACE_DEG and abs(c.lat - first.lat) < _SAME_PLACE_DEG
+            for c in inside
+        )
+        return first if same else None
+
+
+@lru_cache(maxsize=1)
+def gk_systems() -> tuple[GKSystem, ...]:
+    """Return every CGCS2000, Xian 1980 and Beijing 1954 Gauss-Kruger CRS in pyproj's EPSG database.
+
+    Examples
+    --------
+    >>> [s.epsg for s in gk_systems() if s.central_meridian == 111 and s.datum == "cgcs2000"]
+    [4497, 4508, 4525, 4546]
+    """
+    found = []
+    for info in pyproj.database.query_crs_info(auth_name="EPSG", pj_types=["PROJECTED_CRS"]):
+        match = _GK_NAME.match(info.name)
+        if not match or info.deprecated:
+            continue
+        datum, three, zone, cm = match.groups()
+        width = 3 if three else 6
+        if zone is not None:
+            central = float(int(zone) * 3 if width == 3 else int(zone) * 6 - 3)
+        else:
+            central = float(cm)
+        found.append(
+            GKSystem(int(info.code), info.name, _GK_DATUMS[datum], width, central,
+                     int(zone) if zone else None)
+        )
+    return tuple(sorted(found, key=lambda s: s.epsg))
+
+
+def _datums_for(datum_hint: str | None) -> tuple[str, ...]:
+    """Return the GK datums to try for a hint (None: all three, newest first)."""
+    if datum_hint is None:
+        return _DATUM_ORDER
+    key = str(datum_hint).strip().lower().replace(" ", "").replace("-", "").replace("_", "")
+    key = {"wgs84": "cgcs2000", "xian80": "xian1980", "beijing54": "beijing1954"}.get(key, key)
+    if key not in _DATUM_ORDER:
+        raise UnknownCRS(f"无法识别的投影基准: {datum_hint!r}（可选: {', '.join(_DATUM_ORDER)}）")
+    return (key,)
+
+
+def _systems_for(easting: np.ndarray, datums: tuple[str, ...]) -> list[GKSystem]:
+    """Return the GK systems an easting column can belong to: one zone if prefixed, nearby CMs if not."""
+    if np.all((easting > 0) & (easting < 1e6)):
+        return [s for s in gk_systems() if s.zone is None and s.datum in datums
+                and s.central_meridian in _UNPREFIXED_CMS[s.width]]
+    zones = np.unique(np.floor(easting / 1e6))
+    # a prefixed easting is zone * 1e6 + (0..1e6); 6-degree zones in China are 13-23, 3-degree 25-45
+    if len(zones) != 1 or not np.all(easting - zones[0] * 1e6 > 0):
+        return []
+    zone = int(zones[0])
+    width = 6 if 13 <= zone <= 23 else 3 if 24 <= zone <= 45 else 0
+    return [s for s in gk_systems() if s.zone == zone and s.width == width and s.datum in datums]
+
+
+def _rank(candidate: Candidate) -> tuple:
+    """Order candidates: most points in Yongzhou, unswapped, newest datum, 3-degree, CM near 111E."""
+    s = candidate.system
+    return (-candidate.share_in_yongzhou, candidate.swapped, _DATUM_ORDER.index(s.datum),
+            s.width, abs(s.central_meridian - 111.0))
+
+
+def detect_projected_crs(x, y, datum_hint: str | None = None) -> Detection:
+    """Guess which Gauss-Kruger CRS metre coordinates are in, from their ranges alone.
+
+    An easting above 1e7 carries its zone number as a prefix (37xxxxxx: 3-degree
+    zone 37); without a prefix only the central meridians around Hunan are tried
+    (3-degree 108/111/114E, 6-degree 105/111/117E). The x and y columns are also
+    tried the other way round, since Chinese surveys call the northing X. Every
+    result is a guess (no CRS was declared), so ``guessed`` is always True when
+    there are candidates and ``message`` says what to confirm.
+
+    Parameters
+    ----------
+    x, y : float or array-like
+        Easting and northing in metres (one point or a whole column).
+    datum_hint : {"cgcs2000", "xian1980", "beijing1954"}, optional
+        Keep only systems on this datum; the numbers cannot tell datums apart.
+
+    Returns
+    -------
+    Detection
+        A list of :class:`Candidate`, most plausible first; empty if the numbers
+        fit no Gauss-Kruger system.
+
+    Examples
+    --------
+    >>> found = detect_projected_crs(37_573_000.0, 2_923_000.0, datum_hint="cgcs2000")
+    >>> [c.crs for c in found], found[0].in_yongzhou
+    (['EPSG:4525'], True)
+    >>> found = detect_projected_crs(573_000.0, 2_923_000.0, datum_hint="cgcs2000")
+    >>> [c.crs for c in found if c.in_yongzhou], found.best_in_yongzhou().crs
+    (['EPSG:4546', 'EPSG:4508'], 'EPSG:4546')
+    """
+    x_a = np.atleast_1d(np.asarray(x, dtype=float))
+    y_a = np.atleast_1d(np.asarray(y, dtype=float))
+    keep = np.isfinite(x_a) & np.isfinite(y_a)
+    x_a, y_a = x_a[keep], y_a[keep]
+    datums = _datums_for(datum_hint)
+    found = Detection()
+    if x_a.size == 0:
+        found.guessed, found.message = False, "没有可用的投影坐标"
+        return found
+    for swapped, east, north in ((False, x_a, y_a), (True, y_a, x_a)):
+        if not np.all((north > 0) & (north < _MAX_NORTHING)):
+            continue
+        for system in _systems_for(east, datums):
+            lon, lat = get_transformer(system.crs).transform(east, north)
+            if not np.all(np.isfinite(lon) & np.isfinite(lat)):
+                continue
+            share = float(np.mean(in_yongzhou_bbox(lon, lat)))
+            found.append(Candidate(system, swapped, float(np.median(lon)), float(np.median(lat)),
+                                   share, share >= 0.5))
+    found.sort(key=_rank)
+    found.message = _detection_message(found)
+    return found
+
+
+def _detection_message(found: Detection) -> str:
+    """Explain in Chinese what was guessed and what the user must confirm."""
+    if not found:
+        return "数值不像任何高斯-克吕格投影坐标（东坐标应小于 1000000 或带带号前缀）"
+    names = "；".join(c.describe() for c in found[:6])
+    best = found.best_in_yongzhou()
+    if best is not None:
+        return f"未声明坐标系，按 {best.crs} 推断，请确认。候选：{names}"
+    return f"未声明坐标系，无法唯一确定，请指定 --crs。候选：{names}"
+
+
+def _transform_geometry(geom, src: str, dst: str):
+    """Reproject shapely geometries (scalar or array) between two CRSs, lon/lat order."""
+    transformer = get_transformer(src, dst)
+
+    def _apply(coords: np.ndarray) -> np.ndarray:
+        """Transform an (N, 2) coordinate array."""
+        return np.column_stack(transformer.transform(coords[:, 0], coords[:, 1]))
+
+    return shapely.transform(geom, _apply)
+
+
+def to_metric(obj):
+    """Project WGS84 geometries, a GeoSeries or a GeoDataFrame to EPSG:4546 metres.
+
+    Shapely geometries are taken to be WGS84 lon/lat; GeoPandas objects must carry a CRS.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> p = to_metric(Point(111.0, 26.0))
+    >>> round(p.x, 3), round(p.y / 1000)
+    (500000.0, 2877)
+    """
+    if hasattr(obj, "to_crs"):
+        if obj.crs is None:
+            raise UnknownCRS("几何数据没有坐标系，无法投影到 EPSG:4546")
+        return obj.to_crs(METRIC_CRS)
+    return _transform_geometry(obj, STORAGE_CRS, METRIC_CRS)
+
+
+def from_metric(obj):
+    """Return EPSG:4546 geometries, a GeoSeries or a GeoDataFrame in WGS84 lon/lat.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> p = from_metric(to_metric(Point(111.6, 26.42)))
+    >>> round(p.x, 9), round(p.y, 9)
+    (111.6, 26.42)
+    """
+    if hasattr(obj, "to_crs"):
+        if obj.crs is None:
+            raise UnknownCRS("几何数据没有坐标系，无法从 EPSG:4546 转回经纬度")
+        return obj.to_crs(STORAGE_CRS)
+    return _transform_geometry(obj, METRIC_CRS, STORAGE_CRS)
+
+
+_GEOD = pyproj.Geod(ellps="GRS80")
+
+
+def geodesic_area_m2(geom) -> float:
+    """Return the area on the GRS80 ellipsoid of a WGS84 (multi)polygon, in square metres.
+
+    Rings are oriented first because pyproj sums signed ring areas.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> round(geodesic_area_m2(box(111.0, 26.0, 111.01, 26.01)) / 1e6, 3)
+    1.109
+    """
+    if geom is None or geom.is_empty:
+        return 0.0
+    if geom.geom_type == "Polygon":
+        return abs(_GEOD.geometry_area_perimeter(orient(geom, 1.0))[0])
+    if hasattr(geom, "geoms"):
+        return float(sum(geodesic_area_m2(part) for part in geom.geoms))
+    return 0.0
+
+
+def geodesic_length_m(geom) -> float:
+    """Return the length on the GRS80 ellipsoid of a WGS84 geometry (perimeter for polygons), in metres.
+
+    Examples
+    --------
+    >>> from shapely import LineString
+    >>> round(geodesic_length_m(LineString([(111.0, 26.0), (111.0, 27.0)])))
+    110796
+    """
+    if geom is None or geom.is_empty:
+        return 0.0
+    return float(_GEOD.geometry_length(geom))
