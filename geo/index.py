@@ -50,8 +50,9 @@ def choose_cell_size(bounds: tuple, n_vertices: int) -> tuple[float, float]:
 class GridIndex:
     """Point-in-polygon index over an array of polygons (lowest index wins where they overlap)."""
 
-    def __init__(self, geoms, cell_size: tuple[float, float] | None = None) -> None:
-        """Classify every grid cell over the layer's bounding box."""
+    def __init__(self, geoms, cell_size: tuple[float, float] | None = None,
+                 margin: float = 0.0) -> None:
+        """Classify every grid cell over the layer's bounding box widened by ``margin`` degrees."""
         self.geoms = np.asarray(geoms, dtype=object)
         shapely.prepare(self.geoms)
         minx, miny, maxx, maxy = shapely.total_bounds(self.geoms)
@@ -59,10 +60,11 @@ class GridIndex:
             n_vertices = int(shapely.get_num_coordinates(self.geoms).sum())
             cell_size = choose_cell_size((minx, miny, maxx, maxy), n_vertices)
         self.dx, self.dy = cell_size
-        # a margin of one cell keeps points on the bbox edge inside the grid
-        self.x0, self.y0 = minx - self.dx, miny - self.dy
-        self.nx = int(math.ceil((maxx - self.x0) / self.dx)) + 2
-        self.ny = int(math.ceil((maxy - self.y0) / self.dy)) + 2
+        # one more cell keeps points on the bbox edge inside the grid; the margin lets
+        # near_mask see points just outside the layer
+        self.x0, self.y0 = minx - self.dx - margin, miny - self.dy - margin
+        self.nx = int(math.ceil((maxx + margin - self.x0) / self.dx)) + 2
+        self.ny = int(math.ceil((maxy + margin - self.y0) / self.dy)) + 2
         self._build()
 
     # -- build ---------------------------------------------------------------------------------

@@ -66,7 +66,9 @@ def layer_index(layer: Layer, order: np.ndarray | None = None) -> GridIndex:
     if key not in layer.cache:
         geoms = layer.frame.geometry.values
         geoms = np.asarray(geoms if order is None else geoms[order], dtype=object)
-        layer.cache[key] = GridIndex(shapely.make_valid(geoms))
+        # widen the grid by the positional accuracy so near_mask covers points just outside
+        margin = 2 * layer.info.positional_accuracy_m / METRES_PER_DEGREE
+        layer.cache[key] = GridIndex(shapely.make_valid(geoms), margin=margin)
     return layer.cache[key]
 
 
@@ -289,12 +291,17 @@ def attribute_geometry(layers: LayerSet, geom) -> Attribution:
         t_shares = _shares(layers.townships, metric)
         _add_township(att, layers, t_shares[0][0] if t_shares else -1)
     if layers.protected_areas is not None and len(layers.protected_areas.frame):
-        _pa_from_shares(att, layers, _shares(layers.protected_areas, metric))
+        # a zone answers before the unzoned outline that contains it
+        zoned = layers.protected_areas.frame["zone"].notna().to_numpy()
+        _pa_from_shares(att, layers, _shares(layers.protected_areas, metric, zoned))
     return att
 
 
-def _shares(layer: Layer, metric) -> list[tuple[int, float]]:
-    """(row, share) of a metric line/polygon in each feature it overlaps, largest share first."""
+def _shares(layer: Layer, metric, prefer=None) -> list[tuple[int, float]]:
+    """(row, share) of a metric line/polygon in each feature it overlaps, largest share first.
+
+    ``prefer`` (a boolean per row) puts preferred rows first whatever their share.
+    """
     geoms = metric_geoms(layer)
     measure = shapely.area if metric.area > 0 else shapely.length
     total = measure(metric)
@@ -305,7 +312,8 @@ def _shares(layer: Layer, metric) -> list[tuple[int, float]]:
     rows = np.sort(layer.cache["metric_tree"].query(metric, predicate="intersects"))
     parts = measure(shapely.intersection(geoms[rows], metric)) / total
     found = [(int(r), round(float(s), 4)) for r, s in zip(rows, parts, strict=True) if s > 1e-6]
-    return sorted(found, key=lambda rs: -rs[1])
+    rank = (lambda r: 0) if prefer is None else (lambda r: 0 if prefer[r] else 1)
+    return sorted(found, key=lambda rs: (rank(rs[0]), -rs[1]))
 
 
 def _county_from_shares(att: Attribution, layers: LayerSet, metric, shares) -> None:
