@@ -1,0 +1,1 @@
+"""Helpers of ``geo.importer``: archive extraction, format reading, CRS, attributes, geometry, place."""
