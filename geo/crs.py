@@ -40,6 +40,7 @@ __all__ = [
     "get_transformer",
     "to_wgs84",
     "gk_systems",
+    "systems_for_easting",
     "detect_projected_crs",
     "to_metric",
     "from_metric",
@@ -461,8 +462,31 @@ def _datums_for(datum_hint: str | None) -> tuple[str, ...]:
     return (key,)
 
 
+def systems_for_easting(easting, datum_hint: str | None = None) -> list[GKSystem]:
+    """Return the GK systems an easting (or a column of them) can belong to, most plausible first.
+
+    One zone if the eastings carry the same zone prefix, the central meridians around
+    Hunan if they carry none, nothing if they are negative or mix zones.
+
+    Examples
+    --------
+    >>> [s.epsg for s in systems_for_easting(19_573_000.0, "cgcs2000")]
+    [4497]
+    """
+    easting = np.atleast_1d(np.asarray(easting, dtype=float))
+    datums = _datums_for(datum_hint)
+    return sorted(_systems_for(easting, datums), key=_system_rank)
+
+
+def _system_rank(s: GKSystem) -> tuple:
+    """Order systems: newest datum, 3-degree before 6-degree, central meridian nearest 111E."""
+    return (_DATUM_ORDER.index(s.datum), s.width, abs(s.central_meridian - 111.0))
+
+
 def _systems_for(easting: np.ndarray, datums: tuple[str, ...]) -> list[GKSystem]:
     """Return the GK systems an easting column can belong to: one zone if prefixed, nearby CMs if not."""
+    if easting.size == 0:
+        return []
     if np.all((easting > 0) & (easting < 1e6)):
         return [s for s in gk_systems() if s.zone is None and s.datum in datums
                 and s.central_meridian in _UNPREFIXED_CMS[s.width]]
@@ -477,9 +501,7 @@ def _systems_for(easting: np.ndarray, datums: tuple[str, ...]) -> list[GKSystem]
 
 def _rank(candidate: Candidate) -> tuple:
     """Order candidates: most points in Yongzhou, unswapped, newest datum, 3-degree, CM near 111E."""
-    s = candidate.system
-    return (-candidate.share_in_yongzhou, candidate.swapped, _DATUM_ORDER.index(s.datum),
-            s.width, abs(s.central_meridian - 111.0))
+    return (-candidate.share_in_yongzhou, candidate.swapped, *_system_rank(candidate.system))
 
 
 def detect_projected_crs(x, y, datum_hint: str | None = None) -> Detection:
