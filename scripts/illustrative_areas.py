@@ -29,7 +29,8 @@ from shapely.geometry import LineString, Point, box, shape
 GK_CRS = "EPSG:4546"
 ILLUSTRATIVE_NOTE = "示意，非权威边界"
 # illustrative zone shares (inner to outer); reserve shares are typical of Hunan forest reserves,
-# wetland shares respect the rule that 保育区 + 恢复重建区 cover at least 60% of a national wetland park
+# wetland shares respect the rule that 保育区 + 恢复重建区 cover at least 60% of a national
+# wetland park
 ZONES = {
     "reserve3": (("核心区", 0.35), ("缓冲区", 0.20), ("实验区", 0.45)),
     "wetland": (("保育区", 0.50), ("恢复重建区", 0.20), ("合理利用区", 0.30)),
@@ -53,7 +54,8 @@ PA_CODES = {
 # approximate shape anchors (lon, lat, WGS84) read off public maps to ~1 km; illustrative only
 SHAPES = {
     "YZ-NNR-DPL": {"kind": "ellipse"},  # the published bounding box is used
-    "YZ-NNR-JYS": {"kind": "circle", "anchor": (111.95, 25.33), "where": "九嶷山（九疑山瑶族乡一带）"},
+    "YZ-NNR-JYS": {"kind": "circle", "anchor": (111.95, 25.33),
+                   "where": "九嶷山（九疑山瑶族乡一带）"},
     "YZ-NNR-YMS": {"kind": "circle", "anchor": (111.90, 26.08), "where": "阳明山（双牌县东北部）"},
     "YZ-NWP-LLXS": {"kind": "river", "where": "潇水 双牌方向至零陵城区萍岛",
                     "line": [(111.58, 26.08), (111.57, 26.12), (111.57, 26.16), (111.60, 26.21),
@@ -80,7 +82,8 @@ def read_counties(path: Path) -> dict[str, tuple[str, object]]:
 def read_pa_list(path: Path, county_codes: dict[str, str]) -> list[dict]:
     """Read the compiled protected-area list and normalise it to the PA_FIELDS columns."""
     with open(path, encoding="utf-8", newline="") as fh:
-        return [normalise_pa_row(i, row, county_codes) for i, row in enumerate(csv.DictReader(fh), 2)]
+        rows = enumerate(csv.DictReader(fh), start=2)  # line 1 is the header
+        return [normalise_pa_row(i, row, county_codes) for i, row in rows]
 
 
 def normalise_pa_row(line: int, row: dict, county_codes: dict[str, str]) -> dict:
@@ -173,7 +176,9 @@ def shape_maker(row: dict, counties: dict):
         x0, x1, y0, y1 = map(float, extent.groups())
         region = region.intersection(box(x0, y0, x1, y1))
     region_m = project(region, "EPSG:4326", GK_CRS)
-    where = f"clipped to {row['counties'].replace(';', '/')}" + (" ∩ published bbox" if extent else "")
+    where = f"clipped to {row['counties'].replace(';', '/')}"
+    if extent:
+        where += " ∩ published bbox"
     if spec["kind"] == "ellipse":
         bx = project(box(x0, y0, x1, y1), "EPSG:4326", GK_CRS)
         minx, miny, maxx, maxy = bx.bounds

@@ -166,13 +166,15 @@ def test_illustrative_zones_tile_and_stay_in_their_counties(layers):
     frame = layers.protected_areas.frame
     counties = metres(layers.counties.frame)
     zones = frame.to_crs("EPSG:4546")
-    expected = {"reserve3": {"核心区", "缓冲区", "实验区"}, "wetland": {"保育区", "恢复重建区", "合理利用区"}}
+    expected = {"reserve3": {"核心区", "缓冲区", "实验区"},
+                "wetland": {"保育区", "恢复重建区", "合理利用区"}}
     for pa_code, group in zones.groupby("pa_code"):
         assert set(group["zone"]) == expected[group["zone_scheme"].iloc[0]], pa_code
         geoms = list(group.geometry)
         overlap = sum(a.intersection(b).area for i, a in enumerate(geoms) for b in geoms[i + 1:])
         assert overlap < 1e-6 * sum(g.area for g in geoms), pa_code  # grid-snapping noise only
-        home = shapely.union_all([counties.loc[c] for c in group["county_codes"].iloc[0].split(";")])
+        codes = group["county_codes"].iloc[0].split(";")
+        home = shapely.union_all([counties.loc[c] for c in codes])
         assert shapely.union_all(geoms).difference(home).area < 10.0, pa_code
 
 
