@@ -1,0 +1,441 @@
+"""``IssueQuery``: the one filter object behind pages, the API, map data and exports.
+
+Build it from request args or CLI options with ``IssueQuery.from_args(args, scope=...)`` (errors
+name the parameter and value, in Chinese), turn it back into a canonical query string with
+``to_args()``, and apply it to any statement over ``Issue`` with ``apply(stmt)``. The access
+``Scope`` is applied inside ``apply`` so no caller can forget it.
+
+Parameters (each may repeat or hold comma-separated values where marked *):
+county* (code or name), source*, status*, deadline* (deadline class), rag* (red/amber/green/done/
+none or 逾期/临期/正常/已销号/无时限), category*, protected_area*, leader, q (free text),
+bbox (minx,miny,maxx,maxy in WGS84), as_of (YYYY-MM-DD), page, limit.
+With ``as_of`` the filters are judged on each issue's state that day (rebuilt from the event
+log): ``states()`` returns those past states, ``apply()`` keeps the live rows that matched then.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from urllib.parse import urlencode
+
+import shapely
+from shapely.geometry import box as make_box
+from sqlalchemy import Boolean, Text, and_, exists, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from webmap import workflow
+from webmap.models import DEADLINE_CLASSES, SOURCE_TYPES, Issue, LeaderAssignment, Responsibility
+
+MAX_LIMIT = 10000
+DEFAULT_LIMIT = 100
+# county codes and names (DOMAIN.md §2) so parsing works without loading boundary layers
+COUNTIES = {
+    "431102": "零陵区", "431103": "冷水滩区", "431181": "祁阳市", "431122": "东安县",
+    "431123": "双牌县", "431124": "道县", "431125": "江永县", "431126": "宁远县",
+    "431127": "蓝山县", "431128": "新田县", "431129": "江华瑶族自治县",
+    "431171": "永州经济技术开发区", "431173": "永州市回龙圩管理区",
+}  # fmt: skip
+COUNTY_ALIASES = {"祁阳县": "431181", "431121": "431181", "江华县": "431129", "祁阳": "431181",
+                  "江华": "431129", "经开区": "431171", "回龙圩": "431173"}  # fmt: skip
+RAG_ALIASES = {label: key for key, label in workflow.RAG_LABELS.items()}
+LIST_PARAMS = ("county", "source", "status", "deadline", "rag", "category", "protected_area")
+LEADER_KINDS = ("city_leader", "county_leader")
+
+
+class QueryError(ValueError):
+    """A filter parameter has a value the query cannot use; names parameter and value."""
+
+    def __init__(self, param: str, value, message: str):
+        """Keep parameter, value and the Chinese message."""
+        super().__init__(f"参数 {param} 的值“{value}”无效：{message}")
+        self.param = param
+        self.value = value
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the current user may see: everything, some counties, one unit's issues, or public."""
+
+    kind: str = "everything"  # everything | county | unit | public
+    counties: tuple[str, ...] = ()
+    unit: str | None = None
+
+    @classmethod
+    def everything(cls) -> Scope:
+        """Return the scope of the city office and internal viewers."""
+        return cls("everything")
+
+    @classmethod
+    def county(cls, *codes: str) -> Scope:
+        """Return a scope limited to issues attributed to the given counties."""
+        return cls("county", counties=tuple(codes))
+
+    @classmethod
+    def for_unit(cls, name: str) -> Scope:
+        """Return a scope limited to issues the unit leads or partners on."""
+        return cls("unit", unit=name)
+
+    @classmethod
+    def public(cls) -> Scope:
+        """Return the anonymous scope: issues marked public only."""
+        return cls("public")
+
+    def clause(self):
+        """Return the SQL condition of this scope, or None for everything."""
+        if self.kind == "everything":
+            return None
+        if self.kind == "county":
+            return Issue.county_code.in_(self.counties)
+        if self.kind == "unit":
+            return or_(Issue.lead_unit == self.unit, _json_list_contains(Issue.partner_units, self.unit))
+        if self.kind == "public":
+            return Issue.public.is_(True)
+        raise ValueError(f"unknown scope kind {self.kind!r}")
+
+
+def _json_list_contains(column, value: str):
+    """Return a condition true when a JSON list column (stored unescaped) holds ``value``."""
+    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    pattern = "%" + quoted.replace("%", r"\%").replace("_", r"\_") + "%"
+    return column.cast(Text).like(pattern, escape="\\")
+
+
+class bbox_overlaps(FunctionElement):
+    """Issue overlaps a WGS84 box: PostGIS ``&&`` on the GIST index, bbox columns elsewhere."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "bbox_overlaps"
+
+
+@compiles(bbox_overlaps)
+def _bbox_generic(element, compiler, **kw):
+    """Compare the stored bbox columns (any backend)."""
+    minx, miny, maxx, maxy = element.clauses
+    cond = and_(Issue.minx <= maxx, Issue.maxx >= minx, Issue.miny <= maxy, Issue.maxy >= miny)
+    return compiler.process(cond, **kw)
+
+
+@compiles(bbox_overlaps, "postgresql")
+def _bbox_postgis(element, compiler, **kw):
+    """Use the geometry's GIST index on PostGIS."""
+    minx, miny, maxx, maxy = element.clauses
+    envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
+    return compiler.process(Issue.geometry.op("&&")(envelope), **kw)
+
+
+def resolve_county(text: str) -> str | None:
+    """Return the county code for a code, name or alias, or None if unknown."""
+    text = text.strip()
+    if text in COUNTIES:
+        return text
+    by_name = {name: code for code, name in COUNTIES.items()} | COUNTY_ALIASES
+    if text in by_name:
+        return by_name[text]
+    return _resolve_with_gazetteer(text)
+
+
+def _resolve_with_gazetteer(text: str) -> str | None:
+    """Ask ``geo.locate.resolve_county`` with the app's layers, when both are available."""
+    try:
+        from flask import has_app_context
+
+        from geo.locate import resolve_county as geo_resolve
+        from webmap.layers import get_layers
+    except ImportError:
+        return None
+    if not has_app_context():
+        return None
+    try:
+        return geo_resolve(get_layers(), text)
+    except Exception:  # noqa: BLE001 - boundary data unavailable: treat the name as unknown
+        return None
+
+
+def _values(args, name: str) -> list[str]:
+    """Return the non-empty values of a parameter, splitting commas (repeats allowed)."""
+    if hasattr(args, "getlist"):
+        raw = args.getlist(name)
+    else:
+        raw = args.get(name)
+        raw = [] if raw is None else list(raw) if isinstance(raw, list | tuple) else [raw]
+    out = []
+    for item in raw:
+        out += [v.strip() for v in str(item).replace("，", ",").split(",") if v.strip()]
+    return out
+
+
+def _one(args, name: str) -> str | None:
+    """Return the single value of a parameter, or None."""
+    values = [v for v in _raw(args, name) if v.strip()]
+    if len(values) > 1:
+        raise QueryError(name, ",".join(values), "只能给一个值")
+    return values[0].strip() if values else None
+
+
+def _raw(args, name: str) -> list[str]:
+    """Return a parameter's raw values without comma splitting (free text keeps its commas)."""
+    if hasattr(args, "getlist"):
+        return [str(v) for v in args.getlist(name)]
+    raw = args.get(name)
+    return [] if raw is None else [str(v) for v in raw] if isinstance(raw, list | tuple) else [str(raw)]
+
+
+def _choose(name: str, values: list[str], allowed, aliases=None) -> tuple[str, ...]:
+    """Check each value against the allowed set (after aliases); keep input order, no repeats."""
+    out = []
+    for value in values:
+        value = (aliases or {}).get(value, value)
+        if value not in allowed:
+            raise QueryError(name, value, f"可选值为 {'、'.join(allowed)}")
+        if value not in out:
+            out.append(value)
+    return tuple(out)
+
+
+def _int(args, name: str, default: int, low: int, high: int) -> int:
+    """Parse an integer parameter within [low, high]."""
+    value = _one(args, name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise QueryError(name, value, "不是整数") from None
+    if not low <= number <= high:
+        raise QueryError(name, value, f"应在 {low} 到 {high} 之间")
+    return number
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """Parse ``minx,miny,maxx,maxy`` in degrees."""
+    if value is None:
+        return None
+    parts = value.replace("，", ",").split(",")
+    try:
+        box = tuple(float(p) for p in parts)
+    except ValueError:
+        raise QueryError("bbox", value, "应为四个数：最小经度,最小纬度,最大经度,最大纬度") from None
+    if len(box) != 4:
+        raise QueryError("bbox", value, "应为四个数：最小经度,最小纬度,最大经度,最大纬度")
+    minx, miny, maxx, maxy = box
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise QueryError("bbox", value, "范围不合法（须最小值≤最大值，经度±180，纬度±90）")
+    return box
+
+
+def _as_of(value: str | None) -> date | None:
+    """Parse an ISO date that is not in the future."""
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise QueryError("as_of", value, "日期格式应为 YYYY-MM-DD") from None
+    if day > date.today():
+        raise QueryError("as_of", value, "不能晚于今天")
+    return day
+
+
+def _today() -> date:
+    """Return the day deadlines are judged on (``TODAY`` in app config pins it for tests)."""
+    from flask import current_app, has_app_context
+
+    pinned = current_app.config.get("TODAY") if has_app_context() else None
+    return date.fromisoformat(pinned) if isinstance(pinned, str) else (pinned or date.today())
+
+
+@dataclass(frozen=True)
+class IssueQuery:
+    """Validated issue filters plus the access scope; see the module docstring for parameters."""
+
+    county: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    deadline: tuple[str, ...] = ()
+    rag: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    protected_area: tuple[str, ...] = ()
+    leader: str | None = None
+    q: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    as_of: date | None = None
+    page: int = 1
+    limit: int = DEFAULT_LIMIT
+    scope: Scope = field(default_factory=Scope.everything)
+    today: date | None = None  # None: judged on _today() when applied
+
+    @classmethod
+    def from_args(cls, args: Mapping, scope: Scope | None = None, strict: bool = False) -> IssueQuery:
+        """Parse request args (MultiDict) or CLI options (dict); raise ``QueryError`` on bad values.
+
+        Unknown parameter names are ignored (pages carry others, e.g. basemap) unless ``strict``.
+        """
+        if strict:
+            known = {f.name for f in fields(cls)} - {"scope", "today"}
+            for name in args:
+                if name not in known:
+                    raise QueryError(name, _one(args, name) or "", "未知参数")
+        counties = []
+        for value in _values(args, "county"):
+            code = resolve_county(value)
+            if code is None:
+                raise QueryError("county", value, "不是永州市的县（市、区）名称或代码")
+            if code not in counties:
+                counties.append(code)
+        q = _one(args, "q")
+        if q is not None and len(q) > 200:
+            raise QueryError("q", q[:20] + "…", "关键词不能超过 200 字")
+        leader = _one(args, "leader")
+        return cls(
+            county=tuple(counties),
+            source=_choose("source", _values(args, "source"), SOURCE_TYPES),
+            status=_choose("status", _values(args, "status"), workflow.STATUSES),
+            deadline=_choose("deadline", _values(args, "deadline"), DEADLINE_CLASSES),
+            rag=_choose("rag", _values(args, "rag"), workflow.RAGS, RAG_ALIASES),
+            category=tuple(dict.fromkeys(_values(args, "category"))),
+            protected_area=tuple(dict.fromkeys(_values(args, "protected_area"))),
+            leader=leader,
+            q=q,
+            bbox=_bbox(_one(args, "bbox")),
+            as_of=_as_of(_one(args, "as_of")),
+            page=_int(args, "page", 1, 1, 1_000_000),
+            limit=_int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+            scope=scope or Scope.everything(),
+        )
+
+    def with_scope(self, scope: Scope) -> IssueQuery:
+        """Return the same filters under another access scope."""
+        return replace(self, scope=scope)
+
+    def to_args(self, *, paging: bool = True) -> str:
+        """Return the canonical query string (fixed order, defaults left out) for links."""
+        pairs = [(name, ",".join(getattr(self, name))) for name in LIST_PARAMS]
+        pairs += [("leader", self.leader), ("q", self.q)]
+        pairs.append(("bbox", ",".join(f"{v:g}" for v in self.bbox) if self.bbox else None))
+        pairs.append(("as_of", self.as_of.isoformat() if self.as_of else None))
+        if paging:
+            pairs += [("page", self.page if self.page != 1 else None),
+                      ("limit", self.limit if self.limit != DEFAULT_LIMIT else None)]  # fmt: skip
+        return urlencode([(k, v) for k, v in pairs if v])
+
+    def conditions(self, day: date) -> list:
+        """Return the SQL conditions of the filters (without scope and as_of) judged on ``day``."""
+        conds = []
+        for name, column in (("county", Issue.county_code), ("source", Issue.source_type),
+                             ("status", Issue.status), ("deadline", Issue.deadline_class),
+                             ("category", Issue.category),
+                             ("protected_area", Issue.protected_area)):  # fmt: skip
+            values = getattr(self, name)
+            if values:
+                conds.append(column.in_(values))
+        if self.rag:
+            conds.append(or_(*(workflow.rag_clause(r, day) for r in self.rag)))
+        if self.leader:
+            conds.append(_leader_clause(self.leader, day))
+        if self.q:
+            like = "%" + self.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+            cols = (Issue.number, Issue.original_number, Issue.title, Issue.description,
+                    Issue.location_text, Issue.lead_unit)  # fmt: skip
+            conds.append(or_(*(c.ilike(like, escape="\\") for c in cols)))
+        if self.bbox:
+            conds.append(bbox_overlaps(*self.bbox))
+        return conds
+
+    def apply(self, stmt, session=None):
+        """Add scope and filters to a statement over ``Issue`` (with ``as_of``, needs ``session``)."""
+        scope = self.scope.clause()
+        if scope is not None:
+            stmt = stmt.where(scope)
+        if self.as_of is not None:
+            if session is None:
+                raise QueryError("as_of", self.as_of.isoformat(), "回看历史台账须在数据库会话中执行")
+            return stmt.where(Issue.number.in_([s.number for s in self.states(session)]))
+        return stmt.where(*self.conditions(self.today or _today()))
+
+    def select(self, session=None):
+        """Return ``SELECT Issue`` with scope and filters, ordered by number (no paging)."""
+        return self.apply(select(Issue), session).order_by(Issue.number)
+
+    def paginate(self, stmt):
+        """Limit a statement to this query's page."""
+        return stmt.limit(self.limit).offset((self.page - 1) * self.limit)
+
+    def count(self, session) -> int:
+        """Return how many issues match (all pages)."""
+        stmt = self.apply(select(func.count(Issue.id)).select_from(Issue), session)
+        return session.scalar(stmt)
+
+    def fetch(self, session) -> list[Issue]:
+        """Return this page of matching issues."""
+        return list(session.scalars(self.paginate(self.select(session))))
+
+    def states(self, session):
+        """Return the matching issues' states on ``as_of`` (today when unset), from the event log."""
+        from webmap.events import ledger_as_of
+
+        day = self.as_of or self.today or _today()
+        return [s for s in ledger_as_of(session, day) if self.matches(s, day, session)]
+
+    def matches(self, state, day: date, session=None) -> bool:
+        """Return True when a rebuilt ``IssueState`` passes the filters and scope on ``day``."""
+        checks = (("county", state.county_code), ("source", state.source_type),
+                  ("status", state.status), ("deadline", state.deadline_class),
+                  ("category", state.category), ("protected_area", state.protected_area))  # fmt: skip
+        if any(getattr(self, n) and v not in getattr(self, n) for n, v in checks):
+            return False
+        if self.rag and workflow.rag(state.status, state.due_date, day) not in self.rag:
+            return False
+        if not _scope_matches(self.scope, state):
+            return False
+        if self.q and not any(self.q.lower() in (v or "").lower() for v in (
+                state.number, state.original_number, state.title, state.description,
+                state.location_text, state.lead_unit)):  # fmt: skip
+            return False
+        if self.bbox and not _state_in_bbox(state, self.bbox):
+            return False
+        if self.leader and session is not None:
+            return state.number in _leader_numbers(session, self.leader, day)
+        return True
+
+
+def _scope_matches(scope: Scope, state) -> bool:
+    """Return True when a rebuilt state lies inside an access scope."""
+    if scope.kind == "county":
+        return state.county_code in scope.counties
+    if scope.kind == "unit":
+        return state.lead_unit == scope.unit or scope.unit in (state.partner_units or [])
+    if scope.kind == "public":
+        return bool(state.public)
+    return True
+
+
+def _state_in_bbox(state, box) -> bool:
+    """Return True when a state's geometry (or display point) overlaps the box."""
+    if state.geometry:
+        return bool(shapely.from_geojson(json.dumps(state.geometry)).intersects(make_box(*box)))
+    if state.lon is None or state.lat is None:
+        return False
+    return box[0] <= state.lon <= box[2] and box[1] <= state.lat <= box[3]
+
+
+def _leader_clause(name: str, day: date):
+    """Issues a leader answers for: recorded responsibility, or a roster line valid on ``day``."""
+    valid = and_(LeaderAssignment.name == name, LeaderAssignment.valid_from <= day,
+                 or_(LeaderAssignment.valid_to.is_(None), LeaderAssignment.valid_to >= day))  # fmt: skip
+    by_roster = exists().where(valid, or_(
+        and_(LeaderAssignment.kind == "city_leader", LeaderAssignment.county_code == Issue.county_code),
+        and_(LeaderAssignment.kind == "county_leader", LeaderAssignment.issue_number == Issue.number),
+    ))  # fmt: skip
+    by_record = exists().where(Responsibility.issue_id == Issue.id, Responsibility.name == name,
+                               Responsibility.party_kind.in_(LEADER_KINDS))  # fmt: skip
+    return or_(by_roster, by_record)
+
+
+def _leader_numbers(session, name: str, day: date) -> set[str]:
+    """Return the numbers of live issues a leader answers for on ``day``."""
+    return set(session.scalars(select(Issue.number).where(_leader_clause(name, day))))
