@@ -21,8 +21,10 @@ from markupsafe import escape
 from webmap import assets
 
 YONGZHOU_BOUNDS = ((24.6, 111.1), (26.9, 112.4))  # (south, west), (north, east) as Leaflet wants
-RAG_COLORS = {"red": "#d7191c", "amber": "#f39c12", "green": "#1a9641", "": "#8c8c8c"}
-RAG_LABELS = {"red": "红（逾期）", "amber": "黄（临期）", "green": "绿（正常/已完成）", "": "无时限"}
+RAG_COLORS = {"red": "#d7191c", "amber": "#f39c12", "green": "#1a9641", "done": "#2c7bb6",
+              "none": "#8c8c8c"}
+RAG_LABELS = {"red": "红：逾期", "amber": "黄：临期", "green": "绿：正常", "done": "蓝：已销号",
+              "none": "灰：无时限"}
 SHAPE_ORDER = ("circle", "triangle", "square", "diamond", "star", "check")
 SHAPE_LABELS = {"circle": "●", "triangle": "▲", "square": "■", "diamond": "◆", "star": "★",
                 "check": "✔"}
@@ -259,18 +261,24 @@ def add_choropleth(m: folium.Map, counties, stats: dict, measure: str = "rate",
     ).add_to(m)
 
 
-def legend_items(status_shapes: dict[str, str], status_labels: dict[str, str]) -> dict:
-    """Return what the legend shows: colours by RAG and shapes by status."""
+def legend_items(shapes: dict[str, str]) -> dict:
+    """Return what the legend shows: colours by RAG and shapes by status (stages grouped)."""
+    by_shape: dict[str, list[str]] = {}
+    for code, shape in shapes.items():
+        by_shape.setdefault(shape, []).append(code)
     return {
-        "rag": [(RAG_COLORS[k], RAG_LABELS[k]) for k in ("red", "amber", "green", "")],
-        "status": [(SHAPE_LABELS[shape], status_labels.get(code, code))
-                   for code, shape in status_shapes.items()],
+        "rag": [(RAG_COLORS[k], RAG_LABELS[k]) for k in RAG_COLORS],
+        "status": [(SHAPE_LABELS[shape], "、".join(codes)) for shape, codes in by_shape.items()],
     }
 
 
-def assign_shapes(statuses: Iterable[str]) -> dict[str, str]:
-    """Give each status its own marker shape, in workflow order."""
-    return {code: SHAPE_ORDER[i % len(SHAPE_ORDER)] for i, code in enumerate(statuses)}
+def status_shapes(statuses: Iterable[str]) -> dict[str, str]:
+    """Give each workflow status a marker shape; the four sign-off stages share the diamond."""
+    fixed = {"未启动": "circle", "整改中": "triangle", "已完成待销号": "square", "初审": "diamond",
+             "公示": "diamond", "申请": "diamond", "核查": "diamond", "已销号": "check",
+             "持续推进": "star"}
+    spare = iter(SHAPE_ORDER)
+    return {code: fixed.get(code) or next(spare, "circle") for code in statuses}
 
 
 def build_issue_map(*, layers, issue_options: dict, county_stats: dict | None = None,

@@ -24,7 +24,7 @@
     var key = status + "|" + rag;
     if (!iconCache[key]) {
       var shape = SHAPES[opts.statusShapes[status] || "circle"] || SHAPES.circle;
-      var color = opts.ragColors[rag] || opts.ragColors[""] || "#888";
+      var color = opts.ragColors[rag] || opts.ragColors.none || "#888";
       iconCache[key] = L.divIcon({
         className: "yz-mk yz-rag-" + (rag || "none"),
         html: '<svg width="18" height="18" viewBox="0 0 18 18" fill="' + color +

@@ -1,0 +1,111 @@
+"""``/api/issues``: GeoJSON of exactly the page's issues, pygeoapi-style paging, Chinese errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import date
+
+import pytest
+
+
+@pytest.fixture
+def ledger(app, make_issue):
+    """Five issues in two counties: one line, one overdue, one done, one without a deadline."""
+    app.config["TODAY"] = "2022-06-01"
+    make_issue("HT-01")
+    make_issue("HT-02", due_date=date(2022, 6, 20), title="<script>alert(1)</script>")
+    make_issue("HT-03", county_code="431124", county_name="道县", source_type="省日常交办",
+               geometry={"type": "LineString", "coordinates": [[111.5, 25.5], [111.6, 25.6]]})
+    make_issue("HT-04", county_code="431124", county_name="道县", due_date=date(2023, 12, 31))
+    make_issue("HT-05", due_date=None, deadline_class="持续推进")
+
+
+def test_collection_has_every_issue_with_paging_fields(client, ledger):
+    """Without filters every issue is returned with numberMatched and numberReturned."""
+    body = client.get("/api/issues").get_json()
+    assert body["type"] == "FeatureCollection"
+    assert body["numberMatched"] == body["numberReturned"] == 5
+    assert [f["id"] for f in body["features"]] == ["HT-01", "HT-02", "HT-03", "HT-04", "HT-05"]
+
+
+def test_geometry_is_lon_lat_and_lines_stay_lines(client, ledger):
+    """Points come back as [lon, lat]; a line issue keeps its line."""
+    feats = {f["id"]: f for f in client.get("/api/issues").get_json()["features"]}
+    assert feats["HT-01"]["geometry"] == {"type": "Point", "coordinates": [111.6, 26.4]}
+    assert feats["HT-03"]["geometry"]["type"] == "LineString"
+
+
+def test_rag_is_computed_for_the_configured_day(client, ledger):
+    """On 2022-06-01: 2021 deadline is red, due in 19 days amber, 2023 green, no deadline none."""
+    feats = {f["id"]: f["properties"]["rag"] for f in client.get("/api/issues").get_json()["features"]}
+    assert feats == {"HT-01": "red", "HT-02": "amber", "HT-03": "red", "HT-04": "green",
+                     "HT-05": "none"}
+
+
+def test_paging_follows_next_links_to_the_end(client, ledger):
+    """limit=2 gives three pages whose next links cover every issue exactly once."""
+    url, seen = "/api/issues?limit=2", []
+    while url:
+        body = client.get(url).get_json()
+        assert body["numberMatched"] == 5
+        seen += [f["id"] for f in body["features"]]
+        url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
+    assert seen == ["HT-01", "HT-02", "HT-03", "HT-04", "HT-05"]
+
+
+def test_filter_is_kept_in_next_link(client, ledger):
+    """A filtered page's next link carries the filter."""
+    body = client.get("/api/issues?county=431103&limit=1").get_json()
+    assert body["numberMatched"] == 3
+    nxt = next(link["href"] for link in body["links"] if link["rel"] == "next")
+    assert "county=431103" in nxt and "offset=1" in nxt
+
+
+def test_properties_selects_fields(client, ledger):
+    """properties=number,rag returns only those properties."""
+    feat = client.get("/api/issues?properties=number,rag").get_json()["features"][0]
+    assert set(feat["properties"]) == {"number", "rag"}
+
+
+def test_gcj02_display_coordinates_are_shifted(client, ledger):
+    """coords=gcj02 moves points by the GCJ-02 offset (about +0.005 lon, -0.003 lat here)."""
+    feats = client.get("/api/issues?coords=gcj02").get_json()["features"]
+    lon, lat = feats[0]["geometry"]["coordinates"]
+    assert 0.003 < lon - 111.6 < 0.008 and -0.006 < lat - 26.4 < 0.0
+
+
+def test_large_pages_are_gzipped_for_clients_that_accept_it(client, ledger):
+    """The body is gzip-compressed when asked for and decodes to the same JSON."""
+    plain = client.get("/api/issues").get_json()
+    resp = client.get("/api/issues", headers={"Accept-Encoding": "gzip"})
+    assert resp.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(resp.data)) == plain
+
+
+def test_single_issue_and_missing_number(client, ledger):
+    """An existing number returns its feature; a missing one a Chinese JSON 404."""
+    feat = client.get("/api/issues/HT-02").get_json()
+    assert feat["properties"]["title"] == "<script>alert(1)</script>"
+    resp = client.get("/api/issues/NOPE-9")
+    assert resp.status_code == 404
+    assert resp.get_json()["ok"] is False and "NOPE-9" in resp.get_json()["error"]
+
+
+@pytest.mark.parametrize("query", ["limit=abc", "limit=0", "limit=100000", "offset=-1",
+                                   "properties=internal_notes", "coords=bd09", "county=999999",
+                                   "status=不存在的状态"])
+def test_bad_arguments_are_json_400_in_chinese(client, ledger, query):
+    """Malformed or unknown values give a JSON 400 that names the argument, no traceback."""
+    resp = client.get(f"/api/issues?{query}")
+    assert resp.status_code == 400
+    body = resp.get_json()
+    assert body["ok"] is False and body["status"] == 400
+    assert "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_internal_notes_never_leave(client, make_issue, app):
+    """A marker in internal_notes appears in no API response."""
+    make_issue("HT-09", internal_notes="INTERNAL-MARKER-7")
+    assert "INTERNAL-MARKER-7" not in client.get("/api/issues").get_data(as_text=True)
+    assert "INTERNAL-MARKER-7" not in client.get("/api/issues/HT-09").get_data(as_text=True)

@@ -1,0 +1,138 @@
+"""HTML pages: map page count and filters, offline assets, dashboard, detail, leaders, errors."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from webmap import charts, stats
+
+OUTSIDE = re.compile(r"""(?:https?:)?//(?!127\.0\.0\.1|localhost)[a-z0-9.-]+\.[a-z]{2,}""", re.I)
+
+
+@pytest.fixture
+def ledger(app, make_issue):
+    """Four issues in two counties on a pinned day, one with a script in its title."""
+    app.config["TODAY"] = "2022-06-01"
+    make_issue("HT-01")
+    make_issue("HT-02", due_date=date(2022, 6, 20), title="<script>alert('x')</script>")
+    make_issue("HT-03", county_code="431124", county_name="道县", source_type="省日常交办",
+               geometry={"type": "Polygon", "coordinates": [[[111.5, 25.5], [111.6, 25.5],
+                                                             [111.6, 25.6], [111.5, 25.5]]]})
+    make_issue("HT-04", county_code="431124", county_name="道县", due_date=date(2023, 12, 31))
+
+
+def _unescape(html: str) -> str:
+    """Undo the \\uXXXX escapes folium's JSON writes into the page's scripts."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
+
+
+def _count(html: str) -> int:
+    """Return the "共 N 条" number of a map page."""
+    return int(re.search(r'id="total-count">(\d+)<', html).group(1))
+
+
+def test_map_page_count_matches_api(client, ledger):
+    """The page's 共 N 条 equals the API's numberMatched for the same query string."""
+    for qs in ("", "county=431124", "source=省日常交办", "rag=red"):
+        html = client.get(f"/?{qs}").get_data(as_text=True)
+        api = client.get(f"/api/issues?{qs}").get_json()
+        assert _count(html) == api["numberMatched"], qs
+    assert _count(client.get("/?county=431124").get_data(as_text=True)) == 2
+
+
+def test_map_page_keeps_filters_in_form_and_data_url(client, ledger):
+    """The selected county stays selected and the map's data URL carries the filter."""
+    html = client.get("/?county=431124").get_data(as_text=True)
+    assert re.search(r'<option value="431124" selected>道县</option>', html)
+    assert "county=431124" in html.split("yzmap.issueLayer(")[1].split(")")[0]
+
+
+@pytest.mark.parametrize("path", ["/", "/?basemap=none&measure=overdue", "/dashboard",
+                                  "/issues/HT-01", "/issues/HT-03", "/leaders", "/issues/NOPE"])
+def test_pages_reference_no_outside_host(client, ledger, path):
+    """No page (default basemap) names an outside host in src/href/url() or scripts."""
+    html = client.get(path).get_data(as_text=True)
+    assert OUTSIDE.findall(html) == []
+
+
+def test_vendored_leaflet_is_served(client):
+    """Leaflet and the cluster plugin come from the app, not a CDN."""
+    for url in ("/vendor/leaflet/leaflet.js", "/vendor/leaflet/leaflet.css",
+                "/vendor/markercluster/leaflet.markercluster.js", "/static/map.js"):
+        with client.get(url) as resp:
+            assert resp.status_code == 200, url
+    assert client.get("/vendor/nope/x.js").status_code == 404
+
+
+def test_script_in_title_is_escaped(client, ledger):
+    """A title holding a script tag is rendered as text on the detail page."""
+    html = client.get("/issues/HT-02").get_data(as_text=True)
+    assert "<script>alert(" not in html and "&lt;script&gt;alert(" in html
+
+
+def test_illustrative_protected_areas_are_labelled(client, ledger):
+    """The illustrative protected-area layers carry 示意 in the layer control and a corner note."""
+    html = _unescape(client.get("/").get_data(as_text=True))
+    assert "自然保护地·核心区（示意）" in html and "自然保护地范围为示意" in html
+
+
+def test_online_basemap_states_source_and_review_number(client, ledger, app):
+    """天地图 needs the key from config and shows its source and 审图号 in the corner."""
+    app.config.update(TIANDITU_KEY="k123", TIANDITU_REVIEW_NO="GS(0000)1号")
+    html = _unescape(client.get("/?basemap=tianditu_vec").get_data(as_text=True))
+    assert "tk=k123" in html and "审图号：GS(0000)1号" in html
+    amap = client.get("/?basemap=amap").get_data(as_text=True)
+    assert "coords=gcj02" in amap
+
+
+@pytest.mark.parametrize("qs", ["basemap=google", "measure=x", "county=000000", "rag=purple",
+                                "status=%E0%A4"])
+def test_bad_filters_get_chinese_400_page(client, ledger, qs):
+    """Unknown filter values and broken encodings give a Chinese 400 page, no traceback."""
+    resp = client.get(f"/?{qs}")
+    assert resp.status_code == 400
+    text = resp.get_data(as_text=True)
+    assert "请求有误" in text and "Traceback" not in text
+
+
+def test_missing_issue_is_chinese_404(client, ledger):
+    """An unknown issue number gives a Chinese 404 page."""
+    resp = client.get("/issues/NOPE-1")
+    assert resp.status_code == 404 and "未找到" in resp.get_data(as_text=True)
+    assert client.get("/no/such/page").status_code == 404
+
+
+def test_detail_page_shows_map_and_sections(client, ledger):
+    """The detail page has its map, responsibility, timeline and actions sections."""
+    html = client.get("/issues/HT-03").get_data(as_text=True)
+    for text in ("责任主体及确定依据", "整改进展与销号环节", "问责措施", "L.map("):
+        assert text in html
+
+
+def test_dashboard_counts_and_ranking_explained(client, ledger):
+    """Per-county totals appear and the ranking method is explained."""
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "威尔逊" in html and "<svg" in html
+    row = re.search(r"道县</a></td>\s*<td class=\"num\">(\d+)</td>", html)
+    assert row and row.group(1) == "2"
+
+
+def test_wilson_ranking_does_not_punish_small_counties():
+    """One late issue of one ranks above 3 late of 10; 18/20 on time ranks above 1/1."""
+    rows = ([{"county_code": "A", "due": True, "on_time": False}]
+            + [{"county_code": "B", "due": True, "on_time": i >= 3} for i in range(10)]
+            + [{"county_code": "C", "due": True, "on_time": i >= 2} for i in range(20)]
+            + [{"county_code": "D", "due": True, "on_time": True}])
+    order = [c["code"] for c in stats.rank_counties(stats.by_county(rows))]
+    assert order.index("C") < order.index("D")
+    assert stats.wilson_lower(0, 1) == 0.0 and stats.wilson_lower(0, 0) == 0.0
+    assert round(stats.wilson_lower(18, 20), 3) == 0.699
+
+
+def test_chart_labels_are_escaped():
+    """SVG chart labels are escaped text."""
+    svg = str(charts.bar_chart([("<b>x</b>", 3)], title="t"))
+    assert "<b>" not in svg and "&lt;b&gt;" in svg
