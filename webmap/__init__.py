@@ -42,9 +42,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     app.json.ensure_ascii = False
 
-    from webmap import db, layers, pages
+    from webmap import api, assets, db, errors, layers, pages
 
     db.init_app(app)
     layers.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(assets.bp)
+    errors.register_error_handlers(app)
     return app
