@@ -85,7 +85,7 @@ def _split_hemisphere(text: str, original: str) -> tuple[str, str | None, int]:
     """Remove a leading or trailing hemisphere (E, 北纬, ...) and return rest, axis and sign."""
     lead, trail = _LEAD.search(text), _TRAIL.search(text)
     if lead and trail:
-        raise InvalidCoordinates(f"坐标 {original!r} 有两个方位标记")
+        raise InvalidCoordinates(f"坐标「{original}」有两个方位标记")
     found = lead or trail
     if not found:
         return text, None, 1
@@ -100,23 +100,23 @@ def _read_dms(body: str, original: str) -> float:
     while pos < len(body):
         match = _TOKEN.match(body, pos)
         if not match or match.end() == pos:
-            raise InvalidCoordinates(f"无法识别的坐标 {original!r}")
+            raise InvalidCoordinates(f"无法识别的坐标「{original}」")
         number, unit = match.groups()
         slot = _UNIT.get(unit, slot) if unit not in (None, ":") else slot
         if slot > 2 or parts[slot] is not None or any(p is not None for p in parts[slot + 1:]):
-            raise InvalidCoordinates(f"坐标 {original!r} 的度、分、秒顺序不对")
+            raise InvalidCoordinates(f"坐标「{original}」的度、分、秒顺序不对")
         parts[slot] = number
         slot += 1
         pos = match.end()
     if parts[0] is None:
-        raise InvalidCoordinates(f"坐标 {original!r} 缺少度数")
+        raise InvalidCoordinates(f"坐标「{original}」缺少度数")
     last = max(i for i, p in enumerate(parts) if p is not None)
     if any("." in p for p in parts[:last] if p is not None):
-        raise InvalidCoordinates(f"坐标 {original!r} 只有最后一项可以带小数")
+        raise InvalidCoordinates(f"坐标「{original}」只有最后一项可以带小数")
     values = [float(p) if p is not None else 0.0 for p in parts]
     for value, name in ((values[1], "分"), (values[2], "秒")):
         if value >= 60:
-            raise InvalidCoordinates(f"坐标 {original!r} 的{name}数 {value:g} 应小于 60")
+            raise InvalidCoordinates(f"坐标「{original}」的{name}数 {value:g} 应小于 60")
     return values[0] + values[1] / 60.0 + values[2] / 3600.0
 
 
@@ -127,20 +127,20 @@ def _parse_angle_axis(text, axis: str | None = None) -> tuple[float, str | None]
         raise InvalidCoordinates("坐标为空")
     cleaned = _clean_text(text)
     if not cleaned:
-        raise InvalidCoordinates(f"坐标为空: {original!r}")
+        raise InvalidCoordinates(f"坐标为空「{original}」")
     body, found_axis, sign = _split_hemisphere(cleaned, original)
     if body[:1] in "+-":
         if found_axis is not None and body[0] == "-":
-            raise InvalidCoordinates(f"坐标 {original!r} 同时有负号和方位标记")
+            raise InvalidCoordinates(f"坐标「{original}」同时有负号和方位标记")
         sign, body = (-1 if body[0] == "-" else 1) * sign, body[1:].strip()
     if axis is not None and found_axis is not None and axis != found_axis:
         raise InvalidCoordinates(
-            f"坐标 {original!r} 标的是{_AXIS_NAME[found_axis]}，但这里应为{_AXIS_NAME[axis]}"
+            f"坐标「{original}」标的是{_AXIS_NAME[found_axis]}，但这里应为{_AXIS_NAME[axis]}"
         )
     value = _read_dms(body, original) * sign
     limit = _LIMIT[axis or found_axis]
     if abs(value) > limit:
-        raise InvalidCoordinates(f"坐标 {original!r} 超出范围（绝对值应不大于 {limit:g} 度）")
+        raise InvalidCoordinates(f"坐标「{original}」超出范围（绝对值应不大于 {limit:g} 度）")
     return value, found_axis
 
 
@@ -184,7 +184,7 @@ def parse_angle(text, axis: str | None = None) -> float:
     >>> parse_angle("26°75'")
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidCoordinates: 坐标 "26°75'" 的分数 75 应小于 60
+    geo.errors.InvalidCoordinates: 坐标「26°75'」的分数 75 应小于 60
     """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         text = repr(float(text))
