@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from geo.address import (
-    COUNTY_SUFFIXES, NameTrie, county_stem, normalise_text, township_stem, village_base,
+    COUNTY_SUFFIXES, Match, NameTrie, county_stem, normalise_text, township_stem, village_base,
     village_forms,
 )
 from geo.errors import BoundaryDataError
@@ -82,6 +82,8 @@ class Gazetteer:
         self.usual_county: dict[str, str] = {}
         self.collisions: dict[tuple[str, str], Collision] = {}
         self.features: dict[str, Place] = {}
+        self.township_aliases: dict[str, list[str]] = {}
+        self.outside_names: dict[str, str] = {}
         self._load_counties()
         self._load_townships()
         self._load_villages()
@@ -89,6 +91,7 @@ class Gazetteer:
         self._load_features()
         self._load_outside()
         self._load_collisions()
+        self._build_typo_index()
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -130,7 +133,9 @@ class Gazetteer:
                 continue
             if name.endswith(("瑶族乡", "壮族乡")):
                 self._add(stem + "乡", place)
-            self._add(stem, Place("township", code, name, (county,), code, WEAK, "short_form"))
+            # a stem of three or more characters (高溪市, 九疑山) is as distinctive as the name
+            strength = STRONG if len(stem) >= 3 else WEAK
+            self._add(stem, Place("township", code, name, (county,), code, strength, "short_form"))
 
     def _load_villages(self) -> None:
         """Villages: the NBS name and the 某某村 / 某某社区 forms; a bare base is weak."""
@@ -160,6 +165,7 @@ class Gazetteer:
             else:
                 county = self.usual_county[self.areas[code].parent_code]
                 place = Place("township", code, row["canonical"], (county,), code, strength, kind)
+                self.township_aliases.setdefault(code, []).append(self.normalise(alias))
             self._add(alias, place)
 
     def _load_features(self) -> None:
@@ -181,6 +187,7 @@ class Gazetteer:
             context = row["province"] + (row["city"] if level == "county" else "")
             place = Place("outside", row["code"], name, (row["code"],), note=level,
                           outside_context=context)
+            self.outside_names[row["code"]] = context + name if level == "county" else name
             self._add(name, place)
             suffixes = _PROVINCE_SUFFIXES if level == "province" else _CITY_SUFFIXES
             if level != "county":
@@ -198,6 +205,54 @@ class Gazetteer:
             self.collisions[(row["level"], row["name"])] = Collision(
                 int(row["outside_count"]), int(row["hunan_outside_count"]),
                 tuple(filter(None, row["examples"].split(";"))))
+
+    def _build_typo_index(self) -> None:
+        """Township names of 3+ characters with one character blanked, for typo tolerance."""
+        self.typo_index: dict[str, set[Place]] = {}
+        for place in {p for (_, p) in self._strong_townships()}:
+            for name in {place.name, *self.township_aliases.get(place.code, ())}:
+                body = len(name) - (2 if name.endswith("街道") else 1)
+                for j in range(body if len(name) >= 3 else 0):
+                    self.typo_index.setdefault(name[:j] + "\0" + name[j + 1:], set()).add(place)
+
+    def _strong_townships(self):
+        """(name, place) for every strong township name in the trie."""
+        stack = [("", self.trie.root)]
+        while stack:
+            prefix, node = stack.pop()
+            for key, child in node.items():
+                if key == "":
+                    for p in child:
+                        if p.kind == "township" and p.strength == STRONG:
+                            yield prefix, p
+                else:
+                    stack.append((prefix + key, child))
+
+    def find_typo(self, text: str, counties: set[str]) -> tuple[Match, Place, str] | None:
+        """A township written with one wrong character (八室镇 for 八宝镇), if only one fits.
+
+        Only names ending in 镇/乡/街道 in the text are tried, and among several fits those in
+        ``counties`` win; anything still ambiguous returns None.
+        """
+        ends = [i + 1 for i, ch in enumerate(text) if ch in "镇乡"]
+        ends += [i + 2 for i in range(len(text) - 1) if text[i: i + 2] == "街道"]
+        for end in ends:
+            # longest first: 太口圩镇 should find 太平圩镇 before 口圩镇 finds 新圩镇
+            for length in range(min(end, 9), 2, -1):
+                s = text[end - length: end]
+                body = length - (2 if s.endswith("街道") else 1)
+                hits = {p.code: p for j in range(body)
+                        for p in self.typo_index.get(s[:j] + "\0" + s[j + 1:], ())}
+                if counties:
+                    hits = {c: p for c, p in hits.items() if set(p.county_codes) & counties} \
+                        or hits
+                if len(hits) == 1:
+                    place = next(iter(hits.values()))
+                    return (Match(end - length, end, s, (place,)), place,
+                            f"错别字容错: {s} ≈ {place.name}")
+                if hits:
+                    break
+        return None
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -221,7 +276,7 @@ class Gazetteer:
     def county_name(self, code: str) -> str:
         """Name of a Yongzhou county code, or of an outside code, or the code itself."""
         area = self.areas.get(code)
-        return area.name if area else code
+        return area.name if area else self.outside_names.get(code, code)
 
     def resolve_county(self, text_or_code: str) -> Area | None:
         """The current county a declared county name or code denotes, or None.
