@@ -27,9 +27,18 @@ __all__ = ["PointResult", "PointsResult", "parse_angle", "normalise_point", "nor
 _PRE_NFKC = str.maketrans({"º": "°", "˚": "°", "″": '"', "〃": '"'})
 _POST_NFKC = str.maketrans({"′": "'", "’": "'", "‘": "'", "´": "'", "`": "'", "”": '"', "“": '"'})
 _HEMISPHERES = {
-    "东经": ("lon", 1), "西经": ("lon", -1), "北纬": ("lat", 1), "南纬": ("lat", -1),
-    "东": ("lon", 1), "西": ("lon", -1), "北": ("lat", 1), "南": ("lat", -1),
-    "E": ("lon", 1), "W": ("lon", -1), "N": ("lat", 1), "S": ("lat", -1),
+    "东经": ("lon", 1),
+    "西经": ("lon", -1),
+    "北纬": ("lat", 1),
+    "南纬": ("lat", -1),
+    "东": ("lon", 1),
+    "西": ("lon", -1),
+    "北": ("lat", 1),
+    "南": ("lat", -1),
+    "E": ("lon", 1),
+    "W": ("lon", -1),
+    "N": ("lat", 1),
+    "S": ("lat", -1),
 }
 _HEMI_RE = "|".join(sorted(_HEMISPHERES, key=len, reverse=True))
 _LEAD = re.compile(rf"^(?:{_HEMI_RE})", re.IGNORECASE)
@@ -71,8 +80,13 @@ class PointsResult:
 
     def row(self, i: int) -> PointResult:
         """Return row ``i`` as a PointResult."""
-        return PointResult(float(self.lon[i]), float(self.lat[i]), list(self.flags[i]),
-                           self.notes[i], self.errors[i])
+        return PointResult(
+            float(self.lon[i]),
+            float(self.lat[i]),
+            list(self.flags[i]),
+            self.notes[i],
+            self.errors[i],
+        )
 
 
 def _clean_text(text: str) -> str:
@@ -90,7 +104,7 @@ def _split_hemisphere(text: str, original: str) -> tuple[str, str | None, int]:
     if not found:
         return text, None, 1
     axis, sign = _HEMISPHERES[found.group(0).upper()]
-    rest = text[found.end():] if lead else text[:found.start()]
+    rest = text[found.end() :] if lead else text[: found.start()]
     return rest.strip(), axis, sign
 
 
@@ -103,7 +117,7 @@ def _read_dms(body: str, original: str) -> float:
             raise InvalidCoordinates(f"无法识别的坐标「{original}」")
         number, unit = match.groups()
         slot = _UNIT.get(unit, slot) if unit not in (None, ":") else slot
-        if slot > 2 or parts[slot] is not None or any(p is not None for p in parts[slot + 1:]):
+        if slot > 2 or parts[slot] is not None or any(p is not None for p in parts[slot + 1 :]):
             raise InvalidCoordinates(f"坐标「{original}」的度、分、秒顺序不对")
         parts[slot] = number
         slot += 1
@@ -254,10 +268,10 @@ class _Rows:
         self.lat = np.full(n, np.nan)
         self.flags: list[list[str]] = [[] for _ in range(n)]
         self.notes = [""] * n
-        self.errors = [xe or ye for xe, ye in zip(x_errors, y_errors)]
+        self.errors = [xe or ye for xe, ye in zip(x_errors, y_errors, strict=True)]
 
     def fail(self, mask: np.ndarray, message) -> None:
-        """Set an error on every still-good row in mask; message is a str or a row -> str callable."""
+        """Set an error on each still-good row in mask; message is a str or row -> str."""
         for i in np.flatnonzero(mask):
             if self.errors[i] is None:
                 self.errors[i] = message(i) if callable(message) else message
@@ -273,23 +287,30 @@ class _Rows:
 
 
 def _from_projected(x, y, rows: _Rows, todo: np.ndarray, crs_text: str) -> None:
-    """Transform rows from a declared projected CRS, swapping X/Y where only that lands in the city."""
+    """Transform rows from a declared projected CRS; swap X/Y where only that lands in the city."""
     transformer = crs_mod.get_transformer(crs_text)
     lon, lat = transformer.transform(x, y)
     s_lon, s_lat = transformer.transform(y, x)
     swap = ~crs_mod.in_yongzhou_bbox(lon, lat) & crs_mod.in_yongzhou_bbox(s_lon, s_lat)
     lon, lat = np.where(swap, s_lon, lon), np.where(swap, s_lat, lat)
     degrees = (np.abs(x) <= 180) & (np.abs(y) <= 180)
-    rows.fail(todo & degrees, lambda i: f"坐标 ({x[i]:.10g}, {y[i]:.10g}) 像经纬度，但指定的 {crs_text} 是投影坐标系（米）")
-    rows.fail(todo & ~(np.isfinite(lon) & np.isfinite(lat)),
-              lambda i: f"坐标 ({x[i]:.10g}, {y[i]:.10g}) 无法从 {crs_text} 转换")
+    rows.fail(
+        todo & degrees,
+        lambda i: (
+            f"坐标 ({x[i]:.10g}, {y[i]:.10g}) 像经纬度，但指定的 {crs_text} 是投影坐标系（米）"
+        ),
+    )
+    rows.fail(
+        todo & ~(np.isfinite(lon) & np.isfinite(lat)),
+        lambda i: f"坐标 ({x[i]:.10g}, {y[i]:.10g}) 无法从 {crs_text} 转换",
+    )
     good = todo & rows.ok()
     rows.lon[good], rows.lat[good] = lon[good], lat[good]
     rows.flag(good & swap, _SWAP)
 
 
 def _guess_projected(x, y, rows: _Rows, todo: np.ndarray) -> None:
-    """Place metre rows without a declared CRS when exactly one CGCS2000 GK answer lands in the city."""
+    """Place undeclared metre rows when exactly one CGCS2000 GK reading lands in Yongzhou."""
     best_lon = np.full(len(x), np.nan)
     best_lat = np.full(len(x), np.nan)
     best_crs = np.full(len(x), "", dtype=object)
@@ -305,15 +326,21 @@ def _guess_projected(x, y, rows: _Rows, todo: np.ndarray) -> None:
                 inside = crs_mod.in_yongzhou_bbox(lon, lat)
                 hit, lon, lat = idx[inside], lon[inside], lat[inside]
                 new = np.isnan(best_lon[hit])
-                far = ~new & ((np.abs(best_lon[hit] - lon) > crs_mod._SAME_PLACE_DEG)
-                              | (np.abs(best_lat[hit] - lat) > crs_mod._SAME_PLACE_DEG))
+                far = ~new & (
+                    (np.abs(best_lon[hit] - lon) > crs_mod._SAME_PLACE_DEG)
+                    | (np.abs(best_lat[hit] - lat) > crs_mod._SAME_PLACE_DEG)
+                )
                 ambiguous[hit[far]] = True
                 take = hit[new]
                 best_lon[take], best_lat[take] = lon[new], lat[new]
                 best_crs[take], best_swapped[take] = system.crs, swapped
-    rows.fail(todo & ambiguous, lambda i: _metre_error(x[i], y[i], "多个候选坐标系落在永州且位置不同"))
-    rows.fail(todo & np.isnan(best_lon),
-              lambda i: _metre_error(x[i], y[i], "没有候选坐标系能让它落在永州范围内"))
+    rows.fail(
+        todo & ambiguous, lambda i: _metre_error(x[i], y[i], "多个候选坐标系落在永州且位置不同")
+    )
+    rows.fail(
+        todo & np.isnan(best_lon),
+        lambda i: _metre_error(x[i], y[i], "没有候选坐标系能让它落在永州范围内"),
+    )
     good = todo & rows.ok()
     rows.lon[good], rows.lat[good] = best_lon[good], best_lat[good]
     rows.flag(good & best_swapped, _SWAP)
@@ -325,8 +352,10 @@ def _metre_error(x: float, y: float, reason: str) -> str:
     """Explain why metre coordinates could not be placed, naming the candidate systems."""
     names = [*_candidate_names(_zone_key(x)), *_candidate_names(_zone_key(y))]
     tried = "、".join(dict.fromkeys(names)) or "无（数值不像高斯-克吕格坐标）"
-    return (f"坐标 ({x:.10g}, {y:.10g}) 像米制投影坐标但未声明坐标系：{reason}；"
-            f"已试 CGCS2000 {tried}，请用 --crs 指定")
+    return (
+        f"坐标 ({x:.10g}, {y:.10g}) 像米制投影坐标但未声明坐标系：{reason}；"
+        f"已试 CGCS2000 {tried}，请用 --crs 指定"
+    )
 
 
 def _zone_key(easting: float) -> float:
@@ -356,8 +385,9 @@ def _from_degrees(x, y, x_axis, y_axis, rows: _Rows, todo: np.ndarray, datum: st
         out_lon, out_lat = crs_mod.get_transformer(crs_text).transform(lon, lat)
         changed = crs_text not in (crs_mod.STORAGE_CRS, crs_mod.CGCS2000)
     elif datum in ("gcj02", "bd09"):
-        out_lon, out_lat = crs_mod.to_wgs84(np.where(good, lon, 0.0), np.where(good, lat, 0.0),
-                                            datum=datum)
+        out_lon, out_lat = crs_mod.to_wgs84(
+            np.where(good, lon, 0.0), np.where(good, lat, 0.0), datum=datum
+        )
         changed = ~crs_mod.out_of_china(lon, lat)
     else:
         out_lon, out_lat, changed = lon, lat, False
@@ -366,8 +396,9 @@ def _from_degrees(x, y, x_axis, y_axis, rows: _Rows, todo: np.ndarray, datum: st
     rows.flag(good & changed, _CONVERTED)
 
 
-def normalise_points(xs, ys, *, datum: str = "wgs84", crs=None, x_name: str = "x",
-                     y_name: str = "y") -> PointsResult:
+def normalise_points(
+    xs, ys, *, datum: str = "wgs84", crs=None, x_name: str = "x", y_name: str = "y"
+) -> PointsResult:
     """Normalise two columns of typed coordinates to WGS84 lon/lat, row by row, without stopping.
 
     Plain numeric columns are read with numpy/pandas in one pass; only cells that are
@@ -407,7 +438,7 @@ def normalise_points(xs, ys, *, datum: str = "wgs84", crs=None, x_name: str = "x
     ([111.61, 111.6], ['coordinates_swapped'], 'x 列:', '坐标为空')
     """
     datum = _check_datum(datum)
-    crs_text = None if crs is None else crs_mod._normalise_crs(crs)
+    crs_text = None if crs is None else crs_mod.normalise_crs(crs)
     projected = crs_text is not None and not _is_geographic(crs_text)
     x, x_axis, x_errors = _read_column(xs, x_name)
     y, y_axis, y_errors = _read_column(ys, y_name)
@@ -415,20 +446,24 @@ def normalise_points(xs, ys, *, datum: str = "wgs84", crs=None, x_name: str = "x
         raise InvalidCoordinates(f"{x_name} 与 {y_name} 的行数不同: {len(x)} != {len(y)}")
     rows = _Rows(len(x), x_errors, y_errors)
     rows.fail(np.isnan(x) | np.isnan(y), "坐标为空")
-    rows.fail(~(np.isfinite(x) & np.isfinite(y)),
-              lambda i: f"坐标 ({x[i]}, {y[i]}) 不是有限数值")
+    rows.fail(~(np.isfinite(x) & np.isfinite(y)), lambda i: f"坐标 ({x[i]}, {y[i]}) 不是有限数值")
     todo = rows.ok()
     metres = (np.abs(x) > 180) | (np.abs(y) > 180)
     if projected:
         _from_projected(x, y, rows, todo, crs_text)
         return _finish(rows)
     if datum in ("gcj02", "bd09"):
-        rows.fail(todo & metres, lambda i: f"坐标 ({x[i]:.10g}, {y[i]:.10g}) 超出经纬度范围（{datum} 只用经纬度）")
+        rows.fail(
+            todo & metres,
+            lambda i: f"坐标 ({x[i]:.10g}, {y[i]:.10g}) 超出经纬度范围（{datum} 只用经纬度）",
+        )
     elif crs_text is None:
         _guess_projected(x, y, rows, todo & metres)
     _from_degrees(x, y, x_axis, y_axis, rows, todo & ~metres, datum, crs_text)
-    rows.fail(todo & metres & ~np.isfinite(rows.lon),
-              lambda i: f"坐标 ({x[i]:.10g}, {y[i]:.10g}) 超出经纬度范围")
+    rows.fail(
+        todo & metres & ~np.isfinite(rows.lon),
+        lambda i: f"坐标 ({x[i]:.10g}, {y[i]:.10g}) 超出经纬度范围",
+    )
     return _finish(rows)
 
 

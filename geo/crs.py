@@ -106,13 +106,23 @@ def _gcj02_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarr
     ypi = y * np.pi
     common = (20.0 * np.sin(6.0 * xpi) + 20.0 * np.sin(2.0 * xpi)) * 2.0 / 3.0
     dlat = (
-        -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
         + common
         + (20.0 * np.sin(ypi) + 40.0 * np.sin(ypi / 3.0)) * 2.0 / 3.0
         + (160.0 * np.sin(ypi / 12.0) + 320.0 * np.sin(ypi / 30.0)) * 2.0 / 3.0
     )
     dlon = (
-        300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
         + common
         + (20.0 * np.sin(xpi) + 40.0 * np.sin(xpi / 3.0)) * 2.0 / 3.0
         + (150.0 * np.sin(xpi / 12.0) + 300.0 * np.sin(xpi / 30.0)) * 2.0 / 3.0
@@ -163,7 +173,9 @@ def _invert(forward, lon_t: np.ndarray, lat_t: np.ndarray, lon0: np.ndarray, lat
         err_lat = lat_t - lat_f
         lon_s = lon_s + err_lon
         lat_s = lat_s + err_lat
-        if np.all(np.abs(err_lon) < _INVERSE_TOL_DEG) and np.all(np.abs(err_lat) < _INVERSE_TOL_DEG):
+        if np.all(np.abs(err_lon) < _INVERSE_TOL_DEG) and np.all(
+            np.abs(err_lat) < _INVERSE_TOL_DEG
+        ):
             break
     return lon_s, lat_s
 
@@ -282,7 +294,7 @@ def in_yongzhou_bbox(lon, lat):
     return bool(inside) if scalar else inside
 
 
-def _normalise_crs(crs) -> str:
+def normalise_crs(crs) -> str:
     """Return "EPSG:n" for an int, "n", "epsg:n" or a pyproj CRS; raise UnknownCRS otherwise."""
     if isinstance(crs, pyproj.CRS):
         code = crs.to_epsg()
@@ -298,7 +310,9 @@ def _normalise_crs(crs) -> str:
 
 @lru_cache(maxsize=64)
 def get_transformer(src: str, dst: str = STORAGE_CRS) -> pyproj.Transformer:
-    """Return a cached lon/lat-ordered Transformer from ``src`` to ``dst`` (pyproj >= 3.1 is thread safe).
+    """Return a cached lon/lat-ordered Transformer from ``src`` to ``dst``.
+
+    Transformers are thread safe since pyproj 3.1, so one per pair is shared.
 
     Examples
     --------
@@ -339,7 +353,7 @@ def to_wgs84(x, y, *, datum: str = "wgs84", crs=None):
     (111.6, 26.42)
     """
     if crs is not None:
-        transformer = get_transformer(_normalise_crs(crs))
+        transformer = get_transformer(normalise_crs(crs))
         x_a, y_a, scalar = _as_arrays(x, y)
         return _as_output(*transformer.transform(x_a, y_a), scalar)
     key = str(datum).strip().lower().replace("-", "").replace("_", "")
@@ -399,20 +413,20 @@ class Candidate:
         return self.system.crs
 
     def describe(self) -> str:
-        """Return a short Chinese description such as "EPSG:4546 CGCS2000 / 3-degree ... (在永州)"."""
+        """Return a short Chinese description: code, name, whether it lands in Yongzhou, swap."""
         where = "在永州范围内" if self.in_yongzhou else "不在永州范围内"
         swap = "，X/Y 对调" if self.swapped else ""
         return f"{self.crs} {self.system.name}（{where}{swap}）"
 
 
 class Detection(list):
-    """Candidates from :func:`detect_projected_crs`, best first, with ``guessed`` and ``message``."""
+    """Candidates from :func:`detect_projected_crs`, best first, with ``guessed``/``message``."""
 
     guessed: bool = True
     message: str = ""
 
     def best_in_yongzhou(self) -> Candidate | None:
-        """Return the candidate if every candidate landing in Yongzhou gives the same place, else None."""
+        """Return the first candidate if all landing in Yongzhou agree on the place, else None."""
         inside = [c for c in self if c.in_yongzhou]
         if not inside:
             return None
@@ -445,8 +459,14 @@ def gk_systems() -> tuple[GKSystem, ...]:
         else:
             central = float(cm)
         found.append(
-            GKSystem(int(info.code), info.name, _GK_DATUMS[datum], width, central,
-                     int(zone) if zone else None)
+            GKSystem(
+                int(info.code),
+                info.name,
+                _GK_DATUMS[datum],
+                width,
+                central,
+                int(zone) if zone else None,
+            )
         )
     return tuple(sorted(found, key=lambda s: s.epsg))
 
@@ -484,12 +504,17 @@ def _system_rank(s: GKSystem) -> tuple:
 
 
 def _systems_for(easting: np.ndarray, datums: tuple[str, ...]) -> list[GKSystem]:
-    """Return the GK systems an easting column can belong to: one zone if prefixed, nearby CMs if not."""
+    """Return the GK systems an easting column fits: its zone if prefixed, nearby CMs if not."""
     if easting.size == 0:
         return []
     if np.all((easting > 0) & (easting < 1e6)):
-        return [s for s in gk_systems() if s.zone is None and s.datum in datums
-                and s.central_meridian in _UNPREFIXED_CMS[s.width]]
+        return [
+            s
+            for s in gk_systems()
+            if s.zone is None
+            and s.datum in datums
+            and s.central_meridian in _UNPREFIXED_CMS[s.width]
+        ]
     zones = np.unique(np.floor(easting / 1e6))
     # a prefixed easting is zone * 1e6 + (0..1e6); 6-degree zones in China are 13-23, 3-degree 25-45
     if len(zones) != 1 or not np.all(easting - zones[0] * 1e6 > 0):
@@ -500,7 +525,7 @@ def _systems_for(easting: np.ndarray, datums: tuple[str, ...]) -> list[GKSystem]
 
 
 def _rank(candidate: Candidate) -> tuple:
-    """Order candidates: most points in Yongzhou, unswapped, newest datum, 3-degree, CM near 111E."""
+    """Order candidates: most points in Yongzhou, unswapped, newest datum, 3-degree, CM by 111E."""
     return (-candidate.share_in_yongzhou, candidate.swapped, *_system_rank(candidate.system))
 
 
@@ -553,8 +578,16 @@ def detect_projected_crs(x, y, datum_hint: str | None = None) -> Detection:
             if not np.all(np.isfinite(lon) & np.isfinite(lat)):
                 continue
             share = float(np.mean(in_yongzhou_bbox(lon, lat)))
-            found.append(Candidate(system, swapped, float(np.median(lon)), float(np.median(lat)),
-                                   share, share >= 0.5))
+            found.append(
+                Candidate(
+                    system,
+                    swapped,
+                    float(np.median(lon)),
+                    float(np.median(lat)),
+                    share,
+                    share >= 0.5,
+                )
+            )
     found.sort(key=_rank)
     found.message = _detection_message(found)
     return found
@@ -642,7 +675,7 @@ def geodesic_area_m2(geom) -> float:
 
 
 def geodesic_length_m(geom) -> float:
-    """Return the length on the GRS80 ellipsoid of a WGS84 geometry (perimeter for polygons), in metres.
+    """Return the GRS80 ellipsoidal length of a WGS84 geometry (polygons: perimeter), in metres.
 
     Examples
     --------

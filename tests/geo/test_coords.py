@@ -46,7 +46,7 @@ def project(epsg: int, lon: float, lat: float) -> tuple[float, float]:
         ("111°36'12''", None, 111 + 36 / 60 + 12 / 3600),
         ("111º36’12”", None, 111 + 36 / 60 + 12 / 3600),
         ("26°12.5'", None, 26 + 12.5 / 60),
-        ("26°30\"", None, 26 + 30 / 3600),
+        ('26°30"', None, 26 + 30 / 3600),
         ("１１１°３６′１２″Ｅ", None, 111 + 36 / 60 + 12 / 3600),
         ("北纬２６．４２", None, 26.42),
         ("  26.42N， ", None, 26.42),
@@ -112,9 +112,7 @@ def test_swapped_far_away_is_swapped_but_not_moved_in():
     assert result.flags == ["coordinates_swapped"]
 
 
-@pytest.mark.parametrize(
-    ("datum", "forward"), [("gcj02", wgs84_to_gcj02), ("bd09", wgs84_to_bd09)]
-)
+@pytest.mark.parametrize(("datum", "forward"), [("gcj02", wgs84_to_gcj02), ("bd09", wgs84_to_bd09)])
 @pytest.mark.parametrize("place", [CITY_HALL, DAOXIAN])
 def test_obfuscated_datums_are_converted_and_flagged(datum, forward, place):
     """GCJ-02 and BD-09 input comes back to the WGS84 spot within 0.5 m and is flagged."""
@@ -137,9 +135,11 @@ def test_far_outside_the_city_is_returned_as_is(datum):
     assert result.lat > 28
 
 
-@pytest.mark.parametrize("epsg", [4546, 4525, 4508, 4497, 2382, 2361, 2344, 2333, 2434, 2413, 21459, 21419])
+@pytest.mark.parametrize(
+    "epsg", [4546, 4525, 4508, 4497, 2382, 2361, 2344, 2333, 2434, 2413, 21459, 21419]
+)
 def test_declared_projected_crs_round_trips(epsg):
-    """Metres in every declared Gauss-Kruger variant come back within 0.05 m, in either column order."""
+    """Metres in each declared Gauss-Kruger variant come back within 0.05 m, in either order."""
     east, north = project(epsg, *DAOXIAN)
     for x, y, flags in [(east, north, []), (north, east, ["coordinates_swapped"])]:
         result = normalise_point(x, y, crs=f"EPSG:{epsg}")
@@ -149,11 +149,15 @@ def test_declared_projected_crs_round_trips(epsg):
 
 @pytest.mark.parametrize(
     ("epsg", "swap", "named"),
-    [(4546, False, "EPSG:4546"), (4525, False, "EPSG:4525"), (4497, False, "EPSG:4497"),
-     (4546, True, "EPSG:4546")],
+    [
+        (4546, False, "EPSG:4546"),
+        (4525, False, "EPSG:4525"),
+        (4497, False, "EPSG:4497"),
+        (4546, True, "EPSG:4546"),
+    ],
 )
 def test_metres_without_crs_are_guessed_only_when_unambiguous(epsg, swap, named):
-    """Undeclared CGCS2000 metres are accepted when one reading lands in the city; the note says so."""
+    """Undeclared CGCS2000 metres are accepted when one reading lands in the city, with a note."""
     east, north = project(epsg, *CITY_HALL)
     x, y = (north, east) if swap else (east, north)
     result = normalise_point(x, y)
@@ -203,7 +207,7 @@ def test_bad_rows_carry_an_error(x, y, kwargs, message):
     [({"datum": "wgs1984x"}, "wgs1984x"), ({"crs": "utm50"}, "utm50"), ({"crs": 999999}, "999999")],
 )
 def test_bad_arguments_raise(kwargs, message):
-    """An unknown datum or CRS is the caller's mistake, so it raises instead of failing every row."""
+    """An unknown datum or CRS is the caller's mistake: it raises instead of failing every row."""
     with pytest.raises(UnknownCRS, match=message):
         normalise_points([111.6], [26.4], **kwargs)
 
@@ -234,7 +238,9 @@ def test_numeric_fast_path_equals_string_path():
     lon = rng.uniform(111.1, 112.3, 500)
     lat = rng.uniform(24.7, 26.8, 500)
     fast = normalise_points(lon, lat, datum="gcj02")
-    slow = normalise_points([repr(float(v)) for v in lon], np.array([repr(float(v)) for v in lat]), datum="gcj02")
+    slow = normalise_points(
+        [repr(float(v)) for v in lon], np.array([repr(float(v)) for v in lat]), datum="gcj02"
+    )
     assert np.array_equal(fast.lon, slow.lon) and np.array_equal(fast.lat, slow.lat)
     assert fast.flags == slow.flags == [["datum_converted"]] * 500
 
@@ -245,7 +251,7 @@ def test_mixed_column_matches_row_by_row():
     xs = ["111.61", "26°25'N", "", "abc", east, north, 112.9, "１１１．６"]
     ys = ["26.42", "111°36'E", "", "1", north, east, 28.2, "２６．４"]
     column = normalise_points(xs, ys)
-    for i, (x, y) in enumerate(zip(xs, ys)):
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
         single = normalise_point(x, y)
         row = column.row(i)
         assert (row.flags, row.note, row.error) == (single.flags, single.note, single.error)
@@ -258,11 +264,14 @@ def test_typed_csv_lands_on_the_spot():
 
     Tolerance: 0.5 m for GCJ-02/BD-09 (typed to 7 decimals), 0.05 m for the rest.
     """
-    frame = pd.read_csv(DATA / "coords_typed.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = pd.read_csv(
+        DATA / "coords_typed.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
     checked = 0
     for (datum, crs), group in frame.groupby(["基准", "坐标系"], sort=False):
-        out = normalise_points(group["X"], group["Y"], datum=datum, crs=crs or None,
-                               x_name="X", y_name="Y")
+        out = normalise_points(
+            group["X"], group["Y"], datum=datum, crs=crs or None, x_name="X", y_name="Y"
+        )
         for i, (_, row) in enumerate(group.iterrows()):
             if not row["真值经度"]:
                 assert out.errors[i], f"{row['X']!r},{row['Y']!r} should be an error"

@@ -44,7 +44,9 @@ GK_CODES = [
 
 def distance_m(lon1, lat1, lon2, lat2) -> np.ndarray:
     """Return geodesic distances in metres between two sets of WGS84 points."""
-    lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(v, float) for v in (lon1, lat1, lon2, lat2)))
+    lon1, lat1, lon2, lat2 = np.broadcast_arrays(
+        *(np.asarray(v, float) for v in (lon1, lat1, lon2, lat2))
+    )
     return GEOD.inv(lon1, lat1, lon2, lat2)[2]
 
 
@@ -69,8 +71,8 @@ def test_forward_matches_eviltransform_over_yongzhou():
     lon, lat = yongzhou_grid()
     g_lon, g_lat = crs.wgs84_to_gcj02(lon, lat)
     b_lon, b_lat = crs.gcj02_to_bd09(g_lon, g_lat)
-    ref_g = np.array([eviltransform.wgs2gcj(y, x) for x, y in zip(lon, lat)])
-    ref_b = np.array([eviltransform.gcj2bd(y, x) for x, y in zip(g_lon, g_lat)])
+    ref_g = np.array([eviltransform.wgs2gcj(y, x) for x, y in zip(lon, lat, strict=True)])
+    ref_b = np.array([eviltransform.gcj2bd(y, x) for x, y in zip(g_lon, g_lat, strict=True)])
     err_g = max(np.abs(g_lat - ref_g[:, 0]).max(), np.abs(g_lon - ref_g[:, 1]).max())
     err_b = max(np.abs(b_lat - ref_b[:, 0]).max(), np.abs(b_lon - ref_b[:, 1]).max())
     # eviltransform scales the offset with a = 6378137 where the public formula has 6378245:
@@ -107,7 +109,7 @@ def test_inverse_round_trip_over_yongzhou(forward, inverse, oracle_inverse):
     assert err < 1e-3, f"{inverse.__name__} max round-trip error {err:.3e} m"
     if oracle_inverse is not None:
         # eviltransform's own exact inverse stops at 1e-6 deg, so compare at that level
-        ref = np.array([oracle_inverse(x, y) for x, y in zip(*forward(lon, lat))])
+        ref = np.array([oracle_inverse(x, y) for x, y in zip(*forward(lon, lat), strict=True)])
         diff = distance_m(back_lon, back_lat, ref[:, 1], ref[:, 0]).max()
         assert diff < 0.5, f"differs from eviltransform.gcj2wgs_exact by {diff:.3f} m"
 
@@ -115,10 +117,13 @@ def test_inverse_round_trip_over_yongzhou(forward, inverse, oracle_inverse):
 @pytest.mark.parametrize("name", PLACES)
 @pytest.mark.parametrize(
     ("datum", "forward", "inverse"),
-    [("gcj02", crs.wgs84_to_gcj02, crs.gcj02_to_wgs84), ("bd09", crs.wgs84_to_bd09, crs.bd09_to_wgs84)],
+    [
+        ("gcj02", crs.wgs84_to_gcj02, crs.gcj02_to_wgs84),
+        ("bd09", crs.wgs84_to_bd09, crs.bd09_to_wgs84),
+    ],
 )
 def test_real_places_round_trip_obfuscated(name, datum, forward, inverse):
-    """Real places go to GCJ-02/BD-09 and back onto the same spot within 0.5 m (measured ~1e-6 m)."""
+    """Real places go to GCJ-02/BD-09 and back onto the same spot within 0.5 m."""
     lon, lat = PLACES[name]
     o_lon, o_lat = forward(lon, lat)
     assert distance_m(lon, lat, o_lon, o_lat) > 300  # really moved
@@ -143,7 +148,10 @@ def test_gk_systems_cover_three_datums_four_variants():
     """For CM 111E each datum has 3-degree and 6-degree, with and without the zone prefix."""
     around = [s for s in crs.gk_systems() if s.central_meridian == 111.0]
     assert {(s.datum, s.width, s.zone is not None) for s in around} == {
-        (d, w, p) for d in ("cgcs2000", "xian1980", "beijing1954") for w in (3, 6) for p in (True, False)
+        (d, w, p)
+        for d in ("cgcs2000", "xian1980", "beijing1954")
+        for w in (3, 6)
+        for p in (True, False)
     }
 
 
@@ -186,7 +194,7 @@ def test_out_of_china_array_matches_eviltransform():
     """The out-of-China rectangle is the usual one, point by point."""
     lon = np.array([72.0, 72.01, 137.83, 137.84, 111.6, 111.6, 111.6])
     lat = np.array([30.0, 30.0, 30.0, 30.0, 0.82, 0.83, 55.83])
-    expected = [eviltransform.outOfChina(y, x) for x, y in zip(lon, lat)]
+    expected = [eviltransform.outOfChina(y, x) for x, y in zip(lon, lat, strict=True)]
     assert crs.out_of_china(lon, lat).tolist() == expected
 
 
@@ -249,7 +257,7 @@ def test_detect_projected_crs_finds_the_system(name, epsg, hint, expected):
 
 
 def test_detect_projected_crs_without_hint_is_ambiguous_between_datums():
-    """The numbers cannot tell CGCS2000 from Xian 1980: all three datums are offered, CGCS2000 first."""
+    """Numbers cannot tell CGCS2000 from Xian 1980: all three datums are offered, CGCS2000 first."""
     east, north = 573_000.0, 2_923_000.0
     found = crs.detect_projected_crs(east, north)
     inside = [c for c in found if c.in_yongzhou]
@@ -264,7 +272,9 @@ def test_detect_projected_crs_without_hint_is_ambiguous_between_datums():
 
 def test_detect_projected_crs_swapped_columns():
     """Survey order (X = northing first) is detected and reported as swapped."""
-    east, north = pyproj.Transformer.from_crs(4326, 4546, always_xy=True).transform(*PLACES["道县县城"])
+    east, north = pyproj.Transformer.from_crs(4326, 4546, always_xy=True).transform(
+        *PLACES["道县县城"]
+    )
     found = crs.detect_projected_crs(north, east, datum_hint="cgcs2000")
     best = found.best_in_yongzhou()
     assert best.swapped and best.crs == "EPSG:4546"
@@ -311,7 +321,9 @@ def test_metric_round_trip_and_area_agree_with_geodesic():
     assert metric.area == pytest.approx(crs.geodesic_area_m2(square), rel=1e-3)
     assert metric.length == pytest.approx(crs.geodesic_length_m(square), rel=1e-3)
     back = crs.from_metric(metric)
-    assert np.allclose(np.asarray(back.exterior.coords), np.asarray(square.exterior.coords), atol=1e-9)
+    assert np.allclose(
+        np.asarray(back.exterior.coords), np.asarray(square.exterior.coords), atol=1e-9
+    )
 
 
 def test_geodesic_area_handles_holes_and_orientation():
