@@ -188,7 +188,8 @@ def read_sites_file(path: str | Path, *, crs=None, datum: str | None = None, con
     path = Path(path)
     warnings: list[str] = []
     if path.suffix.lower() == ".csv":
-        raw_frame, fmt, member, lyr, declared = _read_csv_points(path, lon_col, lat_col), "CSV", path.name, None, None
+        raw_frame, declared = _read_csv_points(path, lon_col, lat_col)
+        fmt, member, lyr = "CSV", path.name, None
     else:
         with tempfile.TemporaryDirectory(prefix="yzmap-sites-") as workdir:
             raw = open_source(path, workdir, layer=layer)
@@ -216,8 +217,12 @@ _LON_NAMES = ("lon", "lng", "longitude", "经度", "x")
 _LAT_NAMES = ("lat", "latitude", "纬度", "y")
 
 
-def _read_csv_points(path: Path, lon_col: str | None, lat_col: str | None) -> gpd.GeoDataFrame:
-    """Read a CSV with lon/lat (or x/y) columns into points without a CRS; bad cells name their row."""
+def _read_csv_points(path: Path, lon_col: str | None,
+                     lat_col: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Read a CSV's lon/lat (or x/y) columns into points; bad cells name their row.
+
+    Columns headed lon/lat (经度/纬度) declare WGS84; x/y or user-named columns declare nothing.
+    """
     frame = None
     for enc in ("utf-8-sig", "gb18030"):
         try:
@@ -228,6 +233,7 @@ def _read_csv_points(path: Path, lon_col: str | None, lat_col: str | None) -> gp
     if frame is None:
         raise ImportFileError(f"{path.name}: 编码既不是 UTF-8 也不是 GBK")
     lowered = {c.strip().lower(): c for c in frame.columns}
+    named = lon_col is not None or lat_col is not None
     lon_col = lon_col or next((lowered[n] for n in _LON_NAMES if n in lowered), None)
     lat_col = lat_col or next((lowered[n] for n in _LAT_NAMES if n in lowered), None)
     for what, col in (("经度", lon_col), ("纬度", lat_col)):
@@ -244,4 +250,7 @@ def _read_csv_points(path: Path, lon_col: str | None, lat_col: str | None) -> gp
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise ImportFileError(f"{path.name}: 第 {i + 2} 行 字段 {col!r} 值 {frame[col].iloc[i]!r} 不是数字")
         xy[col] = values.to_numpy()
-    return gpd.GeoDataFrame(frame, geometry=shapely.points(xy[lon_col], xy[lat_col]))
+    points = gpd.GeoDataFrame(frame, geometry=shapely.points(xy[lon_col], xy[lat_col]))
+    if named or lon_col.strip().lower() == "x":
+        return points, None
+    return points.set_crs("EPSG:4326"), f"CSV 经纬度列 {lon_col}/{lat_col}（按 WGS84）"

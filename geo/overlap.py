@@ -33,7 +33,7 @@ COLUMNS = [
     "site_id", "site_name", "site_category", "protected_area", "pa_code", "level", "zone",
     "zone_scheme", "relation", "overlap_m2", "overlap_length_m", "overlap_share", "distance_m",
     "boundary_distance_m", "rule", "rule_source", "rule_confidence", "boundary_version",
-    "boundary_authoritative", "boundary_note",
+    "boundary_authoritative", "boundary_note", "site_index",
 ]
 _INSIDE_EPS = 1e-9
 _PROJ = pyproj.Proj(METRIC_CRS)
@@ -164,7 +164,8 @@ def overlap_sites(sites: gpd.GeoDataFrame, zones_layer: Layer, *,
     Returns
     -------
     DataFrame
-        Columns ``COLUMNS``; areas in m2 and distances in m, geodesic to ~1e-6.
+        Columns ``COLUMNS``; areas in m2 and distances in m, geodesic to ~1e-6; ``site_index``
+        is the 0-based position of the site in ``sites``.
     """
     if sites.crs is None:
         raise GeoError("站点数据没有坐标系，无法计算重叠")
@@ -201,9 +202,9 @@ def overlap_sites(sites: gpd.GeoDataFrame, zones_layer: Layer, *,
     rows["boundary_version"] = info.version
     rows["boundary_authoritative"] = info.authoritative
     rows["boundary_note"] = "" if info.authoritative else "示意（非权威边界）"
-    rows["_order"] = rows.pop("_site")
-    rows = rows.sort_values(["_order", "protected_area", "zone"], kind="stable", na_position="last")
-    return rows.drop(columns="_order").reset_index(drop=True)[COLUMNS]
+    rows["site_index"] = rows.pop("_site")  # 0-based row of the site in ``sites``, to join geometry back
+    rows = rows.sort_values(["site_index", "protected_area", "zone"], kind="stable", na_position="last")
+    return rows.reset_index(drop=True)[COLUMNS]
 
 
 def _outside_rows(meta: pd.DataFrame, site_geoms: np.ndarray, matched: np.ndarray, z: dict) -> pd.DataFrame:

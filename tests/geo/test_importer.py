@@ -283,15 +283,20 @@ def test_gcj02_declared_datum(tmp_path):
     assert 300 < _max_vertex_gap_m(plain.layer.frame, truth) < 800
 
 
-def test_sites_from_csv_and_geojson(tmp_path):
-    """Sites come from a lon/lat CSV (guess confirmed) or any boundary format, outside Yongzhou allowed."""
+def test_sites_from_csv(tmp_path):
+    """Lon/lat CSV columns declare WGS84; x/y metre columns are guessed and need confirmation."""
     csv = tmp_path / "sites.csv"
     csv.write_text("编号,名称,经度,纬度\nA1,采石场,111.92,25.915\nA2,远处,113.0,28.2\n", encoding="utf-8")
-    with pytest.raises(CRSNeedsConfirmation):
-        read_sites_file(csv)
-    sites, report = read_sites_file(csv, confirm_crs=True)
+    sites, report = read_sites_file(csv)
     assert len(sites) == 2 and sites.crs.to_epsg() == 4326 and "1 个站点不在永州范围内" in report.warnings
+    assert not report.crs_guessed
+    metres = tmp_path / "metres.csv"
+    metres.write_text("id,x,y\nA1,37591000,2865000\n", encoding="utf-8")
+    with pytest.raises(CRSNeedsConfirmation, match="EPSG:4525"):
+        read_sites_file(metres)
+    sites, report = read_sites_file(metres, confirm_crs=True)
+    assert report.crs == "EPSG:4525" and 111.9 < sites.geometry.x.iloc[0] < 112.0
     bad = tmp_path / "bad.csv"
     bad.write_text("lon,lat\n111.9,abc\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match="第 2 行 字段 'lat' 值 'abc'"):
-        read_sites_file(bad, crs="EPSG:4326")
+        read_sites_file(bad)

@@ -1,0 +1,138 @@
+"""``yzmap boundaries import|list|activate``: authoritative boundary layers in the instance folder."""
+
+from __future__ import annotations
+
+import click
+
+LAYER_CHOICES = {"protected-areas": ("protected_area", "protected_areas"),
+                 "townships": ("township", "townships")}
+
+
+def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:
+    """Turn ``--field name=COL`` options into a mapping, naming a malformed one."""
+    mapping = {}
+    for item in values:
+        target, sep, col = item.partition("=")
+        if not sep or not target.strip() or not col.strip():
+            raise click.BadParameter(f"{item!r} 应写作 目标=列名，如 name=BHQMC", param_hint="--field")
+        mapping[target.strip()] = col.strip()
+    return mapping
+
+
+def _read(path, kind, options, confirm):
+    """Run the importer, asking once for confirmation when the CRS had to be guessed."""
+    from geo.errors import CRSNeedsConfirmation
+    from geo.importer import read_boundary_file
+
+    try:
+        return read_boundary_file(path, kind=kind, confirm_crs=confirm, **options)
+    except CRSNeedsConfirmation as exc:
+        click.echo(str(exc), err=True)
+        click.confirm(f"按推断的坐标系 {exc.guess} 导入吗？", abort=True, err=True)
+        return read_boundary_file(path, kind=kind, confirm_crs=True, **options)
+
+
+def _echo_report(result, stored, active) -> None:
+    """Print what was read, how, what was repaired and which version is now in use."""
+    r = result.report
+    click.echo(f"已导入 {r.source_file}（{r.format}{'，' + r.member if r.member != r.source_file else ''}）"
+               f"：{r.features} 个要素")
+    click.echo(f"坐标系: {r.crs}，{r.crs_method}")
+    click.echo("字段映射: " + "，".join(f"{k}←{v}" for k, v in r.field_map.items()))
+    for repair in r.repairs:
+        click.echo(f"修复: {repair.describe()}")
+    for warning in r.warnings:
+        click.echo(f"注意: {warning}")
+    click.echo(f"版本: {stored.layer}/{stored.version}（有效日期 {result.layer.info.vintage}）")
+    if active is not None and active.version == stored.version:
+        click.echo("该版本现已启用，替代内置示意图层")
+    elif active is not None:
+        click.echo(f"当前启用的仍是 {active.version}（有效日期更新或已固定）；"
+                   f"用 yzmap boundaries activate {stored.layer} {stored.version} 启用")
+
+
+@click.group("boundaries")
+def boundaries() -> None:
+    """导入、列出和启用权威边界图层（保护地分区、乡镇）。"""
+
+
+@boundaries.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--layer", "layer_choice", required=True, type=click.Choice(sorted(LAYER_CHOICES)),
+              help="导入为哪个图层。")
+@click.option("--crs", default=None, help="坐标系，如 EPSG:4546（覆盖文件声明或推断）。")
+@click.option("--datum", default=None, type=click.Choice(["gcj02", "bd09"]),
+              help="经纬度是高德/腾讯（gcj02）或百度（bd09）坐标时声明。")
+@click.option("--vintage", default=None, help="边界的有效日期，如 2023-06-30（默认今天）。")
+@click.option("--field", "fields", multiple=True, help="字段映射 目标=列名，如 zone=GNFQ；可重复。")
+@click.option("--source-layer", default=None, help="GeoPackage/KML 图层名，或压缩包内的 Shapefile 名。")
+@click.option("--yes", is_flag=True, help="坐标系由数值推断时直接确认，不再询问。")
+def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer, yes) -> None:
+    """导入 FILE（zip Shapefile、GeoPackage、GeoJSON、KML/KMZ）为新的权威版本。"""
+    from geo.errors import GeoError
+    from webmap import boundary_store
+    from webmap.commands import app_context
+
+    kind, layer = LAYER_CHOICES[layer_choice]
+    options = {"crs": crs, "datum": datum, "vintage": vintage, "field_map": _parse_fields(fields),
+               "layer": source_layer}
+    with app_context() as app:
+        root = boundary_store.store_root(app.instance_path, app.config)
+        try:
+            result = _read(file, kind, options, yes)
+            stored = boundary_store.save_import(root, result)
+            active = boundary_store.active_version(root, layer)
+        except GeoError as exc:
+            raise click.ClickException(f"{exc}（图层未改变）") from exc
+    _echo_report(result, stored, active)
+
+
+@boundaries.command("list")
+def list_command() -> None:
+    """列出已导入的边界版本；* 表示正在使用。"""
+    from geo.boundaries import load_shipped
+    from webmap import boundary_store
+    from webmap.commands import app_context
+
+    with app_context() as app:
+        root = boundary_store.store_root(app.instance_path, app.config)
+        shipped = load_shipped(app.config["BOUNDARIES_DIR"])
+        for layer in boundary_store.LAYERS:
+            active = boundary_store.active_version(root, layer)
+            builtin = getattr(shipped, layer)
+            click.echo(f"{layer}:")
+            for v in boundary_store.list_versions(root, layer):
+                mark = "*" if active is not None and v.version == active.version else " "
+                m = v.meta
+                click.echo(f" {mark} {v.version}  有效日期 {m['vintage']}  导入 {m['imported_at']}  "
+                           f"{m['source_file']}  {m['features']} 个要素  {m['crs']}")
+            if builtin is not None:
+                mark = "*" if active is None else " "
+                note = "" if builtin.info.authoritative else "（示意）"
+                click.echo(f" {mark} 内置 {builtin.info.version}{note}")
+            elif active is None:
+                click.echo("   （无）")
+
+
+@boundaries.command("activate")
+@click.argument("layer", type=click.Choice(["protected_areas", "townships"]))
+@click.argument("version", required=False)
+@click.option("--latest", is_flag=True, help="取消固定，使用有效日期最新的版本。")
+def activate_command(layer, version, latest) -> None:
+    """启用 LAYER 的某个已导入版本 VERSION（或 --latest）。"""
+    from geo.errors import GeoError
+    from webmap import boundary_store
+    from webmap.commands import app_context
+
+    if bool(version) == latest:
+        raise click.UsageError("请给出 VERSION 或 --latest 之一")
+    with app_context() as app:
+        root = boundary_store.store_root(app.instance_path, app.config)
+        try:
+            active = boundary_store.set_active(root, layer, None if latest else version)
+        except GeoError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"{layer} 启用: {active.version if active else '内置图层'}")
+
+
+COMMANDS = [boundaries]
