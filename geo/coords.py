@@ -438,6 +438,8 @@ def normalise_points(
     ([111.61, 111.6], ['coordinates_swapped'], 'x 列:', '坐标为空')
     """
     datum = _check_datum(datum)
+    if crs is not None:
+        crs_mod._check_crs_with_datum(crs, datum)
     crs_text = None if crs is None else crs_mod.normalise_crs(crs)
     projected = crs_text is not None and not _is_geographic(crs_text)
     x, x_axis, x_errors = _read_column(xs, x_name)

@@ -295,7 +295,13 @@ def in_yongzhou_bbox(lon, lat):
 
 
 def normalise_crs(crs) -> str:
-    """Return "EPSG:n" for an int, "n", "epsg:n" or a pyproj CRS; raise UnknownCRS otherwise."""
+    """Return "EPSG:n" for an int, "n", "epsg:n" or a pyproj CRS; raise UnknownCRS otherwise.
+
+    Examples
+    --------
+    >>> normalise_crs(4546), normalise_crs(" epsg：4525 ")
+    ('EPSG:4546', 'EPSG:4525')
+    """
     if isinstance(crs, pyproj.CRS):
         code = crs.to_epsg()
         if code is None:
@@ -334,8 +340,8 @@ def to_wgs84(x, y, *, datum: str = "wgs84", crs=None):
         Longitude and latitude for geographic input; easting and northing (metres)
         when ``crs`` is a projected system.
     datum : {"wgs84", "cgcs2000", "gcj02", "bd09"}
-        Datum of geographic input; ignored when ``crs`` is given. CGCS2000 and WGS84
-        agree to centimetres, so CGCS2000 is passed through.
+        Datum of geographic input. CGCS2000 and WGS84 agree to centimetres, so
+        CGCS2000 is passed through. GCJ-02/BD-09 together with ``crs`` is an error.
     crs : str, int or pyproj.CRS, optional
         An EPSG code such as ``"EPSG:4546"``; transformed with pyproj.
 
@@ -352,11 +358,12 @@ def to_wgs84(x, y, *, datum: str = "wgs84", crs=None):
     >>> to_wgs84(111.6, 26.42, datum="cgcs2000")
     (111.6, 26.42)
     """
+    key = str(datum).strip().lower().replace("-", "").replace("_", "")
     if crs is not None:
+        _check_crs_with_datum(crs, key)
         transformer = get_transformer(normalise_crs(crs))
         x_a, y_a, scalar = _as_arrays(x, y)
         return _as_output(*transformer.transform(x_a, y_a), scalar)
-    key = str(datum).strip().lower().replace("-", "").replace("_", "")
     if key in ("wgs84", "cgcs2000", "epsg4326", "epsg4490"):
         x_a, y_a, scalar = _as_arrays(x, y)
         return _as_output(x_a, y_a, scalar)
@@ -368,6 +375,14 @@ def to_wgs84(x, y, *, datum: str = "wgs84", crs=None):
 
 
 # Gauss-Kruger systems in the EPSG database, read by name so no code list is typed by hand
+def _check_crs_with_datum(crs, datum_key: str) -> None:
+    """Refuse an EPSG CRS together with GCJ-02/BD-09: neither has an EPSG code to combine with."""
+    if datum_key in ("gcj02", "bd09", "bd09ll"):
+        raise UnknownCRS(
+            f"不能同时指定坐标系 {crs} 和坐标基准 {datum_key}：GCJ-02/BD-09 只用经纬度"
+        )
+
+
 _GK_NAME = re.compile(
     r"^(CGCS2000|Xian 1980|Beijing 1954) / (3-degree )?Gauss-Kruger (?:zone (\d+)|CM (\d+)E)$"
 )

@@ -204,7 +204,12 @@ def test_bad_rows_carry_an_error(x, y, kwargs, message):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"datum": "wgs1984x"}, "wgs1984x"), ({"crs": "utm50"}, "utm50"), ({"crs": 999999}, "999999")],
+    [
+        ({"datum": "wgs1984x"}, "wgs1984x"),
+        ({"crs": "utm50"}, "utm50"),
+        ({"crs": 999999}, "999999"),
+        ({"crs": 4490, "datum": "bd09"}, "bd09"),
+    ],
 )
 def test_bad_arguments_raise(kwargs, message):
     """An unknown datum or CRS is the caller's mistake: it raises instead of failing every row."""

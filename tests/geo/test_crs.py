@@ -77,8 +77,36 @@ def test_forward_matches_eviltransform_over_yongzhou():
     err_b = max(np.abs(b_lat - ref_b[:, 0]).max(), np.abs(b_lon - ref_b[:, 1]).max())
     # eviltransform scales the offset with a = 6378137 where the public formula has 6378245:
     # that is the ~1e-7 deg (1 cm) it differs by
+    print(f"vs eviltransform: GCJ-02 {err_g:.1e} deg, BD-09 {err_b:.1e} deg, {lon.size} points")
     assert err_g < 1e-6, f"GCJ-02 max diff {err_g:.2e} deg over {lon.size} points"
     assert err_b < 1e-6, f"BD-09 max diff {err_b:.2e} deg over {lon.size} points"
+
+
+def test_forward_matches_coordtransform_exactly():
+    """coordTransform uses the same Krasovsky constants, so forward results agree to 1e-11 deg.
+
+    Its one-step inverse is not exact: the measured gap shows why ours iterates.
+    """
+    coordtransform = pytest.importorskip("coordTransform")
+    lon, lat = yongzhou_grid()
+    g_lon, g_lat = crs.wgs84_to_gcj02(lon, lat)
+    b_lon, b_lat = crs.gcj02_to_bd09(g_lon, g_lat)
+    ref_g = np.array([coordtransform.wgs84_to_gcj02(x, y) for x, y in zip(lon, lat, strict=True)])
+    ref_b = np.array(
+        [coordtransform.gcj02_to_bd09(x, y) for x, y in zip(g_lon, g_lat, strict=True)]
+    )
+    err_g = np.abs(np.column_stack([g_lon, g_lat]) - ref_g).max()
+    err_b = np.abs(np.column_stack([b_lon, b_lat]) - ref_b).max()
+    print(f"vs coordTransform: GCJ-02 {err_g:.1e} deg, BD-09 {err_b:.1e} deg")
+    assert err_g < 1e-11 and err_b < 1e-11, (err_g, err_b)
+    one_step = np.array(
+        [coordtransform.gcj02_to_wgs84(x, y) for x, y in zip(g_lon, g_lat, strict=True)]
+    )
+    ours = crs.gcj02_to_wgs84(g_lon, g_lat)
+    gap_one_step = distance_m(lon, lat, one_step[:, 0], one_step[:, 1]).max()
+    gap_ours = distance_m(lon, lat, *ours).max()
+    print(f"GCJ-02 inverse round trip: one-step {gap_one_step:.3f} m, iterative {gap_ours:.1e} m")
+    assert gap_ours < 1e-3 < gap_one_step
 
 
 def test_offset_size_matches_domain_notes():
@@ -211,6 +239,7 @@ def test_yongzhou_bbox_holds_every_place():
         ({"datum": "gcj"}, "gcj"),
         ({"crs": "EPSG:999999"}, "999999"),
         ({"crs": "utm50"}, "utm50"),
+        ({"crs": "EPSG:4546", "datum": "gcj02"}, "gcj02"),
     ],
 )
 def test_to_wgs84_rejects_unknown_datum_or_crs(kwargs, message):
