@@ -117,6 +117,8 @@ def new_map(height: str = "100%") -> folium.Map:
     """Return an empty map of Yongzhou with no tiles and no outside links."""
     m = folium.Map(tiles=None, location=None, zoom_start=8, control_scale=True,
                    prefer_canvas=True, height=height)
+    # without tiles nothing sets maxZoom, and Leaflet.markercluster needs one
+    m.options.update(maxZoom=18, minZoom=5)
     m.fit_bounds(YONGZHOU_BOUNDS)
     return m
 

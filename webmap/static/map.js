@@ -42,7 +42,8 @@
     var size = n < 100 ? 30 : n < 1000 ? 36 : 44;
     return L.divIcon({
       className: "yz-cluster",
-      html: "<span>" + n + "</span>",
+      html: '<div style="width:' + size + "px;height:" + size + "px;line-height:" + size +
+        'px;text-align:center">' + n + "</div>",
       iconSize: [size, size],
     });
   }
