@@ -13,10 +13,17 @@ def init_app(app: Flask) -> None:
 
 
 def get_layers() -> LayerSet:
-    """Return the layer set in use, loading the shipped layers the first time."""
+    """Return the layer set in use: shipped layers, with active imported versions in their place."""
     holder = current_app.extensions["geo"]
     if holder["layers"] is None:
-        holder["layers"] = load_shipped(current_app.config["BOUNDARIES_DIR"])
+        from webmap.boundary_store import active_layers, store_root
+
+        config = current_app.config
+        shipped = load_shipped(config["BOUNDARIES_DIR"])
+        # a test app never picks up layers imported into the real instance folder
+        use_store = not current_app.testing or config.get("BOUNDARY_STORE_DIR")
+        holder["layers"] = (active_layers(shipped, store_root(current_app.instance_path, config))
+                            if use_store else shipped)
     return holder["layers"]
 
 
