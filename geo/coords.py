@@ -207,8 +207,10 @@ def parse_angle(text, axis: str | None = None) -> float:
 
 def _read_cell(value) -> tuple[float, str | None]:
     """Read one cell: a plain number (degrees or metres) or an angle string; NaN when empty."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return math.nan, None
+    if value is None or (
+        not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
+    ):
+        return math.nan, None  # None, NaN, pd.NA and NaT from Excel/nullable columns
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
         return float(value), None
     cleaned = _clean_text(value)

@@ -237,6 +237,16 @@ def test_error_names_the_column():
     assert out.errors[1].startswith("经度 列") and "东经abc" in out.errors[1]
 
 
+def test_nullable_columns_read_missing_as_empty():
+    """pandas nullable dtypes (Int64, string) with NA cells give "empty" errors, not garbage."""
+    xs = pd.Series([573_000, None, 111], dtype="Int64")
+    ys = pd.Series(["2923000", pd.NA, "26°25′"], dtype="string")
+    out = normalise_points(xs, ys)
+    assert out.errors[1] == "坐标为空"
+    assert out.errors[0] is None and out.errors[2] is None
+    assert out.lat[2] == pytest.approx(26 + 25 / 60)
+
+
 def test_numeric_fast_path_equals_string_path():
     """A float column and the same values as strings give identical results."""
     rng = np.random.default_rng(7)
