@@ -69,13 +69,13 @@ OTHER_SOURCES = (("中央督察", "中央环保督察", 5), ("中央督察回头
                  ("市交办", "市委市政府交办", 6))
 
 
-def _random_point_in(geom, rng: random.Random, inset: float = 0.01) -> Point:
-    """Return a reproducible random point well inside ``geom`` (inset in degrees)."""
+def _random_point_in(geom, rng: random.Random, inset: float = 0.01, avoid=None) -> Point:
+    """Return a reproducible random point well inside ``geom`` (inset in degrees), not in ``avoid``."""
     inner = geom.buffer(-inset) if geom.buffer(-inset).area > 0 else geom
     minx, miny, maxx, maxy = inner.bounds
     for _ in range(2000):
         p = Point(round(rng.uniform(minx, maxx), 6), round(rng.uniform(miny, maxy), 6))
-        if inner.contains(p):
+        if inner.contains(p) and (avoid is None or not avoid.contains(p)):
             return p
     return inner.representative_point()
 
@@ -83,6 +83,12 @@ def _random_point_in(geom, rng: random.Random, inset: float = 0.01) -> Point:
 def _plans(layers: LayerSet, rng: random.Random) -> list[dict]:
     """Return the sample issues' ledger values (without history), in number order."""
     counties = layers.counties.frame.set_index("code").geometry
+    if layers.protected_areas is not None:
+        # ordinary issues stay outside protected areas; the 专项督察 ones are placed inside
+        avoid = shapely.union_all(layers.protected_areas.frame.geometry.values).buffer(0.01)
+        counties = counties.map(lambda g: (g, avoid))
+    else:
+        counties = counties.map(lambda g: (g, None))
     codes = list(COUNTIES)
     cats = list(CATEGORIES)
     plans = []
@@ -112,7 +118,8 @@ def _plan(number, source, batch, code, category, due, i, counties, rng) -> dict:
     name, towns = COUNTIES[code]
     town = towns[i % len(towns)]
     pattern, dept, target, measures = CATEGORIES[category]
-    point = _random_point_in(counties[code], rng)
+    geom, avoid = counties[code]
+    point = _random_point_in(geom, rng, avoid=avoid)
     return {
         "number": number, "source_type": source, "batch": batch, "category": category,
         "title": pattern.format(t=town), "description": f"{name}{town}{pattern.format(t='')}问题（示例）",
@@ -228,6 +235,18 @@ def _outcomes(plans: list[dict], rng: random.Random) -> list[str]:
     return out
 
 
+def _attributed(layers: LayerSet, point: Point) -> dict:
+    """Return county, protected area, zone and attribution evidence for a point, from ``geo``."""
+    from geo.lookup import attribute_geometry
+    from webmap.ledger_io.attribute import attribution_record
+
+    att = attribute_geometry(layers, point)
+    att.evidence.insert(0, "示例数据：坐标在所在县区内随机生成")
+    return {"geometry": shapely.geometry.mapping(point), "county_code": att.county_code,
+            "county_name": att.county_name, "protected_area": att.protected_area, "zone": att.zone,
+            "attribution": attribution_record(att)}
+
+
 def load_sample(session: Session, layers: LayerSet | None = None) -> list[Issue]:
     """Write the sample ledger (committing it) and return its issues; refuses to load twice."""
     from geo.boundaries import load_shipped
@@ -241,9 +260,8 @@ def load_sample(session: Session, layers: LayerSet | None = None) -> list[Issue]
     issues = []
     try:
         for plan, outcome in zip(plans, outcomes, strict=True):
-            plan["geometry"] = shapely.geometry.mapping(plan["geometry"])
+            plan |= _attributed(layers, plan["geometry"])
             issue = create_issue(session, plan, actor=ACTOR, date=FEEDBACK_DAY)
-            issue.attribution = {"precision": "coordinates", "evidence": ["示例数据：坐标在所在县区内随机生成"]}
             _history(session, issue, outcome, rng)
             issues.append(issue)
         session.commit()

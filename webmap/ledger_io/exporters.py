@@ -194,3 +194,14 @@ def read_xlsx_cells(path: str | Path) -> list[list[object]]:
     finally:
         wb.close()
 
+
+
+def export_ledger(session, query, fmt: str, out: str | Path, today: dt.date | None = None) -> int:
+    """Export the issues an ``IssueQuery`` selects (the views' own filter object) to ``out``."""
+    from sqlalchemy.orm import selectinload
+
+    from webmap.models import Issue
+
+    stmt = query.select(session).options(selectinload(Issue.updates),
+                                         selectinload(Issue.responsibilities))
+    return export_issues(session.scalars(stmt).all(), fmt, out, today)
