@@ -27,23 +27,28 @@ __all__ = ["GridIndex", "choose_cell_size"]
 EMPTY = -1
 MIXED = -2
 PREDICATES = ("within", "intersects")
+MIXED_SHARE = 0.02  # target share of grid cells crossed by a boundary
 
 
-def choose_cell_size(bounds: tuple, n_vertices: int) -> tuple[float, float]:
-    """Return (dx, dy) in degrees: about 64 cells per vertex, cells roughly square on the ground.
+def choose_cell_size(bounds: tuple, boundary_length: float) -> tuple[float, float]:
+    """Return (dx, dy) in degrees so boundaries cross about 2% of the cells, cells square on the ground.
+
+    A boundary of length L crosses about L / cell of the A / cell**2 cells of the grid, so that
+    share is L * cell / A; the cell count is then kept between 2**16 and 2**21 (memory, build time).
 
     Examples
     --------
-    >>> dx, dy = choose_cell_size((111.0, 24.6, 112.4, 26.9), 2000)
-    >>> 0.003 < dy < 0.01 and dx > dy
+    >>> dx, dy = choose_cell_size((111.0, 24.6, 112.4, 26.9), 40.0)
+    >>> 0.001 < dy < 0.002 and dx > dy
     True
     """
     minx, miny, maxx, maxy = bounds
-    width, height = max(maxx - minx, 1e-9), max(maxy - miny, 1e-9)
-    # finer grids leave fewer points in mixed cells but cost memory and build time
-    n_cells = min(max(n_vertices * 64, 2**16), 2**22)
     coslat = max(math.cos(math.radians((miny + maxy) / 2)), 0.1)
-    dy = math.sqrt(width * coslat * height / n_cells)
+    width, height = max(maxx - minx, 1e-9) * coslat, max(maxy - miny, 1e-9)
+    area = width * height
+    cell = MIXED_SHARE * area / max(boundary_length, 1e-9)
+    n_cells = min(max(area / cell**2, 2**16), 2**21)
+    dy = math.sqrt(area / n_cells)
     return dy / coslat, dy
 
 
@@ -57,8 +62,8 @@ class GridIndex:
         shapely.prepare(self.geoms)
         minx, miny, maxx, maxy = shapely.total_bounds(self.geoms)
         if cell_size is None:
-            n_vertices = int(shapely.get_num_coordinates(self.geoms).sum())
-            cell_size = choose_cell_size((minx, miny, maxx, maxy), n_vertices)
+            length = float(shapely.length(shapely.boundary(self.geoms)).sum())
+            cell_size = choose_cell_size((minx, miny, maxx, maxy), length)
         self.dx, self.dy = cell_size
         # one more cell keeps points on the bbox edge inside the grid; the margin lets
         # near_mask see points just outside the layer
@@ -70,10 +75,11 @@ class GridIndex:
     # -- build ---------------------------------------------------------------------------------
 
     def _cells_of(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Column and row of the cell holding each coordinate (half-open cells, may be out of grid)."""
-        ix = np.floor((np.asarray(x, dtype=float) - self.x0) / self.dx)
-        iy = np.floor((np.asarray(y, dtype=float) - self.y0) / self.dy)
-        return ix, iy
+        """Fractional column and row of each coordinate; floor gives the (half-open) cell."""
+        # build and query must use this same arithmetic so boundary vertices and points agree
+        fx = (np.asarray(x, dtype=float) - self.x0) * (1.0 / self.dx)
+        fy = (np.asarray(y, dtype=float) - self.y0) * (1.0 / self.dy)
+        return fx, fy
 
     def _boundary_pairs(self) -> np.ndarray:
         """Unique (cell * n_geoms + geom) codes for every cell a polygon boundary passes through."""
@@ -83,7 +89,7 @@ class GridIndex:
         parts, part_owner = shapely.get_parts(lines, return_index=True)
         rings_xy, ring_idx = shapely.get_coordinates(parts, return_index=True)
         same = ring_idx[1:] == ring_idx[:-1]
-        ix, iy = self._cells_of(rings_xy[:, 0], rings_xy[:, 1])
+        ix, iy = (np.floor(v) for v in self._cells_of(rings_xy[:, 0], rings_xy[:, 1]))
         ix0, ix1 = np.minimum(ix[:-1], ix[1:])[same], np.maximum(ix[:-1], ix[1:])[same]
         iy0, iy1 = np.minimum(iy[:-1], iy[1:])[same], np.maximum(iy[:-1], iy[1:])[same]
         geom = part_owner[ring_idx[:-1][same]]
@@ -122,16 +128,19 @@ class GridIndex:
         order = np.lexsort((geom_i, rep_i))
         first = np.unique(rep_i[order], return_index=True)
         state[first[0]] = geom_i[order][first[1]]
-        self.state = state[run_id]
+        self.state = state[run_id].astype(np.int32)
         # touched cells: exact tests against boundary polygons plus any polygon covering the centre
         in_touched = touched[centre_pairs // n]
         mixed_pairs = np.unique(np.concatenate((pairs, centre_pairs[in_touched])))
-        cells = mixed_pairs // n
-        self.state[touched] = MIXED
+        # a mixed cell stores MIXED - slot, its slot numbering the candidate lists (CSR)
+        slot_of = np.cumsum(touched) - 1
+        self.state[touched] = MIXED - slot_of[touched]
         self.cand = (mixed_pairs % n).astype(np.int64)
-        self.offsets = np.zeros(ncells + 1, dtype=np.int64)
-        np.add.at(self.offsets, cells + 1, 1)
-        self.offsets = np.cumsum(self.offsets)
+        counts = np.bincount(slot_of[mixed_pairs // n], minlength=int(touched.sum()))
+        self.offsets = np.concatenate(([0], np.cumsum(counts)))
+        # one EMPTY cell around the grid lets query skip range checks
+        self._padded = np.pad(self.state.reshape(self.ny, self.nx), 1,
+                              constant_values=EMPTY).ravel()
 
     # -- query ---------------------------------------------------------------------------------
 
@@ -150,24 +159,34 @@ class GridIndex:
         if predicate not in PREDICATES:
             raise ValueError(f"predicate must be one of {PREDICATES}, got {predicate!r}")
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        cell, valid = self.cell_index(x, y)
-        out = np.full(x.shape, EMPTY, dtype=np.int64)
-        out[valid] = self.state[cell[valid]]
-        pts = np.flatnonzero(out == MIXED)
+        fx, fy = self._cells_of(x, y)
+        gx, gy = self._padded_cells(fx, self.nx), self._padded_cells(fy, self.ny)
+        out = self._padded[gy * (self.nx + 2) + gx].astype(np.int64)
+        pts = np.flatnonzero(out <= MIXED)
         if len(pts):
-            out[pts] = self._exact(pts, cell[pts], x, y, predicate)
+            out[pts] = self._exact(pts, MIXED - out[pts], x, y, predicate)
         return out
+
+    @staticmethod
+    def _padded_cells(f: np.ndarray, n: int) -> np.ndarray:
+        """Cell numbers in the grid padded by one EMPTY cell each side: out of grid and NaN hit the pad."""
+        f += 1  # now the pad is [0, 1); fmax sends NaN and anything below to 0 (pad)
+        np.fmax(f, 0, out=f)
+        np.fmin(f, n + 1, out=f)
+        return f.astype(np.intp)  # truncation is floor for non-negative values
 
     def cell_index(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Flat cell number of each point and whether it lies in the grid (NaN is not)."""
-        ix, iy = self._cells_of(x, y)
-        valid = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
-        cell = np.where(valid, iy * self.nx + ix, 0).astype(np.int64)
+        fx, fy = self._cells_of(x, y)
+        valid = (fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny)
+        # truncation is floor for the non-negative values kept by ``valid``
+        cell = fy.astype(np.int64) * self.nx + fx.astype(np.int64)
+        cell[~valid] = 0
         return cell, valid
 
-    def _exact(self, pts, cells, x, y, predicate) -> np.ndarray:
+    def _exact(self, pts, slots, x, y, predicate) -> np.ndarray:
         """Exact tests of points in mixed cells against their cells' candidates."""
-        start, count = self.offsets[cells], self.offsets[cells + 1] - self.offsets[cells]
+        start, count = self.offsets[slots], self.offsets[slots + 1] - self.offsets[slots]
         pair_pt = np.repeat(np.arange(len(pts)), count)
         # positions start[i] .. start[i]+count[i] laid end to end
         pos = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())

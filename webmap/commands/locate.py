@@ -1,0 +1,137 @@
+"""``yzmap locate``: attribute every row of a CSV or XLSX file to county, township and zone."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig also reads plain UTF-8; gb18030 covers GBK
+OUTPUT_SUFFIXES = (".csv", ".xlsx")
+# header spellings tried when no column option is given, per axis
+LON_NAMES = ("经度", "lon", "lng", "longitude", "x", "东经")
+LAT_NAMES = ("纬度", "lat", "latitude", "y", "北纬")
+
+
+def read_table(path: Path, sheet: str | None = None):
+    """Read a CSV (UTF-8, UTF-8 with BOM or GBK) or XLSX file as text/object cells."""
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        target = sheet if sheet is None or not sheet.isdigit() else int(sheet)
+        try:
+            return pd.read_excel(path, sheet_name=0 if target is None else target, dtype=object)
+        except ValueError as exc:  # unknown sheet name
+            raise click.ClickException(f"无法读取工作表 {sheet!r}: {exc}") from exc
+    if suffix != ".csv":
+        raise click.ClickException(f"不支持的输入格式 {suffix or '(无扩展名)'}：只支持 .csv 和 .xlsx")
+    for encoding in CSV_ENCODINGS:
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+    raise click.ClickException(f"{path}: 无法识别文件编码（支持 UTF-8、UTF-8-SIG、GBK）")
+
+
+def write_table(frame, out: Path) -> None:
+    """Write to a temporary file beside ``out`` and move it into place, so ``out`` is never half-written."""
+    handle, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=out.suffix)
+    os.close(handle)
+    try:
+        if out.suffix.lower() == ".xlsx":
+            frame.to_excel(tmp, index=False, engine="openpyxl")
+        else:
+            # a BOM lets Excel open the Chinese text correctly
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _pick_column(columns, given: str | None, names: tuple[str, ...], option: str) -> str | None:
+    """Return the column named by an option (checked) or the first header matching ``names``."""
+    if given is not None:
+        if given not in columns:
+            raise click.UsageError(
+                f"{option}: 找不到列「{given}」；可用的列：{', '.join(map(str, columns))}")
+        return given
+    lowered = {str(c).strip().lower(): c for c in columns}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+@contextmanager
+def _progress(total: int):
+    """Yield a progress callback: a click bar on a terminal, a no-op otherwise (no log noise)."""
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label="定位中", file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _summary(out, seconds: float, target: Path) -> str:
+    """One line: rows, located, outside, ambiguous, errors and time."""
+    flags = out["flags"].fillna("")
+    return (f"完成：共 {len(out)} 行，已定位 {int(out['county_code'].notna().sum())}，"
+            f"市外 {int(flags.str.contains('outside_city').sum())}，"
+            f"归属不明 {int(flags.str.contains('ambiguous').sum())}，"
+            f"错误 {int(out['error'].notna().sum())}，用时 {seconds:.1f} 秒 → {target}")
+
+
+@click.command("locate")
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False,
+                                                               path_type=Path))
+@click.option("--out", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出文件（.csv 或 .xlsx）。")
+@click.option("--lon-col", help="经度列（或 --x-col）。")
+@click.option("--lat-col", help="纬度列（或 --y-col）。")
+@click.option("--x-col", help="X/东坐标列（投影坐标配合 --crs）。")
+@click.option("--y-col", help="Y/北坐标列。")
+@click.option("--datum", default="wgs84", show_default=True,
+              type=click.Choice(["wgs84", "cgcs2000", "gcj02", "bd09"]), help="经纬度的坐标基准。")
+@click.option("--crs", help="投影坐标的坐标系，如 EPSG:4546。")
+@click.option("--county-col", help="申报的县区列，用于核对。")
+@click.option("--address-col", help="地址列。")
+@click.option("--sheet", help="XLSX 工作表名称或序号（默认第一个）。")
+def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, county_col,
+           address_col, sheet):
+    """Attribute each row of INPUT to county, township and protected-area zone."""
+    from geo.boundaries import load_shipped
+    from geo.errors import GeoError
+    from geo.locate import locate_frame
+
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise click.UsageError(f"--out: 输出文件须为 .csv 或 .xlsx，收到 {output.name}")
+    if (lon_col or lat_col) and (x_col or y_col):
+        raise click.UsageError("--lon-col/--lat-col 与 --x-col/--y-col 只能选一组")
+    started = time.monotonic()
+    df = read_table(input_path, sheet)
+    cols = list(df.columns)
+    x = _pick_column(cols, lon_col or x_col, LON_NAMES, "--lon-col/--x-col")
+    y = _pick_column(cols, lat_col or y_col, LAT_NAMES, "--lat-col/--y-col")
+    county = _pick_column(cols, county_col, (), "--county-col")
+    address = _pick_column(cols, address_col, (), "--address-col")
+    if (x is None) != (y is None) or (x is None and address is None and county is None):
+        raise click.UsageError("请用 --lon-col/--lat-col 或 --x-col/--y-col 指明坐标列；"
+                               f"可用的列：{', '.join(map(str, cols))}")
+    layers = load_shipped()
+    try:
+        with _progress(len(df)) as update:
+            out = locate_frame(df, layers, x_col=x, y_col=y, datum=datum, crs=crs,
+                               county_col=county, address_col=address, progress=update)
+        write_table(out, output)
+    except GeoError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"无法写出 {output}: {exc}") from exc
+    click.echo(_summary(out, time.monotonic() - started, output))
+
+
+COMMANDS = [locate]
