@@ -81,18 +81,22 @@ def file_sha256(path: str | Path) -> str:
 
 def _is_blank(value) -> bool:
     """True for None, NaN and whitespace-only strings."""
-    return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
+    return (
+        value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
+    )
 
 
 def _labels(frame: pd.DataFrame, name_col: str | None) -> list[str]:
     """Return "要素 #n（名称）" labels used in every message about a feature."""
     names = frame[name_col].tolist() if name_col else [None] * len(frame)
-    return [f"要素 #{i + 1}" + (f"（{n}）" if n not in (None, "") and n == n else "")
-            for i, n in enumerate(names)]
+    return [
+        f"要素 #{i + 1}" + (f"（{n}）" if n not in (None, "") and n == n else "")
+        for i, n in enumerate(names)
+    ]
 
 
 def _check_in_yongzhou(frame: gpd.GeoDataFrame, labels: list[str], source: str) -> None:
-    """Reject any feature whose WGS84 bounds miss the padded Yongzhou box, saying where it landed."""
+    """Reject features whose WGS84 bounds miss the padded Yongzhou box, saying where they landed."""
     w, s, e, n = YONGZHOU_BBOX
     b = frame.geometry.bounds.to_numpy()
     outside = (b[:, 2] < w) | (b[:, 0] > e) | (b[:, 3] < s) | (b[:, 1] > n)
@@ -100,15 +104,25 @@ def _check_in_yongzhou(frame: gpd.GeoDataFrame, labels: list[str], source: str) 
         i = int(np.flatnonzero(outside)[0])
         total = tuple(float(v) for v in frame.total_bounds)
         raise ImportFileError(
-            f"{source}: 重投影后 {int(outside.sum())}/{len(frame)} 个要素不在永州范围内（字段 geometry）；"
-            f"首个为 {labels[i]}，落在{describe_location(tuple(b[i]))}。整个文件范围：{describe_location(total)}。"
+            f"{source}: 重投影后 {int(outside.sum())}/{len(frame)} 个要素"
+            "不在永州范围内（字段 geometry）；"
+            f"首个为 {labels[i]}，落在{describe_location(tuple(b[i]))}。"
+            f"整个文件范围：{describe_location(total)}。"
             "请检查坐标系（--crs）与基准（--datum）"
         )
 
 
-def read_boundary_file(path: str | Path, *, kind: str, crs=None, datum: str | None = None,
-                       field_map: dict[str, str] | None = None, vintage: str | None = None,
-                       confirm_crs: bool = False, layer: str | None = None) -> ImportResult:
+def read_boundary_file(
+    path: str | Path,
+    *,
+    kind: str,
+    crs=None,
+    datum: str | None = None,
+    field_map: dict[str, str] | None = None,
+    vintage: str | None = None,
+    confirm_crs: bool = False,
+    layer: str | None = None,
+) -> ImportResult:
     """Read an authoritative boundary file into a ``Layer`` (EPSG:4326) and an ``ImportReport``.
 
     Parameters
@@ -136,7 +150,9 @@ def read_boundary_file(path: str | Path, *, kind: str, crs=None, datum: str | No
     """
     path = Path(path)
     if kind not in LAYER_NAMES:
-        raise ImportFileError(f"{path.name}: 图层类型 {kind!r} 无效（可选: {', '.join(LAYER_NAMES)}）")
+        raise ImportFileError(
+            f"{path.name}: 图层类型 {kind!r} 无效（可选: {', '.join(LAYER_NAMES)}）"
+        )
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="yzmap-import-") as workdir:
         raw = open_source(path, workdir, layer=layer)
@@ -147,8 +163,15 @@ def read_boundary_file(path: str | Path, *, kind: str, crs=None, datum: str | No
         mapping = guess_field_map(columns, kind, field_map, source=source, blank=blank)
         labels = _labels(attrs, mapping.get("name"))
         frame, repairs = check_geometries(raw.frame, labels, source=source)
-        frame, decision = resolve_crs(frame, raw.crs_source, source=source, crs=crs, datum=datum,
-                                      confirm_crs=confirm_crs, warnings=warnings)
+        frame, decision = resolve_crs(
+            frame,
+            raw.crs_source,
+            source=source,
+            crs=crs,
+            datum=datum,
+            confirm_crs=confirm_crs,
+            warnings=warnings,
+        )
     if kind == "protected_area":
         mapped = map_protected_areas(attrs, mapping, source=source)
         mapped["authoritative"] = True
@@ -164,22 +187,45 @@ def read_boundary_file(path: str | Path, *, kind: str, crs=None, datum: str | No
     sha = file_sha256(path)
     vintage = vintage or date.today().isoformat()
     info = LayerInfo(
-        name=LAYER_NAMES[kind], kind=kind, vintage=vintage, authoritative=True, source=path.name,
-        source_crs=decision.crs, zone_scheme=zone_scheme, version=f"import:{vintage}:{sha[:8]}",
+        name=LAYER_NAMES[kind],
+        kind=kind,
+        vintage=vintage,
+        authoritative=True,
+        source=path.name,
+        source_crs=decision.crs,
+        zone_scheme=zone_scheme,
+        version=f"import:{vintage}:{sha[:8]}",
     )
     report = ImportReport(
-        source_file=path.name, sha256=sha, format=raw.format, member=raw.member, layer=raw.layer,
-        crs=decision.crs, crs_method=decision.method, crs_guessed=decision.guessed,
-        crs_candidates=decision.candidates, datum=decision.datum, features=len(out),
-        field_map=mapping, repairs=repairs, warnings=warnings,
+        source_file=path.name,
+        sha256=sha,
+        format=raw.format,
+        member=raw.member,
+        layer=raw.layer,
+        crs=decision.crs,
+        crs_method=decision.method,
+        crs_guessed=decision.guessed,
+        crs_candidates=decision.candidates,
+        datum=decision.datum,
+        features=len(out),
+        field_map=mapping,
+        repairs=repairs,
+        warnings=warnings,
         bounds=tuple(float(v) for v in out.total_bounds),
     )
     return ImportResult(Layer(info=info, frame=out), report)
 
 
-def read_sites_file(path: str | Path, *, crs=None, datum: str | None = None, confirm_crs: bool = False,
-                    layer: str | None = None, lon_col: str | None = None,
-                    lat_col: str | None = None) -> tuple[gpd.GeoDataFrame, ImportReport]:
+def read_sites_file(
+    path: str | Path,
+    *,
+    crs=None,
+    datum: str | None = None,
+    confirm_crs: bool = False,
+    layer: str | None = None,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+) -> tuple[gpd.GeoDataFrame, ImportReport]:
     """Read sites (points, lines or polygons) from any import format or a lon/lat CSV, in EPSG:4326.
 
     Sites are not refused for lying outside Yongzhou (they are simply outside every reserve);
@@ -193,22 +239,46 @@ def read_sites_file(path: str | Path, *, crs=None, datum: str | None = None, con
     else:
         with tempfile.TemporaryDirectory(prefix="yzmap-sites-") as workdir:
             raw = open_source(path, workdir, layer=layer)
-        raw_frame, fmt, member, lyr, declared = raw.frame, raw.format, raw.member, raw.layer, raw.crs_source
+        raw_frame, fmt, member, lyr, declared = (
+            raw.frame,
+            raw.format,
+            raw.member,
+            raw.layer,
+            raw.crs_source,
+        )
     source = path.name
     labels = [f"要素 #{i + 1}" for i in range(len(raw_frame))]
     frame, repairs = check_geometries(raw_frame, labels, source=source, polygons_only=False)
-    frame, decision = resolve_crs(frame, declared, source=source, crs=crs, datum=datum,
-                                  confirm_crs=confirm_crs, warnings=warnings)
+    frame, decision = resolve_crs(
+        frame,
+        declared,
+        source=source,
+        crs=crs,
+        datum=datum,
+        confirm_crs=confirm_crs,
+        warnings=warnings,
+    )
     w, s, e, n = YONGZHOU_BBOX
     b = frame.geometry.bounds.to_numpy()
     far = int(((b[:, 2] < w) | (b[:, 0] > e) | (b[:, 3] < s) | (b[:, 1] > n)).sum())
     if far:
         warnings.append(f"{far} 个站点不在永州范围内")
     report = ImportReport(
-        source_file=path.name, sha256=file_sha256(path), format=fmt, member=member, layer=lyr,
-        crs=decision.crs, crs_method=decision.method, crs_guessed=decision.guessed,
-        crs_candidates=decision.candidates, datum=decision.datum, features=len(frame), field_map={},
-        repairs=repairs, warnings=warnings, bounds=tuple(float(v) for v in frame.total_bounds),
+        source_file=path.name,
+        sha256=file_sha256(path),
+        format=fmt,
+        member=member,
+        layer=lyr,
+        crs=decision.crs,
+        crs_method=decision.method,
+        crs_guessed=decision.guessed,
+        crs_candidates=decision.candidates,
+        datum=decision.datum,
+        features=len(frame),
+        field_map={},
+        repairs=repairs,
+        warnings=warnings,
+        bounds=tuple(float(v) for v in frame.total_bounds),
     )
     return frame, report
 
@@ -217,8 +287,9 @@ _LON_NAMES = ("lon", "lng", "longitude", "经度", "x")
 _LAT_NAMES = ("lat", "latitude", "纬度", "y")
 
 
-def _read_csv_points(path: Path, lon_col: str | None,
-                     lat_col: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
+def _read_csv_points(
+    path: Path, lon_col: str | None, lat_col: str | None
+) -> tuple[gpd.GeoDataFrame, str | None]:
     """Read a CSV's lon/lat (or x/y) columns into points; bad cells name their row.
 
     Columns headed lon/lat (经度/纬度) declare WGS84; x/y or user-named columns declare nothing.
@@ -248,7 +319,9 @@ def _read_csv_points(path: Path, lon_col: str | None,
         bad = values.isna()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ImportFileError(f"{path.name}: 第 {i + 2} 行 字段 {col!r} 值 {frame[col].iloc[i]!r} 不是数字")
+            raise ImportFileError(
+                f"{path.name}: 第 {i + 2} 行 字段 {col!r} 值 {frame[col].iloc[i]!r} 不是数字"
+            )
         xy[col] = values.to_numpy()
     points = gpd.GeoDataFrame(frame, geometry=shapely.points(xy[lon_col], xy[lat_col]))
     if named or lon_col.strip().lower() == "x":

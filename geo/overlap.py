@@ -30,10 +30,27 @@ __all__ = ["COLUMNS", "DEFAULT_BUFFERS", "overlap_sites", "overlap_issue_geometr
 
 DEFAULT_BUFFERS = (0, 500, 1000, 5000)
 COLUMNS = [
-    "site_id", "site_name", "site_category", "protected_area", "pa_code", "level", "zone",
-    "zone_scheme", "relation", "overlap_m2", "overlap_length_m", "overlap_share", "distance_m",
-    "boundary_distance_m", "rule", "rule_source", "rule_confidence", "boundary_version",
-    "boundary_authoritative", "boundary_note", "site_index",
+    "site_id",
+    "site_name",
+    "site_category",
+    "protected_area",
+    "pa_code",
+    "level",
+    "zone",
+    "zone_scheme",
+    "relation",
+    "overlap_m2",
+    "overlap_length_m",
+    "overlap_share",
+    "distance_m",
+    "boundary_distance_m",
+    "rule",
+    "rule_source",
+    "rule_confidence",
+    "boundary_version",
+    "boundary_authoritative",
+    "boundary_note",
+    "site_index",
 ]
 _INSIDE_EPS = 1e-9
 _PROJ = pyproj.Proj(METRIC_CRS)
@@ -57,8 +74,12 @@ def _metric_zones(layer: Layer) -> dict:
     outlines = np.array([shapely.union_all(geoms[codes == c]) for c in pa_codes])
     boundaries = shapely.boundary(outlines)
     cached = {
-        "frame": frame, "geoms": geoms, "tree": shapely.STRtree(geoms), "pa_codes": pa_codes,
-        "outlines": outlines, "outline_tree": shapely.STRtree(outlines),
+        "frame": frame,
+        "geoms": geoms,
+        "tree": shapely.STRtree(geoms),
+        "pa_codes": pa_codes,
+        "outlines": outlines,
+        "outline_tree": shapely.STRtree(outlines),
         "boundary_tree": shapely.STRtree(boundaries),
     }
     layer.cache["overlap"] = cached
@@ -66,7 +87,7 @@ def _metric_zones(layer: Layer) -> dict:
 
 
 def _scale(points_metric: np.ndarray) -> np.ndarray:
-    """Return the linear point scale factor of EPSG:4546 at metric points (for lengths/distances)."""
+    """Return the linear point scale factor of EPSG:4546 at metric points."""
     if len(points_metric) == 0:
         return np.ones(0)
     x, y = shapely.get_x(points_metric), shapely.get_y(points_metric)
@@ -82,17 +103,29 @@ def _measure(geoms: np.ndarray, dims: np.ndarray) -> np.ndarray:
     return np.where(dims == 0, counts.astype(float), out)
 
 
-def _site_columns(sites: gpd.GeoDataFrame, site_id_col, site_name_col, category_col) -> pd.DataFrame:
+def _site_columns(
+    sites: gpd.GeoDataFrame, site_id_col, site_name_col, category_col
+) -> pd.DataFrame:
     """Return site_id, site_name and site_category columns, checking named columns exist."""
-    for label, col in (("site_id_col", site_id_col), ("site_name_col", site_name_col),
-                       ("category_col", category_col)):
+    for label, col in (
+        ("site_id_col", site_id_col),
+        ("site_name_col", site_name_col),
+        ("category_col", category_col),
+    ):
         if col is not None and col not in sites:
-            raise GeoError(f"{label}={col!r}: 站点数据中没有该列（现有列: {', '.join(map(str, sites.columns))}）")
+            raise GeoError(
+                f"{label}={col!r}: 站点数据中没有该列"
+                f"（现有列: {', '.join(map(str, sites.columns))}）"
+            )
     site_id_col = site_id_col or ("site_id" if "site_id" in sites else None)
     site_name_col = site_name_col or ("site_name" if "site_name" in sites else None)
     category_col = category_col or ("category" if "category" in sites else None)
     n = len(sites)
-    ids = sites[site_id_col].astype(str).to_numpy() if site_id_col else np.arange(1, n + 1).astype(str)
+    ids = (
+        sites[site_id_col].astype(str).to_numpy()
+        if site_id_col
+        else np.arange(1, n + 1).astype(str)
+    )
     names = sites[site_name_col].to_numpy() if site_name_col else np.full(n, None)
     cats = sites[category_col].to_numpy() if category_col else np.full(n, None)
     return pd.DataFrame({"site_id": ids, "site_name": names, "site_category": cats})
@@ -111,7 +144,7 @@ def _relation(share: float, covered: bool, distance: float, buffers: Sequence[fl
 
 
 def _pair_rows(site_geoms, site_dims, site_measure, zgeoms, s_idx, z_idx) -> dict:
-    """Compute overlap, share, covered flag and distance for (site, zone) index pairs, vectorised."""
+    """Compute overlap, share, covered flag and distance for (site, zone) pairs, vectorised."""
     sg, zg = site_geoms[s_idx], zgeoms[z_idx]
     covered = shapely.covers(zg, sg)
     touching = shapely.intersects(zg, sg)
@@ -124,7 +157,9 @@ def _pair_rows(site_geoms, site_dims, site_measure, zgeoms, s_idx, z_idx) -> dic
     has = covered | partial
     overlap[has] = _measure(inter[has], site_dims[s_idx][has])
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(site_measure[s_idx] > 0, overlap / site_measure[s_idx], touching.astype(float))
+        share = np.where(
+            site_measure[s_idx] > 0, overlap / site_measure[s_idx], touching.astype(float)
+        )
     distance = np.zeros(len(s_idx))
     distance[~touching] = shapely.distance(sg[~touching], zg[~touching])
     # planar -> geodesic: divide by the point scale (squared for areas) at the overlap centroid
@@ -137,14 +172,22 @@ def _pair_rows(site_geoms, site_dims, site_measure, zgeoms, s_idx, z_idx) -> dic
     return {
         "overlap_m2": np.where(dims == 2, overlap / k**2, 0.0),
         "overlap_length_m": np.where(dims == 1, overlap / k, 0.0),
-        "overlap_share": np.clip(share, 0.0, 1.0), "covered": covered, "distance_m": distance / k,
+        "overlap_share": np.clip(share, 0.0, 1.0),
+        "covered": covered,
+        "distance_m": distance / k,
     }
 
 
-def overlap_sites(sites: gpd.GeoDataFrame, zones_layer: Layer, *,
-                  buffers: Sequence[float] = DEFAULT_BUFFERS, site_id_col: str | None = None,
-                  site_name_col: str | None = None, category_col: str | None = None,
-                  rules: RuleTable | None = None) -> pd.DataFrame:
+def overlap_sites(
+    sites: gpd.GeoDataFrame,
+    zones_layer: Layer,
+    *,
+    buffers: Sequence[float] = DEFAULT_BUFFERS,
+    site_id_col: str | None = None,
+    site_name_col: str | None = None,
+    category_col: str | None = None,
+    rules: RuleTable | None = None,
+) -> pd.DataFrame:
     """Relate every site to every protected-area zone within the largest buffer.
 
     Parameters
@@ -170,7 +213,9 @@ def overlap_sites(sites: gpd.GeoDataFrame, zones_layer: Layer, *,
     if sites.crs is None:
         raise GeoError("站点数据没有坐标系，无法计算重叠")
     if zones_layer.info.kind != "protected_area":
-        raise GeoError(f"图层 {zones_layer.info.name!r} 不是保护地图层（kind={zones_layer.info.kind}）")
+        raise GeoError(
+            f"图层 {zones_layer.info.name!r} 不是保护地图层（kind={zones_layer.info.kind}）"
+        )
     rules = rules or load_zone_rules()
     pos = sorted({float(b) for b in buffers if float(b) > 0})
     z = _metric_zones(zones_layer)
@@ -188,13 +233,22 @@ def overlap_sites(sites: gpd.GeoDataFrame, zones_layer: Layer, *,
     zf = z["frame"]
     rows = meta.iloc[s_idx].reset_index(drop=True)
     rows["_site"] = s_idx
-    for col, src in (("protected_area", "name"), ("pa_code", "pa_code"), ("level", "level"),
-                     ("zone", "zone"), ("zone_scheme", "zone_scheme")):
+    for col, src in (
+        ("protected_area", "name"),
+        ("pa_code", "pa_code"),
+        ("level", "level"),
+        ("zone", "zone"),
+        ("zone_scheme", "zone_scheme"),
+    ):
         rows[col] = zf[src].iloc[z_idx].to_numpy() if src in zf else None
     for col in ("overlap_m2", "overlap_length_m", "overlap_share", "distance_m"):
         rows[col] = pairs[col]
-    rows["relation"] = [_relation(s, c, d, pos) for s, c, d in
-                        zip(pairs["overlap_share"], pairs["covered"], pairs["distance_m"])]
+    rows["relation"] = [
+        _relation(s, c, d, pos)
+        for s, c, d in zip(
+            pairs["overlap_share"], pairs["covered"], pairs["distance_m"], strict=False
+        )
+    ]
     rows = pd.concat([rows, _outside_rows(meta, site_geoms, s_idx, z)], ignore_index=True)
     _add_boundary_distance(rows, site_geoms, z)
     _add_rules(rows, rules)
@@ -202,12 +256,18 @@ def overlap_sites(sites: gpd.GeoDataFrame, zones_layer: Layer, *,
     rows["boundary_version"] = info.version
     rows["boundary_authoritative"] = info.authoritative
     rows["boundary_note"] = "" if info.authoritative else "示意（非权威边界）"
-    rows["site_index"] = rows.pop("_site")  # 0-based row of the site in ``sites``, to join geometry back
-    rows = rows.sort_values(["site_index", "protected_area", "zone"], kind="stable", na_position="last")
+    rows["site_index"] = rows.pop(
+        "_site"
+    )  # 0-based row of the site in ``sites``, to join geometry back
+    rows = rows.sort_values(
+        ["site_index", "protected_area", "zone"], kind="stable", na_position="last"
+    )
     return rows.reset_index(drop=True)[COLUMNS]
 
 
-def _outside_rows(meta: pd.DataFrame, site_geoms: np.ndarray, matched: np.ndarray, z: dict) -> pd.DataFrame:
+def _outside_rows(
+    meta: pd.DataFrame, site_geoms: np.ndarray, matched: np.ndarray, z: dict
+) -> pd.DataFrame:
     """One "outside" row per unmatched site, naming the nearest protected area and its distance."""
     lonely = np.setdiff1d(np.arange(len(site_geoms)), matched)
     out = meta.iloc[lonely].reset_index(drop=True)
@@ -215,8 +275,9 @@ def _outside_rows(meta: pd.DataFrame, site_geoms: np.ndarray, matched: np.ndarra
     for col in ("overlap_m2", "overlap_length_m", "overlap_share"):
         out[col] = 0.0
     if len(lonely) and len(z["outlines"]):
-        (_, pa_i), dist = z["outline_tree"].query_nearest(site_geoms[lonely], return_distance=True,
-                                                           all_matches=False)
+        (_, pa_i), dist = z["outline_tree"].query_nearest(
+            site_geoms[lonely], return_distance=True, all_matches=False
+        )
         first = z["frame"].drop_duplicates("pa_code").set_index("pa_code")
         codes = z["pa_codes"][pa_i]
         out["pa_code"] = codes
@@ -232,11 +293,13 @@ def _outside_rows(meta: pd.DataFrame, site_geoms: np.ndarray, matched: np.ndarra
 
 
 def _add_boundary_distance(rows: pd.DataFrame, site_geoms: np.ndarray, z: dict) -> None:
-    """Add the distance from each site to the nearest protected-area boundary line (0 if it crosses one)."""
+    """Add each site's distance to the nearest protected-area boundary (0 if it crosses one)."""
     if not len(z["outlines"]) or not len(site_geoms):
         rows["boundary_distance_m"] = np.nan
         return
-    (_, _), dist = z["boundary_tree"].query_nearest(site_geoms, return_distance=True, all_matches=False)
+    (_, _), dist = z["boundary_tree"].query_nearest(
+        site_geoms, return_distance=True, all_matches=False
+    )
     dist = dist / _scale(shapely.centroid(site_geoms))
     rows["boundary_distance_m"] = dist[rows["_site"].to_numpy()]
 
@@ -244,12 +307,15 @@ def _add_boundary_distance(rows: pd.DataFrame, site_geoms: np.ndarray, z: dict) 
 def _add_rules(rows: pd.DataFrame, rules: RuleTable) -> None:
     """Attach the zone rule (inside / partly inside) or the perimeter rule (within buffer)."""
     texts, sources, confs = [], [], []
-    for rel, scheme, zone, cat in zip(rows["relation"], rows["zone_scheme"], rows["zone"],
-                                      rows["site_category"]):
+    for rel, scheme, zone, cat in zip(
+        rows["relation"], rows["zone_scheme"], rows["zone"], rows["site_category"], strict=False
+    ):
         if rel in ("inside", "partly inside"):
             rule = rules.rule_for(scheme, zone, cat)
         elif rel.startswith("within buffer"):
-            rule = rules.rule_for(scheme if scheme and scheme != "none" else "reserve3", PERIMETER_ZONE, cat)
+            rule = rules.rule_for(
+                scheme if scheme and scheme != "none" else "reserve3", PERIMETER_ZONE, cat
+            )
         else:
             rule = None
         texts.append(rule.rule if rule else None)
@@ -258,19 +324,28 @@ def _add_rules(rows: pd.DataFrame, rules: RuleTable) -> None:
     rows["rule"], rows["rule_source"], rows["rule_confidence"] = texts, sources, confs
 
 
-def overlap_issue_geometries(geometries: Mapping, zones_layer: Layer, *,
-                             names: Mapping | None = None, categories: Mapping | None = None,
-                             buffers: Sequence[float] = DEFAULT_BUFFERS,
-                             rules: RuleTable | None = None) -> pd.DataFrame:
-    """Overlap for ledger issues: ``{issue number: WGS84 shapely geometry}`` in, ``overlap_sites`` rows out.
+def overlap_issue_geometries(
+    geometries: Mapping,
+    zones_layer: Layer,
+    *,
+    names: Mapping | None = None,
+    categories: Mapping | None = None,
+    buffers: Sequence[float] = DEFAULT_BUFFERS,
+    rules: RuleTable | None = None,
+) -> pd.DataFrame:
+    """Overlap for ledger issues: ``{issue number: WGS84 geometry}`` in, ``overlap_sites`` rows out.
 
     Issues without a geometry (None or empty) are skipped; their numbers do not appear.
     """
     items = [(k, g) for k, g in geometries.items() if g is not None and not g.is_empty]
     names, categories = names or {}, categories or {}
     sites = gpd.GeoDataFrame(
-        {"site_id": [str(k) for k, _ in items], "site_name": [names.get(k) for k, _ in items],
-         "category": [categories.get(k) for k, _ in items]},
-        geometry=[g for _, g in items], crs=STORAGE_CRS,
+        {
+            "site_id": [str(k) for k, _ in items],
+            "site_name": [names.get(k) for k, _ in items],
+            "category": [categories.get(k) for k, _ in items],
+        },
+        geometry=[g for _, g in items],
+        crs=STORAGE_CRS,
     )
     return overlap_sites(sites, zones_layer, buffers=buffers, rules=rules)

@@ -3,8 +3,8 @@
 ``data/boundaries/zone_rules.csv`` has one row per (scheme, zone, site_category) with the rule as a
 summary in Chinese, the ``source`` (law, article numbers, version/year) and a ``confidence`` mark.
 ``site_category`` ``*`` applies to every site; a row for a specific category (mine, hydropower,
-tourism ...) wins over ``*``. Zone ``外围保护地带`` holds the rule reported for sites within a buffer
-distance, and scheme ``none`` / zone ``未分区`` the rule for an unzoned reserve.
+tourism ...) wins over ``*``. Zone ``外围保护地带`` holds the rule reported for sites
+within a buffer distance, and scheme ``none`` / zone ``未分区`` the rule for an unzoned reserve.
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ class RuleTable:
                 raise BoundaryDataError(f"zone rule table repeats scheme/zone/category {key}")
             self._by_key[key] = r
 
-    def rule_for(self, scheme: str | None, zone: str | None,
-                 site_category: str | None = None) -> ZoneRule | None:
+    def rule_for(
+        self, scheme: str | None, zone: str | None, site_category: str | None = None
+    ) -> ZoneRule | None:
         """Return the most specific rule for a zone, or None when the table has none.
 
         Examples

@@ -30,14 +30,18 @@ def store(tmp_path, monkeypatch):
 def _reserve(zones=("核心区", "缓冲区")) -> gpd.GeoDataFrame:
     """Return a two-zone reserve in WGS84 with survey column names."""
     geoms = [shapely.segmentize(g, 0.002) for g in (CORE, BUFFER)]
-    return gpd.GeoDataFrame({"BHQMC": ["命令行测试保护区"] * 2, "GNFQ": list(zones)}, geometry=geoms, crs=4326)
+    return gpd.GeoDataFrame(
+        {"BHQMC": ["命令行测试保护区"] * 2, "GNFQ": list(zones)}, geometry=geoms, crs=4326
+    )
 
 
 def _shapefile_zip(tmp_path, frame=None, name="reserve") -> str:
     """Write a GBK Shapefile in EPSG:4525 without .prj/.cpg and zip it."""
     folder = tmp_path / name
     folder.mkdir()
-    (frame if frame is not None else _reserve()).to_crs("EPSG:4525").to_file(folder / f"{name}.shp", encoding="GBK")
+    (frame if frame is not None else _reserve()).to_crs("EPSG:4525").to_file(
+        folder / f"{name}.shp", encoding="GBK"
+    )
     for ext in ("prj", "cpg"):
         (folder / f"{name}.{ext}").unlink()
     out = tmp_path / f"{name}.zip"
@@ -58,8 +62,16 @@ def test_guessed_crs_asks_and_can_be_declined(tmp_path, store):
     declined = _run("boundaries", "import", path, "--layer", "protected-areas", input="n\n")
     assert declined.exit_code == 1 and "EPSG:4525" in declined.output
     assert boundary_store.list_versions(store, "protected_areas") == []
-    accepted = _run("boundaries", "import", path, "--layer", "protected-areas", "--vintage", "2023-06-30",
-                    input="y\n")
+    accepted = _run(
+        "boundaries",
+        "import",
+        path,
+        "--layer",
+        "protected-areas",
+        "--vintage",
+        "2023-06-30",
+        input="y\n",
+    )
     assert accepted.exit_code == 0, accepted.output
     assert "EPSG:4525" in accepted.output and "该版本现已启用" in accepted.output
     (version,) = boundary_store.list_versions(store, "protected_areas")
@@ -69,8 +81,17 @@ def test_guessed_crs_asks_and_can_be_declined(tmp_path, store):
 
 def test_import_replaces_illustrative_layer_and_list_shows_it(tmp_path, store):
     """After an import the active layer set uses the authoritative version; list marks it."""
-    result = _run("boundaries", "import", _shapefile_zip(tmp_path), "--layer", "protected-areas",
-                  "--crs", "EPSG:4525", "--vintage", "2024-01-01")
+    result = _run(
+        "boundaries",
+        "import",
+        _shapefile_zip(tmp_path),
+        "--layer",
+        "protected-areas",
+        "--crs",
+        "EPSG:4525",
+        "--vintage",
+        "2024-01-01",
+    )
     assert result.exit_code == 0, result.output
     layers = boundary_store.active_layers(load_shipped(), store)
     pa = layers.protected_areas
@@ -82,13 +103,19 @@ def test_import_replaces_illustrative_layer_and_list_shows_it(tmp_path, store):
 
 def test_failed_import_leaves_layers_unchanged(tmp_path, store):
     """A bad zone value is an error naming file, feature and field; the version in use stays."""
-    good = _run("boundaries", "import", _shapefile_zip(tmp_path), "--layer", "protected-areas", "--yes")
+    good = _run(
+        "boundaries", "import", _shapefile_zip(tmp_path), "--layer", "protected-areas", "--yes"
+    )
     assert good.exit_code == 0
     before = boundary_store.active_version(store, "protected_areas").version
     bad = _shapefile_zip(tmp_path, _reserve(zones=("核心区", "游乐区")), name="bad")
     result = _run("boundaries", "import", bad, "--layer", "protected-areas", "--yes")
     assert result.exit_code == 1
-    assert "bad.zip:bad.shp" in result.output and "要素 #2" in result.output and "'GNFQ'" in result.output
+    assert (
+        "bad.zip:bad.shp" in result.output
+        and "要素 #2" in result.output
+        and "'GNFQ'" in result.output
+    )
     assert "图层未改变" in result.output
     assert boundary_store.active_version(store, "protected_areas").version == before
     assert len(boundary_store.list_versions(store, "protected_areas")) == 1
@@ -115,8 +142,19 @@ def test_activate_pins_and_latest_unpins(tmp_path, store):
     """The newest vintage wins; activate pins an older one; --latest returns to the newest."""
     path = _shapefile_zip(tmp_path)
     for vintage in ("2020-01-01", "2024-01-01"):
-        assert _run("boundaries", "import", path, "--layer", "protected-areas", "--yes",
-                    "--vintage", vintage).exit_code == 0
+        assert (
+            _run(
+                "boundaries",
+                "import",
+                path,
+                "--layer",
+                "protected-areas",
+                "--yes",
+                "--vintage",
+                vintage,
+            ).exit_code
+            == 0
+        )
     newest, older = boundary_store.list_versions(store, "protected_areas")
     assert boundary_store.active_version(store, "protected_areas").version == newest.version
     assert _run("boundaries", "activate", "protected_areas", older.version).exit_code == 0
@@ -129,12 +167,24 @@ def test_activate_pins_and_latest_unpins(tmp_path, store):
 
 def test_townships_with_field_mapping(tmp_path, store):
     """Townships import with --field; a malformed --field is a usage error."""
-    frame = gpd.GeoDataFrame({"DM": ["431123100"], "乡镇": ["泷泊镇"]},
-                             geometry=[box(111.60, 25.95, 111.65, 26.00)], crs=4326)
+    frame = gpd.GeoDataFrame(
+        {"DM": ["431123100"], "乡镇": ["泷泊镇"]},
+        geometry=[box(111.60, 25.95, 111.65, 26.00)],
+        crs=4326,
+    )
     path = tmp_path / "towns.geojson"
     frame.to_file(path, driver="GeoJSON")
-    result = _run("boundaries", "import", str(path), "--layer", "townships", "--field", "name=乡镇",
-                  "--field", "code=DM")
+    result = _run(
+        "boundaries",
+        "import",
+        str(path),
+        "--layer",
+        "townships",
+        "--field",
+        "name=乡镇",
+        "--field",
+        "code=DM",
+    )
     assert result.exit_code == 0, result.output
     layers = boundary_store.active_layers(load_shipped(), store)
     assert layers.townships.frame.code.tolist() == ["431123100"]

@@ -1,4 +1,4 @@
-"""``yzmap overlap`` on real site files against an imported reserve and the shipped illustrative layer."""
+"""``yzmap overlap`` on real site files, against an imported and the illustrative layer."""
 
 from __future__ import annotations
 
@@ -30,20 +30,34 @@ def store(tmp_path, monkeypatch):
 
 @pytest.fixture()
 def imported(tmp_path, store):
-    """Import a two-zone authoritative reserve (GeoPackage in EPSG:4546); return its stored version."""
-    frame = gpd.GeoDataFrame({"名称": ["叠加测试保护区"] * 2, "功能区": ["核心区", "缓冲区"], "级别": ["省级"] * 2},
-                             geometry=[shapely.segmentize(g, 0.002) for g in (CORE, BUFFER)], crs=4326)
+    """Import a two-zone reserve (GeoPackage in EPSG:4546); return its stored version."""
+    frame = gpd.GeoDataFrame(
+        {"名称": ["叠加测试保护区"] * 2, "功能区": ["核心区", "缓冲区"], "级别": ["省级"] * 2},
+        geometry=[shapely.segmentize(g, 0.002) for g in (CORE, BUFFER)],
+        crs=4326,
+    )
     path = tmp_path / "reserve.gpkg"
     frame.to_crs("EPSG:4546").to_file(path, driver="GPKG")
-    return boundary_store.save_import(store, read_boundary_file(path, kind="protected_area", vintage="2024-05-01"))
+    return boundary_store.save_import(
+        store, read_boundary_file(path, kind="protected_area", vintage="2024-05-01")
+    )
 
 
 def _sites_file(tmp_path) -> str:
     """Write three sites (a mine straddling the core edge, a line, a far point) as GeoJSON."""
     frame = gpd.GeoDataFrame(
-        {"编号": ["K1", "K2", "K3"], "名称": ["采石场", "林道", "城区"], "类别": ["mine", None, None]},
-        geometry=[box(111.935, 25.91, 111.945, 25.92), LineString([(111.92, 25.915), (111.92, 25.94)]),
-                  Point(111.61, 26.42)], crs=4326)
+        {
+            "编号": ["K1", "K2", "K3"],
+            "名称": ["采石场", "林道", "城区"],
+            "类别": ["mine", None, None],
+        },
+        geometry=[
+            box(111.935, 25.91, 111.945, 25.92),
+            LineString([(111.92, 25.915), (111.92, 25.94)]),
+            Point(111.61, 26.42),
+        ],
+        crs=4326,
+    )
     path = tmp_path / "sites.geojson"
     frame.to_file(path, driver="GeoJSON")
     return str(path)
@@ -55,15 +69,36 @@ def _run(*args, input=None):
 
 
 def test_overlap_to_xlsx_against_imported_layer(tmp_path, imported):
-    """The report has the issue's columns, the imported version, the mining rule and a notes sheet."""
+    """The report has the issue's columns, the version, the mining rule and a notes sheet."""
     out = tmp_path / "report.xlsx"
-    result = _run("overlap", _sites_file(tmp_path), "--out", str(out), "--site-id-col", "编号",
-                  "--site-name-col", "名称", "--category-col", "类别")
+    result = _run(
+        "overlap",
+        _sites_file(tmp_path),
+        "--out",
+        str(out),
+        "--site-id-col",
+        "编号",
+        "--site-name-col",
+        "名称",
+        "--category-col",
+        "类别",
+    )
     assert result.exit_code == 0, result.output
     assert f"imported:{imported.version}" in result.output
     rows = pd.read_excel(out, sheet_name="重叠分析")
-    for col in ("site_id", "site_name", "protected_area", "level", "zone", "relation", "overlap_m2",
-                "overlap_share", "distance_m", "rule", "boundary_version"):
+    for col in (
+        "site_id",
+        "site_name",
+        "protected_area",
+        "level",
+        "zone",
+        "relation",
+        "overlap_m2",
+        "overlap_share",
+        "distance_m",
+        "rule",
+        "boundary_version",
+    ):
         assert col in rows.columns
     core = rows[(rows.site_id == "K1") & (rows.zone == "核心区")].iloc[0]
     assert core.relation == "partly inside" and 0.49 < core.overlap_share < 0.51

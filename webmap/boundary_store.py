@@ -5,7 +5,7 @@ Layout (one directory per version, never modified once written)::
     instance/boundaries/<layer>/<version>/layer.gpkg   features in EPSG:4326
     instance/boundaries/<layer>/<version>/meta.json    source file, sha256, imported_at, vintage,
                                                        CRS and how it was found, repairs, field map
-    instance/boundaries/<layer>/active.json            optional pin set by ``yzmap boundaries activate``
+    instance/boundaries/<layer>/active.json            optional pin (yzmap boundaries activate)
 
 A version is written into a hidden temporary directory and renamed into place, so a failed
 import leaves the versions (and the layers in use) as they were. Without a pin the version with
@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from geo.boundaries import Layer, LayerSet, load_layer
@@ -52,7 +52,7 @@ class StoredVersion:
 
 
 def store_root(instance_path: str | Path, config: dict | None = None) -> Path:
-    """Return the folder of imported boundary versions: ``BOUNDARY_STORE_DIR`` or instance/boundaries."""
+    """Return the store folder: ``BOUNDARY_STORE_DIR`` or instance/boundaries."""
     override = (config or {}).get("BOUNDARY_STORE_DIR")
     return Path(override) if override else Path(instance_path) / "boundaries"
 
@@ -75,7 +75,7 @@ def save_import(root: str | Path, result: ImportResult) -> StoredVersion:
     """Store an imported layer as a new version; nothing is visible until the final rename."""
     info = result.layer.info
     layer = _check_layer(info.name)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     version = f"{info.vintage}_{now:%Y%m%dT%H%M%S}_{result.report.sha256[:8]}"
     layer_dir = Path(root) / layer
     layer_dir.mkdir(parents=True, exist_ok=True)
@@ -89,11 +89,18 @@ def save_import(root: str | Path, result: ImportResult) -> StoredVersion:
         report = result.report.to_dict()
         report["source_layer"] = report.pop("layer")
         meta = {
-            **report, "layer": layer, "version": version, "kind": info.kind,
-            "vintage": info.vintage, "imported_at": now.isoformat(timespec="seconds"),
-            "authoritative": True, "zone_scheme": info.zone_scheme,
+            **report,
+            "layer": layer,
+            "version": version,
+            "kind": info.kind,
+            "vintage": info.vintage,
+            "imported_at": now.isoformat(timespec="seconds"),
+            "authoritative": True,
+            "zone_scheme": info.zone_scheme,
         }
-        (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        (tmp / META_FILE).write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         os.rename(tmp, layer_dir / version)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -116,7 +123,7 @@ def list_versions(root: str | Path, layer: str) -> list[StoredVersion]:
 
 
 def active_version(root: str | Path, layer: str) -> StoredVersion | None:
-    """Return the version in use: the pinned one if set, else the newest; None when nothing is stored."""
+    """Return the version in use: the pinned one, else the newest; None when none is stored."""
     versions = list_versions(root, layer)
     pin = Path(root) / layer / ACTIVE_FILE
     if pin.is_file():
@@ -137,7 +144,9 @@ def set_active(root: str | Path, layer: str, version: str | None) -> StoredVersi
         return active_version(root, layer)
     names = [v.version for v in list_versions(root, layer)]
     if version not in names:
-        raise BoundaryDataError(f"图层 {layer} 没有版本 {version!r}（已有: {', '.join(names) or '无'}）")
+        raise BoundaryDataError(
+            f"图层 {layer} 没有版本 {version!r}（已有: {', '.join(names) or '无'}）"
+        )
     _write_json_atomically(pin, {"version": version})
     return active_version(root, layer)
 
@@ -146,9 +155,14 @@ def load_version(stored: StoredVersion) -> Layer:
     """Load a stored version as a ``Layer`` whose version string names the stored version."""
     meta = stored.meta
     info = LayerInfo(
-        name=stored.layer, kind=KIND_OF[stored.layer], vintage=meta["vintage"], authoritative=True,
-        source=meta.get("source_file", ""), source_crs=meta.get("crs", "EPSG:4326"),
-        zone_scheme=meta.get("zone_scheme"), version=f"imported:{stored.version}",
+        name=stored.layer,
+        kind=KIND_OF[stored.layer],
+        vintage=meta["vintage"],
+        authoritative=True,
+        source=meta.get("source_file", ""),
+        source_crs=meta.get("crs", "EPSG:4326"),
+        zone_scheme=meta.get("zone_scheme"),
+        version=f"imported:{stored.version}",
     )
     return load_layer(stored.path / FEATURES_FILE, info)
 

@@ -1,1 +1,1 @@
-"""Helpers of ``geo.importer``: archive extraction, format reading, CRS, attributes, geometry, place."""
+"""Helpers of ``geo.importer``: archives, formats, CRS, attributes, geometry, place names."""

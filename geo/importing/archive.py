@@ -27,11 +27,15 @@ def _check_member_name(archive: Path, name: str) -> PurePosixPath:
     if posix.is_absolute() or drive:
         raise ImportFileError(f"{archive.name}: 压缩包条目 {name!r} 使用绝对路径，拒绝解压")
     if any(part == ".." for part in posix.parts):
-        raise ImportFileError(f"{archive.name}: 压缩包条目 {name!r} 含有 “..”，会解压到目录之外，拒绝解压")
+        raise ImportFileError(
+            f"{archive.name}: 压缩包条目 {name!r} 含有 “..”，会解压到目录之外，拒绝解压"
+        )
     return posix
 
 
-def _check_sizes(archive: Path, infos: list[zipfile.ZipInfo], max_total: int, max_ratio: float) -> None:
+def _check_sizes(
+    archive: Path, infos: list[zipfile.ZipInfo], max_total: int, max_ratio: float
+) -> None:
     """Reject archives whose declared sizes or compression ratio look like a zip bomb."""
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos)
@@ -43,14 +47,23 @@ def _check_sizes(archive: Path, infos: list[zipfile.ZipInfo], max_total: int, ma
         if info.file_size > 1024 * 1024 and info.file_size > max_ratio * max(info.compress_size, 1):
             raise ImportFileError(
                 f"{archive.name}: 条目 {info.filename!r} 压缩比 "
-                f"{info.file_size / max(info.compress_size, 1):.0f}:1 超过上限 {max_ratio:.0f}:1（疑似压缩炸弹）"
+                f"{info.file_size / max(info.compress_size, 1):.0f}:1 "
+                f"超过上限 {max_ratio:.0f}:1（疑似压缩炸弹）"
             )
     if total > 1024 * 1024 and total > max_ratio * max(packed, 1):
-        raise ImportFileError(f"{archive.name}: 整体压缩比超过上限 {max_ratio:.0f}:1（疑似压缩炸弹）")
+        raise ImportFileError(
+            f"{archive.name}: 整体压缩比超过上限 {max_ratio:.0f}:1（疑似压缩炸弹）"
+        )
 
 
-def extract_archive(path: str | Path, dest: str | Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
-                    max_ratio: float = MAX_RATIO, max_files: int = MAX_FILES) -> list[Path]:
+def extract_archive(
+    path: str | Path,
+    dest: str | Path,
+    *,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+    max_ratio: float = MAX_RATIO,
+    max_files: int = MAX_FILES,
+) -> list[Path]:
     """Extract a zip archive into ``dest`` after safety checks; return the extracted file paths."""
     path, dest = Path(path), Path(dest)
     try:
@@ -60,7 +73,9 @@ def extract_archive(path: str | Path, dest: str | Path, *, max_total_bytes: int 
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if len(infos) > max_files:
-            raise ImportFileError(f"{path.name}: 压缩包含 {len(infos)} 个文件，超过上限 {max_files}")
+            raise ImportFileError(
+                f"{path.name}: 压缩包含 {len(infos)} 个文件，超过上限 {max_files}"
+            )
         members = [(i, _check_member_name(path, i.filename)) for i in infos]
         _check_sizes(path, infos, max_total_bytes, max_ratio)
         written: list[Path] = []
@@ -74,7 +89,8 @@ def extract_archive(path: str | Path, dest: str | Path, *, max_total_bytes: int 
                         budget -= len(chunk)
                         if budget < 0:
                             raise ImportFileError(
-                                f"{path.name}: 解压数据超过上限 {max_total_bytes} 字节（文件头大小不实）"
+                                f"{path.name}: 解压数据超过上限 {max_total_bytes} 字节"
+                                "（文件头大小不实）"
                             )
                         out.write(chunk)
             except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as exc:

@@ -54,7 +54,8 @@ def _check_consistent(crs: str, bounds: np.ndarray, source: str, how: str) -> No
     values = f"坐标范围 x {bounds[0]:.3f}–{bounds[2]:.3f}、y {bounds[1]:.3f}–{bounds[3]:.3f}"
     if geographic and not _looks_geographic(bounds):
         raise ImportFileError(
-            f"{source}: 坐标系矛盾（字段 geometry）：{how}为经纬度 {crs}，但{values}像米制投影坐标；"
+            f"{source}: 坐标系矛盾（字段 geometry）：{how}为经纬度 {crs}，"
+            f"但{values}像米制投影坐标；"
             "请用 --crs 指定正确的坐标系"
         )
     if not geographic and _looks_geographic(bounds):
@@ -67,31 +68,51 @@ def _check_consistent(crs: str, bounds: np.ndarray, source: str, how: str) -> No
 def _guess(frame: gpd.GeoDataFrame, bounds: np.ndarray, source: str) -> CRSDecision:
     """Guess a CRS from coordinate ranges alone (lon/lat, or Gauss-Kruger via geo.crs)."""
     if _looks_geographic(bounds):
-        return CRSDecision("EPSG:4326", "按数值范围推断为经纬度（WGS84/CGCS2000）", True,
-                           ["EPSG:4326", "EPSG:4490"])
+        return CRSDecision(
+            "EPSG:4326",
+            "按数值范围推断为经纬度（WGS84/CGCS2000）",
+            True,
+            ["EPSG:4326", "EPSG:4490"],
+        )
     coords = shapely.get_coordinates(frame.geometry.array)
     if len(coords) > _SAMPLE:
         coords = coords[np.linspace(0, len(coords) - 1, _SAMPLE).astype(int)]
     found = gcrs.detect_projected_crs(coords[:, 0], coords[:, 1])
     if not found or not found[0].in_yongzhou:
         hint = found.message if found else "数值不像经纬度，也不像高斯-克吕格投影坐标"
-        raise ImportFileError(f"{source}: 缺少坐标系（无 .prj），且无法推断（字段 geometry）：{hint}；请用 --crs 指定")
+        raise ImportFileError(
+            f"{source}: 缺少坐标系（无 .prj），且无法推断（字段 geometry）：{hint}；请用 --crs 指定"
+        )
     best = found[0]
-    return CRSDecision(best.crs, f"按数值范围推断为 {best.describe()}", True,
-                       [c.crs for c in found if c.in_yongzhou], swapped=best.swapped)
+    return CRSDecision(
+        best.crs,
+        f"按数值范围推断为 {best.describe()}",
+        True,
+        [c.crs for c in found if c.in_yongzhou],
+        swapped=best.swapped,
+    )
 
 
-def resolve_crs(frame: gpd.GeoDataFrame, declared_by: str | None, *, source: str, crs=None,
-                datum: str | None = None, confirm_crs: bool = False,
-                warnings: list[str] | None = None) -> tuple[gpd.GeoDataFrame, CRSDecision]:
-    """Return the frame in EPSG:4326 and the decision; raise CRSNeedsConfirmation for an unconfirmed guess."""
+def resolve_crs(
+    frame: gpd.GeoDataFrame,
+    declared_by: str | None,
+    *,
+    source: str,
+    crs=None,
+    datum: str | None = None,
+    confirm_crs: bool = False,
+    warnings: list[str] | None = None,
+) -> tuple[gpd.GeoDataFrame, CRSDecision]:
+    """Return the frame in EPSG:4326 and the CRS decision; raise on unconfirmed guesses."""
     warnings = warnings if warnings is not None else []
     bounds = frame.total_bounds
     declared = _epsg(frame.crs, source) if (frame.crs is not None and declared_by) else None
     if crs is not None:
         decision = CRSDecision(_epsg(crs, source), "用户指定（--crs）", False)
         if declared and declared != decision.crs:
-            warnings.append(f"文件声明坐标系 {declared}（{declared_by}），按用户指定的 {decision.crs} 处理")
+            warnings.append(
+                f"文件声明坐标系 {declared}（{declared_by}），按用户指定的 {decision.crs} 处理"
+            )
         _check_consistent(decision.crs, bounds, source, "指定")
     elif declared:
         decision = CRSDecision(declared, f"文件声明（{declared_by}）", False)
@@ -100,7 +121,8 @@ def resolve_crs(frame: gpd.GeoDataFrame, declared_by: str | None, *, source: str
         decision = _guess(frame, bounds, source)
         if not confirm_crs:
             exc = CRSNeedsConfirmation(
-                f"{source}: 文件没有声明坐标系，{decision.method}。候选: {', '.join(decision.candidates)}。"
+                f"{source}: 文件没有声明坐标系，{decision.method}。"
+                f"候选: {', '.join(decision.candidates)}。"
                 f"确认使用 {decision.crs} 请加 --yes，或用 --crs 指定"
             )
             exc.guess, exc.candidates = decision.crs, decision.candidates
@@ -116,18 +138,24 @@ def resolve_crs(frame: gpd.GeoDataFrame, declared_by: str | None, *, source: str
     return out, decision
 
 
-def _undo_datum(frame: gpd.GeoDataFrame, datum: str, decision: CRSDecision, source: str) -> gpd.GeoDataFrame:
+def _undo_datum(
+    frame: gpd.GeoDataFrame, datum: str, decision: CRSDecision, source: str
+) -> gpd.GeoDataFrame:
     """Convert GCJ-02 / BD-09 lon/lat (only ever used when the user declares it) to WGS84."""
     key = datum.strip().lower().replace("-", "").replace("_", "")
     if key in ("wgs84", "cgcs2000"):
         return frame
     if not pyproj.CRS.from_user_input(decision.crs).is_geographic:
-        raise ImportFileError(f"{source}: --datum {datum} 只适用于经纬度坐标，但坐标系是投影坐标系 {decision.crs}")
+        raise ImportFileError(
+            f"{source}: --datum {datum} 只适用于经纬度坐标，但坐标系是投影坐标系 {decision.crs}"
+        )
     try:
         convert = {"gcj02": gcrs.gcj02_to_wgs84, "bd09": gcrs.bd09_to_wgs84}[key]
     except KeyError:
         raise UnknownCRS(f"无法识别的坐标基准: {datum!r}（可选: gcj02, bd09, wgs84）") from None
-    geoms = shapely.transform(frame.geometry.array, lambda c: np.column_stack(convert(c[:, 0], c[:, 1])))
+    geoms = shapely.transform(
+        frame.geometry.array, lambda c: np.column_stack(convert(c[:, 0], c[:, 1]))
+    )
     decision.datum = key
     decision.method += f"；按 {key.upper()} 转换为 WGS84"
     return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))

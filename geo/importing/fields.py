@@ -38,18 +38,70 @@ ZONE_ALIASES = {
 }
 CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
     "protected_area": {
-        "name": ("name", "名称", "保护区名称", "保护地名称", "自然保护地名称", "湿地公园名称",
-                 "bhqmc", "bhdmc", "zrbhdmc", "mc", "pa_name"),
-        "code": ("pa_code", "code", "编码", "保护地编码", "保护区编码", "bhdbm", "bhqbm", "bm", "wdpaid"),
+        "name": (
+            "name",
+            "名称",
+            "保护区名称",
+            "保护地名称",
+            "自然保护地名称",
+            "湿地公园名称",
+            "bhqmc",
+            "bhdmc",
+            "zrbhdmc",
+            "mc",
+            "pa_name",
+        ),
+        "code": (
+            "pa_code",
+            "code",
+            "编码",
+            "保护地编码",
+            "保护区编码",
+            "bhdbm",
+            "bhqbm",
+            "bm",
+            "wdpaid",
+        ),
         "level": ("level", "级别", "保护级别", "保护地级别", "jb", "bhjb", "bhdjb"),
         "type": ("type", "pa_type", "类型", "保护地类型", "保护区类型", "lx", "bhdlx", "bhqlx"),
-        "zone": ("zone", "功能区", "分区", "功能分区", "功能区划", "功能区名称", "管控分区", "gnfq",
-                 "gnq", "gnqmc", "fq", "gkfq", "zone_name"),
+        "zone": (
+            "zone",
+            "功能区",
+            "分区",
+            "功能分区",
+            "功能区划",
+            "功能区名称",
+            "管控分区",
+            "gnfq",
+            "gnq",
+            "gnqmc",
+            "fq",
+            "gkfq",
+            "zone_name",
+        ),
     },
     "township": {
-        "code": ("code", "xzqdm", "乡镇代码", "区划代码", "统计用区划代码", "代码", "xzdm", "xzqhdm", "dm"),
+        "code": (
+            "code",
+            "xzqdm",
+            "乡镇代码",
+            "区划代码",
+            "统计用区划代码",
+            "代码",
+            "xzdm",
+            "xzqhdm",
+            "dm",
+        ),
         "name": ("name", "xzqmc", "乡镇名称", "名称", "xzmc", "mc"),
-        "parent_code": ("parent_code", "county_code", "县代码", "所属县代码", "区县代码", "xdm", "qxdm"),
+        "parent_code": (
+            "parent_code",
+            "county_code",
+            "县代码",
+            "所属县代码",
+            "区县代码",
+            "xdm",
+            "qxdm",
+        ),
     },
 }
 REQUIRED = {"protected_area": ("name",), "township": ("code", "name")}
@@ -63,8 +115,14 @@ def _normalise_text(value) -> str | None:
     return text or None
 
 
-def guess_field_map(columns: list[str], kind: str, explicit: dict[str, str] | None = None,
-                    *, source: str = "", blank: set[str] | frozenset = frozenset()) -> dict[str, str]:
+def guess_field_map(
+    columns: list[str],
+    kind: str,
+    explicit: dict[str, str] | None = None,
+    *,
+    source: str = "",
+    blank: set[str] | frozenset = frozenset(),
+) -> dict[str, str]:
     """Return target -> column for ``kind``, explicit entries first, then common column names.
 
     Columns in ``blank`` (entirely empty, like the Name column of many KML files) are not guessed.
@@ -81,11 +139,13 @@ def guess_field_map(columns: list[str], kind: str, explicit: dict[str, str] | No
     for target, col in explicit.items():
         if target not in targets:
             raise ImportFileError(
-                f"{source}: 字段映射 {target}={col} 的目标 {target!r} 无效（可选: {', '.join(targets)}）"
+                f"{source}: 字段映射 {target}={col} 的目标 {target!r} 无效"
+                f"（可选: {', '.join(targets)}）"
             )
         if col not in columns:
             raise ImportFileError(
-                f"{source}: 字段映射 {target}={col} 指定的列 {col!r} 不存在（文件的列: {', '.join(columns)}）"
+                f"{source}: 字段映射 {target}={col} 指定的列 {col!r} 不存在"
+                f"（文件的列: {', '.join(columns)}）"
             )
     mapping = dict(explicit)
     lowered = {c.strip().lower(): c for c in columns if c not in blank}
@@ -102,7 +162,8 @@ def guess_field_map(columns: list[str], kind: str, explicit: dict[str, str] | No
     missing = [t for t in REQUIRED[kind] if t not in mapping]
     if missing:
         raise ImportFileError(
-            f"{source}: 找不到字段 {', '.join(missing)} 对应的列（文件的列: {', '.join(columns)}）；"
+            f"{source}: 找不到字段 {', '.join(missing)} 对应的列"
+            f"（文件的列: {', '.join(columns)}）；"
             f"请用 --field {missing[0]}=列名 指定"
         )
     return mapping
@@ -144,19 +205,26 @@ def _feature_label(frame: pd.DataFrame, idx: int, name_col: str | None) -> str:
     return label
 
 
-def map_protected_areas(frame: pd.DataFrame, mapping: dict[str, str], *, source: str) -> pd.DataFrame:
-    """Return the layer columns (pa_code, name, level, pa_type, zone, zone_scheme) from raw attributes."""
+def map_protected_areas(
+    frame: pd.DataFrame, mapping: dict[str, str], *, source: str
+) -> pd.DataFrame:
+    """Return pa_code, name, level, pa_type, zone and zone_scheme from the raw attributes."""
     name_col = mapping["name"]
     names, zones, schemes = [], [], []
     allowed = "；".join(f"{s}: {'/'.join(z)}" for s, z in ZONE_SCHEMES.items())
     for i in range(len(frame)):
         name = _normalise_text(frame[name_col].iloc[i])
         if name is None:
-            raise ImportFileError(f"{source}: {_feature_label(frame, i, None)} 的字段 {name_col!r} 为空（保护地名称）")
+            raise ImportFileError(
+                f"{source}: {_feature_label(frame, i, None)} 的字段 {name_col!r} 为空（保护地名称）"
+            )
         names.append(name)
         try:
-            zone, scheme = classify_zone(frame[mapping["zone"]].iloc[i]) if "zone" in mapping \
+            zone, scheme = (
+                classify_zone(frame[mapping["zone"]].iloc[i])
+                if "zone" in mapping
                 else (None, "none")
+            )
         except ValueError as exc:
             raise ImportFileError(
                 f"{source}: {_feature_label(frame, i, name_col)} 的字段 {mapping['zone']!r} 值 "
@@ -170,9 +238,14 @@ def map_protected_areas(frame: pd.DataFrame, mapping: dict[str, str], *, source:
     else:
         codes = [None] * len(frame)
     # a stable code derived from the name keeps versions of one reserve comparable
-    out["pa_code"] = [c or "PA-" + hashlib.sha1(n.encode()).hexdigest()[:8] for c, n in zip(codes, names)]
+    out["pa_code"] = [
+        c or "PA-" + hashlib.sha1(n.encode()).hexdigest()[:8]
+        for c, n in zip(codes, names, strict=False)
+    ]
     for target, col in (("level", "level"), ("type", "pa_type")):
-        out[col] = [_normalise_text(v) for v in frame[mapping[target]]] if target in mapping else None
+        out[col] = (
+            [_normalise_text(v) for v in frame[mapping[target]]] if target in mapping else None
+        )
     return out[["pa_code", "name", "level", "pa_type", "zone", "zone_scheme"]]
 
 
@@ -183,8 +256,9 @@ def _code_text(value) -> str | None:
     return _normalise_text(value)
 
 
-def map_townships(frame: pd.DataFrame, mapping: dict[str, str], *, source: str,
-                  warnings: list[str]) -> pd.DataFrame:
+def map_townships(
+    frame: pd.DataFrame, mapping: dict[str, str], *, source: str, warnings: list[str]
+) -> pd.DataFrame:
     """Return the layer columns (code, name, parent_code) for a township file, checking codes."""
     codes, names, parents = [], [], []
     for i in range(len(frame)):
@@ -192,18 +266,25 @@ def map_townships(frame: pd.DataFrame, mapping: dict[str, str], *, source: str,
         code = _code_text(frame[mapping["code"]].iloc[i])
         if code is None or not re.fullmatch(r"\d{9}|\d{12}", code):
             raise ImportFileError(
-                f"{source}: {label} 的字段 {mapping['code']!r} 值 {code!r} 不是 9 位或 12 位乡镇代码"
+                f"{source}: {label} 的字段 {mapping['code']!r} 值 {code!r} "
+                "不是 9 位或 12 位乡镇代码"
             )
         name = _normalise_text(frame[mapping["name"]].iloc[i])
         if name is None:
             raise ImportFileError(f"{source}: {label} 的字段 {mapping['name']!r} 为空（乡镇名称）")
-        parent = _code_text(frame[mapping["parent_code"]].iloc[i]) if "parent_code" in mapping else None
+        parent = (
+            _code_text(frame[mapping["parent_code"]].iloc[i]) if "parent_code" in mapping else None
+        )
         if parent is not None and not re.fullmatch(r"\d{6}", parent):
             raise ImportFileError(
-                f"{source}: {label} 的字段 {mapping['parent_code']!r} 值 {parent!r} 不是 6 位县级代码"
+                f"{source}: {label} 的字段 {mapping['parent_code']!r} 值 {parent!r} "
+                "不是 6 位县级代码"
             )
         if parent is not None and parent != code[:6]:
-            warnings.append(f"{label}: 所属县代码 {parent} 与乡镇代码前 6 位 {code[:6]} 不一致，采用文件中的 {parent}")
+            warnings.append(
+                f"{label}: 所属县代码 {parent} 与乡镇代码前 6 位 {code[:6]} 不一致，"
+                f"采用文件中的 {parent}"
+            )
         codes.append(code)
         names.append(name)
         parents.append(parent or code[:6])

@@ -1,4 +1,4 @@
-"""Geometry checks for imported boundaries: empty or missing shapes, wrong types, repair of invalid rings."""
+"""Geometry checks for imported boundaries: empty shapes, wrong types, repair of invalid rings."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ class Repair:
 
     def describe(self) -> str:
         """Return a one-line Chinese description for reports."""
-        return f"{self.feature}: {self.reason} → 已用 make_valid 修复（面积 {self.area_before:.6g} → {self.area_after:.6g}）"
+        return (
+            f"{self.feature}: {self.reason} → 已用 make_valid 修复"
+            f"（面积 {self.area_before:.6g} → {self.area_after:.6g}）"
+        )
 
 
 def _polygonal_part(geom):
@@ -41,14 +44,17 @@ def _polygonal_part(geom):
     return None
 
 
-def check_geometries(frame: gpd.GeoDataFrame, labels: list[str], *, source: str,
-                     polygons_only: bool = True) -> tuple[gpd.GeoDataFrame, list[Repair]]:
-    """Return the frame with 2D, valid geometries, and the repairs made; reject empty or wrong types."""
+def check_geometries(
+    frame: gpd.GeoDataFrame, labels: list[str], *, source: str, polygons_only: bool = True
+) -> tuple[gpd.GeoDataFrame, list[Repair]]:
+    """Return the frame with 2D valid geometries and the repairs; reject empty or wrong types."""
     geoms = frame.geometry.array
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.any():
         bad = [labels[i] for i in empty.nonzero()[0][:10]]
-        raise ImportFileError(f"{source}: {int(empty.sum())} 个要素几何为空（字段 geometry）: {', '.join(bad)}")
+        raise ImportFileError(
+            f"{source}: {int(empty.sum())} 个要素几何为空（字段 geometry）: {', '.join(bad)}"
+        )
     geoms = shapely.force_2d(geoms)
     if polygons_only:
         types = shapely.get_type_id(geoms)
@@ -57,7 +63,8 @@ def check_geometries(frame: gpd.GeoDataFrame, labels: list[str], *, source: str,
         if wrong:
             i = wrong[0]
             raise ImportFileError(
-                f"{source}: {labels[i]} 的字段 geometry 类型为 {geoms[i].geom_type}，边界图层需要面（Polygon/MultiPolygon）"
+                f"{source}: {labels[i]} 的字段 geometry 类型为 {geoms[i].geom_type}，"
+                "边界图层需要面（Polygon/MultiPolygon）"
             )
     repairs: list[Repair] = []
     out = list(geoms)
@@ -67,7 +74,9 @@ def check_geometries(frame: gpd.GeoDataFrame, labels: list[str], *, source: str,
         if polygons_only:
             fixed = _polygonal_part(fixed)
             if fixed is None or fixed.is_empty:
-                raise ImportFileError(f"{source}: {labels[i]} 的字段 geometry 无效（{reason}），修复后没有剩下面")
+                raise ImportFileError(
+                    f"{source}: {labels[i]} 的字段 geometry 无效（{reason}），修复后没有剩下面"
+                )
         repairs.append(Repair(labels[i], reason, float(geoms[i].area), float(fixed.area)))
         out[i] = fixed
     if polygons_only:

@@ -19,7 +19,10 @@ from geo.errors import ImportFileError
 from geo.importing.archive import extract_archive
 
 FORMATS = {
-    ".shp": "ESRI Shapefile", ".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON",
+    ".shp": "ESRI Shapefile",
+    ".gpkg": "GPKG",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
     ".kml": "KML",
 }
 _SHP_ENCODINGS = ("UTF-8", "GB18030")  # Chinese survey shapefiles without .cpg are usually GBK
@@ -50,7 +53,7 @@ def _read(path: Path, source: str, **kwargs) -> gpd.GeoDataFrame:
 
 
 def _read_shapefile(shp: Path, source: str) -> tuple[gpd.GeoDataFrame, str | None]:
-    """Read a Shapefile, guessing UTF-8 or GBK when no .cpg says which; return frame and CRS source."""
+    """Read a Shapefile (UTF-8 or GBK when no .cpg says which); return frame and CRS source."""
     for ext in (".shx", ".dbf"):
         if not any(shp.with_suffix(e).exists() for e in (ext, ext.upper())):
             raise ImportFileError(f"{source}: Shapefile 缺少 {shp.stem}{ext} 文件")
@@ -104,22 +107,30 @@ def _open_plain(path: Path, source: str, layer: str | None) -> RawSource:
     if suffix == ".gpkg":
         names = _choose_layer(path, source, layer)
         if len(names) > 1:
-            raise ImportFileError(f"{source}: GeoPackage 含多个图层，请指定其一: {', '.join(names)}")
+            raise ImportFileError(
+                f"{source}: GeoPackage 含多个图层，请指定其一: {', '.join(names)}"
+            )
         frame = _read(path, source, layer=names[0])
         declared = "GeoPackage 元数据（gpkg_spatial_ref_sys）" if frame.crs is not None else None
         return RawSource(frame, "GeoPackage", path.name, names[0], declared)
     if suffix in (".geojson", ".json"):
         frame = _read(path, source)
         # RFC 7946 fixes GeoJSON to WGS84; GDAL reports EPSG:4326 when the file has no "crs" member
-        return RawSource(frame, "GeoJSON", path.name, None,
-                         "GeoJSON（RFC 7946 规定为 WGS84，或文件中的 crs 成员）")
+        return RawSource(
+            frame,
+            "GeoJSON",
+            path.name,
+            None,
+            "GeoJSON（RFC 7946 规定为 WGS84，或文件中的 crs 成员）",
+        )
     if suffix == ".kml":
         frame = _read_kml(path, source, layer)
         if frame.crs is None:
             frame = frame.set_crs("EPSG:4326")
         return RawSource(frame, "KML", path.name, layer, "KML（规定为 WGS84）")
     raise ImportFileError(
-        f"{source}: 不支持的文件类型 {path.suffix!r}（支持 .zip Shapefile、.shp、.gpkg、.geojson、.kml、.kmz）"
+        f"{source}: 不支持的文件类型 {path.suffix!r}"
+        "（支持 .zip Shapefile、.shp、.gpkg、.geojson、.kml、.kmz）"
     )
 
 
@@ -137,7 +148,9 @@ def _open_archive(path: Path, workdir: Path, layer: str | None) -> RawSource:
         raise ImportFileError(f"{source}: 压缩包中有多个数据文件（{names}），请用图层参数指定其一")
     inner = readable[0]
     member = str(inner.relative_to(workdir))
-    raw = _open_plain(inner, f"{source}:{member}", None if inner.suffix.lower() == ".shp" else layer)
+    raw = _open_plain(
+        inner, f"{source}:{member}", None if inner.suffix.lower() == ".shp" else layer
+    )
     kind = "KMZ" if path.suffix.lower() == ".kmz" else f"{raw.format}（zip）"
     return RawSource(raw.frame, kind, member, raw.layer, raw.crs_source)
 

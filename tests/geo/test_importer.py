@@ -26,14 +26,25 @@ EXPERIMENT = box(111.86, 25.86, 111.98, 25.97).difference(box(111.88, 25.88, 111
 
 def _reserve(**columns) -> gpd.GeoDataFrame:
     """Return the three-zone test reserve in WGS84 with survey-style column names."""
-    data = {"BHQMC": ["阳明山测试保护区"] * 3, "GNFQ": ["核心区", "缓冲区", "实验区"], "JB": ["国家级"] * 3}
+    data = {
+        "BHQMC": ["阳明山测试保护区"] * 3,
+        "GNFQ": ["核心区", "缓冲区", "实验区"],
+        "JB": ["国家级"] * 3,
+    }
     data.update(columns)
     geoms = [shapely.segmentize(g, 0.002) for g in (CORE, BUFFER, EXPERIMENT)]
     return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
 
 
-def _zip_shapefile(frame: gpd.GeoDataFrame, tmp: Path, *, crs: str, keep_prj: bool,
-                   name: str = "reserve", encoding: str = "GBK") -> Path:
+def _zip_shapefile(
+    frame: gpd.GeoDataFrame,
+    tmp: Path,
+    *,
+    crs: str,
+    keep_prj: bool,
+    name: str = "reserve",
+    encoding: str = "GBK",
+) -> Path:
     """Write ``frame`` as a Shapefile in ``crs`` (GBK, no .cpg) and zip it, with or without .prj."""
     folder = tmp / f"{name}_shp"
     folder.mkdir()
@@ -49,14 +60,14 @@ def _zip_shapefile(frame: gpd.GeoDataFrame, tmp: Path, *, crs: str, keep_prj: bo
 
 
 def _max_vertex_gap_m(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> float:
-    """Return the largest geodesic distance from a vertex of ``a`` to its nearest vertex in ``b``, per feature.
+    """Return the largest geodesic gap from a vertex of ``a`` to the nearest vertex of ``b``.
 
     Writers may reorder rings (Shapefiles want clockwise exteriors), so vertices are matched by
     proximity within each feature rather than by position.
     """
     worst = 0.0
     assert len(a) == len(b)
-    for ga, gb in zip(a.geometry, b.geometry):
+    for ga, gb in zip(a.geometry, b.geometry, strict=False):
         ca, cb = shapely.get_coordinates(ga), shapely.get_coordinates(gb)
         assert len(np.unique(ca, axis=0)) == len(np.unique(cb, axis=0))
         nearest = cb[np.argmin(((ca[:, None, :] - cb[None, :, :]) ** 2).sum(axis=2), axis=1)]
@@ -84,16 +95,19 @@ def test_zipped_shapefile_without_prj_needs_confirmation(tmp_path):
 
 
 def test_gauss_kruger_lines_up_with_wgs84_kml(tmp_path):
-    """Must show: Gauss-Kruger boundaries line up with the same boundaries given in WGS84 within 0.05 m."""
-    shp = read_boundary_file(_zip_shapefile(_reserve(), tmp_path, crs="EPSG:4525", keep_prj=False),
-                             kind="protected_area", crs="EPSG:4525")
+    """Must show: Gauss-Kruger boundaries line up with the same ones in WGS84 within 0.05 m."""
+    shp = read_boundary_file(
+        _zip_shapefile(_reserve(), tmp_path, crs="EPSG:4525", keep_prj=False),
+        kind="protected_area",
+        crs="EPSG:4525",
+    )
     kml_path = tmp_path / "reserve.kml"
     _reserve().to_file(kml_path, driver="KML")
     kml = read_boundary_file(kml_path, kind="protected_area")
     assert kml.report.crs == "EPSG:4326" and not kml.report.crs_guessed
     assert kml.layer.frame.zone.tolist() == ["核心区", "缓冲区", "实验区"]
     assert _max_vertex_gap_m(shp.layer.frame, kml.layer.frame) < 0.05
-    for a, b in zip(shp.layer.frame.geometry, kml.layer.frame.geometry):
+    for a, b in zip(shp.layer.frame.geometry, kml.layer.frame.geometry, strict=False):
         assert geodesic_area_m2(a) == pytest.approx(geodesic_area_m2(b), rel=1e-7)
 
 
@@ -117,7 +131,10 @@ def test_geopackage_with_two_layers_needs_a_choice(tmp_path):
     _reserve().to_file(path, layer="zones_2023", driver="GPKG")
     with pytest.raises(ImportFileError, match="zones_2019.*zones_2023|zones_2023.*zones_2019"):
         read_boundary_file(path, kind="protected_area")
-    assert read_boundary_file(path, kind="protected_area", layer="zones_2023").report.layer == "zones_2023"
+    assert (
+        read_boundary_file(path, kind="protected_area", layer="zones_2023").report.layer
+        == "zones_2023"
+    )
 
 
 def test_kmz_and_field_map(tmp_path):
@@ -129,7 +146,9 @@ def test_kmz_and_field_map(tmp_path):
         zf.write(kml, "doc.kml")
     with pytest.raises(ImportFileError, match="--field name="):
         read_boundary_file(kmz, kind="protected_area")
-    result = read_boundary_file(kmz, kind="protected_area", field_map={"name": "保护地", "zone": "区划"})
+    result = read_boundary_file(
+        kmz, kind="protected_area", field_map={"name": "保护地", "zone": "区划"}
+    )
     assert result.report.format == "KMZ" and result.layer.frame.zone.iloc[0] == "核心区"
     with pytest.raises(ImportFileError, match="'区划区'.*不存在"):
         read_boundary_file(kmz, kind="protected_area", field_map={"zone": "区划区"})
@@ -138,7 +157,9 @@ def test_kmz_and_field_map(tmp_path):
 def test_bow_tie_polygon_is_repaired_and_reported(tmp_path):
     """A self-intersecting ring is made valid; the report names the feature and shapely's reason."""
     bow_tie = Polygon([(111.90, 25.90), (111.94, 25.93), (111.94, 25.90), (111.90, 25.93)])
-    frame = gpd.GeoDataFrame({"name": ["蝴蝶结保护区"], "zone": ["核心保护区"]}, geometry=[bow_tie], crs=4326)
+    frame = gpd.GeoDataFrame(
+        {"name": ["蝴蝶结保护区"], "zone": ["核心保护区"]}, geometry=[bow_tie], crs=4326
+    )
     path = tmp_path / "bowtie.geojson"
     frame.to_file(path, driver="GeoJSON")
     result = read_boundary_file(path, kind="protected_area")
@@ -148,8 +169,9 @@ def test_bow_tie_polygon_is_repaired_and_reported(tmp_path):
     geom = result.layer.frame.geometry.iloc[0]
     assert geom.is_valid and geom.geom_type == "MultiPolygon"
     # two triangles, each a quarter of the box
-    assert geodesic_area_m2(geom) == pytest.approx(geodesic_area_m2(box(111.90, 25.90, 111.94, 25.93)) / 2,
-                                                   rel=1e-3)
+    assert geodesic_area_m2(geom) == pytest.approx(
+        geodesic_area_m2(box(111.90, 25.90, 111.94, 25.93)) / 2, rel=1e-3
+    )
     assert result.layer.info.zone_scheme == "reform2"
 
 
@@ -159,7 +181,9 @@ def test_file_in_another_province_says_where_it_landed(tmp_path):
     frame["geometry"] = frame.geometry.translate(xoff=100_000, yoff=200_000)  # ~ 113E 27.7N
     path = tmp_path / "elsewhere.gpkg"
     frame.to_file(path, driver="GPKG")
-    with pytest.raises(ImportFileError, match=r"elsewhere.gpkg.*geometry.*要素 #1.*湖南省(株洲|湘潭|长沙)市附近"):
+    with pytest.raises(
+        ImportFileError, match=r"elsewhere.gpkg.*geometry.*要素 #1.*湖南省(株洲|湘潭|长沙)市附近"
+    ):
         read_boundary_file(path, kind="protected_area")
 
 
@@ -168,7 +192,9 @@ def test_contradictory_crs(tmp_path):
     path = _zip_shapefile(_reserve(), tmp_path, crs="EPSG:4525", keep_prj=False)
     with zipfile.ZipFile(path, "a") as zf:
         zf.writestr("reserve.prj", shapely_prj_wgs84())
-    with pytest.raises(ImportFileError, match=r"reserve.zip:reserve.shp: 坐标系矛盾（字段 geometry）"):
+    with pytest.raises(
+        ImportFileError, match=r"reserve.zip:reserve.shp: 坐标系矛盾（字段 geometry）"
+    ):
         read_boundary_file(path, kind="protected_area")
 
 
@@ -183,7 +209,10 @@ def test_bad_zone_value_names_file_feature_and_field(tmp_path):
     """A zone that fits no scheme is refused with file, feature, field and value."""
     path = tmp_path / "bad_zone.geojson"
     _reserve(GNFQ=["核心区", "游憩区", "实验区"]).to_file(path, driver="GeoJSON")
-    with pytest.raises(ImportFileError, match=r"bad_zone.geojson: 要素 #2（阳明山测试保护区） 的字段 'GNFQ' 值 '游憩区'"):
+    with pytest.raises(
+        ImportFileError,
+        match=r"bad_zone.geojson: 要素 #2（阳明山测试保护区） 的字段 'GNFQ' 值 '游憩区'",
+    ):
         read_boundary_file(path, kind="protected_area")
 
 
@@ -193,7 +222,9 @@ def test_empty_geometry_is_refused(tmp_path):
     doc = json.loads(_reserve().to_json())
     doc["features"][1]["geometry"] = None
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(ImportFileError, match=r"empty.geojson: 1 个要素几何为空（字段 geometry）: 要素 #2"):
+    with pytest.raises(
+        ImportFileError, match=r"empty.geojson: 1 个要素几何为空（字段 geometry）: 要素 #2"
+    ):
         read_boundary_file(path, kind="protected_area")
 
 
@@ -202,8 +233,9 @@ def test_missing_crs_with_unplaceable_numbers(tmp_path):
     frame = _reserve().to_crs("EPSG:4525")
     frame["geometry"] = frame.geometry.translate(xoff=-37_000_000 + 3_000_000)
     frame = frame.set_crs(None, allow_override=True)
-    path = _zip_shapefile(frame.set_crs("EPSG:3857", allow_override=True), tmp_path, crs="EPSG:3857",
-                          keep_prj=False)
+    path = _zip_shapefile(
+        frame.set_crs("EPSG:3857", allow_override=True), tmp_path, crs="EPSG:3857", keep_prj=False
+    )
     with pytest.raises(ImportFileError, match="缺少坐标系.*--crs"):
         read_boundary_file(path, kind="protected_area")
 
@@ -253,7 +285,8 @@ def test_township_layer(tmp_path):
     """Townships: 9-digit codes (read as numbers), names, parent county derived from the code."""
     frame = gpd.GeoDataFrame(
         {"XZQDM": [431123100, 431123101], "XZQMC": ["泷泊镇", "江村镇"]},
-        geometry=[box(111.60, 25.95, 111.65, 26.00), box(111.65, 25.95, 111.70, 26.00)], crs=4326,
+        geometry=[box(111.60, 25.95, 111.65, 26.00), box(111.65, 25.95, 111.70, 26.00)],
+        crs=4326,
     )
     path = tmp_path / "towns.gpkg"
     frame.to_file(path, driver="GPKG")
@@ -263,7 +296,9 @@ def test_township_layer(tmp_path):
     assert out.parent_code.tolist() == ["431123", "431123"] and result.layer.info.kind == "township"
     frame["XZQDM"] = ["4311231", "431123101"]
     frame.to_file(tmp_path / "bad_towns.gpkg", driver="GPKG")
-    with pytest.raises(ImportFileError, match=r"要素 #1（泷泊镇） 的字段 'XZQDM' 值 '4311231' 不是 9 位或 12 位"):
+    with pytest.raises(
+        ImportFileError, match=r"要素 #1（泷泊镇） 的字段 'XZQDM' 值 '4311231' 不是 9 位或 12 位"
+    ):
         read_boundary_file(tmp_path / "bad_towns.gpkg", kind="township")
 
 
@@ -273,8 +308,9 @@ def test_gcj02_declared_datum(tmp_path):
 
     truth = _reserve()
     shifted = truth.copy()
-    shifted["geometry"] = shapely.transform(truth.geometry.array,
-                                            lambda c: np.column_stack(wgs84_to_gcj02(c[:, 0], c[:, 1])))
+    shifted["geometry"] = shapely.transform(
+        truth.geometry.array, lambda c: np.column_stack(wgs84_to_gcj02(c[:, 0], c[:, 1]))
+    )
     path = tmp_path / "amap.geojson"
     shifted.to_file(path, driver="GeoJSON")
     fixed = read_boundary_file(path, kind="protected_area", datum="gcj02")
@@ -286,9 +322,15 @@ def test_gcj02_declared_datum(tmp_path):
 def test_sites_from_csv(tmp_path):
     """Lon/lat CSV columns declare WGS84; x/y metre columns are guessed and need confirmation."""
     csv = tmp_path / "sites.csv"
-    csv.write_text("编号,名称,经度,纬度\nA1,采石场,111.92,25.915\nA2,远处,113.0,28.2\n", encoding="utf-8")
+    csv.write_text(
+        "编号,名称,经度,纬度\nA1,采石场,111.92,25.915\nA2,远处,113.0,28.2\n", encoding="utf-8"
+    )
     sites, report = read_sites_file(csv)
-    assert len(sites) == 2 and sites.crs.to_epsg() == 4326 and "1 个站点不在永州范围内" in report.warnings
+    assert (
+        len(sites) == 2
+        and sites.crs.to_epsg() == 4326
+        and "1 个站点不在永州范围内" in report.warnings
+    )
     assert not report.crs_guessed
     metres = tmp_path / "metres.csv"
     metres.write_text("id,x,y\nA1,37591000,2865000\n", encoding="utf-8")

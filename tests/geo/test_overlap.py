@@ -1,4 +1,4 @@
-"""Overlap of sites with protected-area zones, checked against pyproj.Geod on the GRS80 ellipsoid."""
+"""Overlap of sites with protected-area zones, checked against pyproj.Geod (GRS80)."""
 
 from __future__ import annotations
 
@@ -29,15 +29,32 @@ def _dense(geom):
 
 def _reserve_layer(version: str = "import:2024-01-01:test") -> Layer:
     """Return a three-zone authoritative reserve layer in WGS84."""
-    zones = [_dense(CORE), _dense(BUFFER_BOX.difference(CORE)), _dense(EXPERIMENT_BOX.difference(BUFFER_BOX))]
+    zones = [
+        _dense(CORE),
+        _dense(BUFFER_BOX.difference(CORE)),
+        _dense(EXPERIMENT_BOX.difference(BUFFER_BOX)),
+    ]
     frame = gpd.GeoDataFrame(
-        {"pa_code": ["T1"] * 3, "name": ["测试保护区"] * 3, "level": ["国家级"] * 3,
-         "pa_type": ["自然保护区"] * 3, "zone": ["核心区", "缓冲区", "实验区"],
-         "zone_scheme": ["reserve3"] * 3, "authoritative": [True] * 3},
-        geometry=zones, crs="EPSG:4326",
+        {
+            "pa_code": ["T1"] * 3,
+            "name": ["测试保护区"] * 3,
+            "level": ["国家级"] * 3,
+            "pa_type": ["自然保护区"] * 3,
+            "zone": ["核心区", "缓冲区", "实验区"],
+            "zone_scheme": ["reserve3"] * 3,
+            "authoritative": [True] * 3,
+        },
+        geometry=zones,
+        crs="EPSG:4326",
     )
-    info = LayerInfo(name="protected_areas", kind="protected_area", vintage="2024-01-01",
-                     authoritative=True, zone_scheme="reserve3", version=version)
+    info = LayerInfo(
+        name="protected_areas",
+        kind="protected_area",
+        vintage="2024-01-01",
+        authoritative=True,
+        zone_scheme="reserve3",
+        version=version,
+    )
     return Layer(info=info, frame=frame)
 
 
@@ -55,7 +72,7 @@ def _row(df, site_id, zone):
 
 
 def test_half_in_core_site_share_matches_geodesic_truth():
-    """Must show: a site half in the core zone and half outside is partly inside, share within 0.1%."""
+    """Must show: a site half in the core zone is partly inside, share within 0.1% of truth."""
     site = _dense(box(111.935, 25.91, 111.945, 25.92))
     df = overlap_sites(_sites([site]), _reserve_layer())
     core = _row(df, "s1", "核心区")
@@ -85,7 +102,7 @@ def test_distance_to_other_zone_matches_geodesic():
 
 
 def test_point_line_and_polygon_relations():
-    """A point in the core is inside; a line gets its length share; a far site gets one outside row."""
+    """Point in the core: inside; line: its length share; far site: one outside row."""
     line = _dense(LineString([(111.93, 25.915), (111.95, 25.915)]))
     far = Point(111.60, 26.40)
     inner = _dense(box(111.91, 25.91, 111.92, 25.92))
@@ -101,7 +118,9 @@ def test_point_line_and_polygon_relations():
     assert len(outside) == 1 and outside.iloc[0].relation == "outside"
     assert outside.iloc[0].protected_area == "测试保护区" and outside.iloc[0].distance_m > 30_000
     deep = _row(df, "s4", "核心区")
-    assert deep.relation == "inside" and deep.overlap_m2 == pytest.approx(geodesic_area_m2(inner), rel=1e-5)
+    assert deep.relation == "inside" and deep.overlap_m2 == pytest.approx(
+        geodesic_area_m2(inner), rel=1e-5
+    )
     # inside the core, 0.02 deg of longitude from the reserve's eastern edge
     _, _, east = GEOD.inv(111.92, 25.915, 111.94, 25.915)
     assert deep.boundary_distance_m == pytest.approx(east, rel=1e-3)
@@ -120,8 +139,12 @@ def test_buffers_choose_the_smallest_that_holds():
 
 def test_category_rule_and_issue_geometries():
     """A mine in the core gets the mining rule; issue numbers become site ids."""
-    df = overlap_issue_geometries({17: Point(111.92, 25.915), 18: None}, _reserve_layer(),
-                                  names={17: "采石场"}, categories={17: "mine"})
+    df = overlap_issue_geometries(
+        {17: Point(111.92, 25.915), 18: None},
+        _reserve_layer(),
+        names={17: "采石场"},
+        categories={17: "mine"},
+    )
     core = _row(df, "17", "核心区")
     assert core.site_name == "采石场" and "开矿" in core.rule and core.rule_confidence == "high"
     assert set(df.site_id) == {"17"}

@@ -1,11 +1,13 @@
-"""``yzmap boundaries import|list|activate``: authoritative boundary layers in the instance folder."""
+"""``yzmap boundaries import|list|activate``: authoritative layers in the instance folder."""
 
 from __future__ import annotations
 
 import click
 
-LAYER_CHOICES = {"protected-areas": ("protected_area", "protected_areas"),
-                 "townships": ("township", "townships")}
+LAYER_CHOICES = {
+    "protected-areas": ("protected_area", "protected_areas"),
+    "townships": ("township", "townships"),
+}
 
 
 def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:
@@ -14,7 +16,9 @@ def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:
     for item in values:
         target, sep, col = item.partition("=")
         if not sep or not target.strip() or not col.strip():
-            raise click.BadParameter(f"{item!r} 应写作 目标=列名，如 name=BHQMC", param_hint="--field")
+            raise click.BadParameter(
+                f"{item!r} 应写作 目标=列名，如 name=BHQMC", param_hint="--field"
+            )
         mapping[target.strip()] = col.strip()
     return mapping
 
@@ -35,8 +39,11 @@ def _read(path, kind, options, confirm):
 def _echo_report(result, stored, active) -> None:
     """Print what was read, how, what was repaired and which version is now in use."""
     r = result.report
-    click.echo(f"已导入 {r.source_file}（{r.format}{'，' + r.member if r.member != r.source_file else ''}）"
-               f"：{r.features} 个要素")
+    click.echo(
+        f"已导入 {r.source_file}（{r.format}"
+        f"{'，' + r.member if r.member != r.source_file else ''}）"
+        f"：{r.features} 个要素"
+    )
     click.echo(f"坐标系: {r.crs}，{r.crs_method}")
     click.echo("字段映射: " + "，".join(f"{k}←{v}" for k, v in r.field_map.items()))
     for repair in r.repairs:
@@ -47,8 +54,10 @@ def _echo_report(result, stored, active) -> None:
     if active is not None and active.version == stored.version:
         click.echo("该版本现已启用，替代内置示意图层")
     elif active is not None:
-        click.echo(f"当前启用的仍是 {active.version}（有效日期更新或已固定）；"
-                   f"用 yzmap boundaries activate {stored.layer} {stored.version} 启用")
+        click.echo(
+            f"当前启用的仍是 {active.version}（有效日期更新或已固定）；"
+            f"用 yzmap boundaries activate {stored.layer} {stored.version} 启用"
+        )
 
 
 @click.group("boundaries")
@@ -58,14 +67,25 @@ def boundaries() -> None:
 
 @boundaries.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--layer", "layer_choice", required=True, type=click.Choice(sorted(LAYER_CHOICES)),
-              help="导入为哪个图层。")
+@click.option(
+    "--layer",
+    "layer_choice",
+    required=True,
+    type=click.Choice(sorted(LAYER_CHOICES)),
+    help="导入为哪个图层。",
+)
 @click.option("--crs", default=None, help="坐标系，如 EPSG:4546（覆盖文件声明或推断）。")
-@click.option("--datum", default=None, type=click.Choice(["gcj02", "bd09"]),
-              help="经纬度是高德/腾讯（gcj02）或百度（bd09）坐标时声明。")
+@click.option(
+    "--datum",
+    default=None,
+    type=click.Choice(["gcj02", "bd09"]),
+    help="经纬度是高德/腾讯（gcj02）或百度（bd09）坐标时声明。",
+)
 @click.option("--vintage", default=None, help="边界的有效日期，如 2023-06-30（默认今天）。")
 @click.option("--field", "fields", multiple=True, help="字段映射 目标=列名，如 zone=GNFQ；可重复。")
-@click.option("--source-layer", default=None, help="GeoPackage/KML 图层名，或压缩包内的 Shapefile 名。")
+@click.option(
+    "--source-layer", default=None, help="GeoPackage/KML 图层名，或压缩包内的 Shapefile 名。"
+)
 @click.option("--yes", is_flag=True, help="坐标系由数值推断时直接确认，不再询问。")
 def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer, yes) -> None:
     """导入 FILE（zip Shapefile、GeoPackage、GeoJSON、KML/KMZ）为新的权威版本。"""
@@ -74,8 +94,13 @@ def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer
     from webmap.commands import app_context
 
     kind, layer = LAYER_CHOICES[layer_choice]
-    options = {"crs": crs, "datum": datum, "vintage": vintage, "field_map": _parse_fields(fields),
-               "layer": source_layer}
+    options = {
+        "crs": crs,
+        "datum": datum,
+        "vintage": vintage,
+        "field_map": _parse_fields(fields),
+        "layer": source_layer,
+    }
     with app_context() as app:
         root = boundary_store.store_root(app.instance_path, app.config)
         try:
@@ -104,8 +129,10 @@ def list_command() -> None:
             for v in boundary_store.list_versions(root, layer):
                 mark = "*" if active is not None and v.version == active.version else " "
                 m = v.meta
-                click.echo(f" {mark} {v.version}  有效日期 {m['vintage']}  导入 {m['imported_at']}  "
-                           f"{m['source_file']}  {m['features']} 个要素  {m['crs']}")
+                click.echo(
+                    f" {mark} {v.version}  有效日期 {m['vintage']}  导入 {m['imported_at']}  "
+                    f"{m['source_file']}  {m['features']} 个要素  {m['crs']}"
+                )
             if builtin is not None:
                 mark = "*" if active is None else " "
                 note = "" if builtin.info.authoritative else "（示意）"
