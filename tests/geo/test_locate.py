@@ -1,0 +1,131 @@
+"""locate_record / locate_frame on the shipped county layer and on the synthetic layers."""
+
+from __future__ import annotations
+
+import eviltransform
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Transformer
+
+from geo.boundaries import load_shipped
+from geo.locate import OUTPUT_COLUMNS, locate_frame, locate_record, resolve_county
+
+# county seats, WGS84, read off public maps (town centres, well inside their counties)
+SEATS = {
+    "431102": ("零陵区", 111.6265, 26.2213), "431103": ("冷水滩区", 111.592, 26.461),
+    "431181": ("祁阳市", 111.840, 26.580), "431122": ("东安县", 111.316, 26.392),
+    "431123": ("双牌县", 111.660, 25.960), "431124": ("道县", 111.600, 25.527),
+    "431125": ("江永县", 111.343, 25.273), "431126": ("宁远县", 111.946, 25.570),
+    "431127": ("蓝山县", 112.196, 25.370), "431128": ("新田县", 112.203, 25.906),
+    "431129": ("江华瑶族自治县", 111.579, 25.185),
+}
+OUTSIDE = {"长沙": (112.94, 28.23), "桂林": (110.29, 25.27), "郴州": (113.01, 25.77),
+           "邵阳": (111.47, 27.24)}
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The shipped boundary layers (loaded once for the module)."""
+    return load_shipped()
+
+
+def _inputs(lon: float, lat: float) -> dict[str, dict]:
+    """The same place written as WGS84, GCJ-02 and BD-09 (eviltransform) and CGCS2000 GK metres."""
+    glat, glon = eviltransform.wgs2gcj(lat, lon)
+    blat, blon = eviltransform.wgs2bd(lat, lon)
+    east, north = Transformer.from_crs(4326, 4546, always_xy=True).transform(lon, lat)
+    return {"wgs84": {"x": lon, "y": lat}, "gcj02": {"x": glon, "y": glat, "datum": "gcj02"},
+            "bd09": {"x": blon, "y": blat, "datum": "bd09"},
+            "gk": {"x": east, "y": north, "crs": "EPSG:4546"},
+            "gk-prefixed": {"x": 37_000_000 + east, "y": north}}
+
+
+@pytest.mark.parametrize("code", sorted(SEATS))
+def test_county_seats_in_every_datum_land_in_their_county(shipped, code):
+    """Each seat lands in its county, back on the same spot, whatever datum it is typed in."""
+    name, lon, lat = SEATS[code]
+    for kind, args in _inputs(lon, lat).items():
+        att = locate_record(shipped, **args)
+        assert (att.county_code, att.county_name) == (code, name), kind
+        tol = 0.05 if kind.startswith("gk") else 0.5
+        assert abs(att.lon - lon) * 100_000 < tol and abs(att.lat - lat) * 110_000 < tol, kind
+        assert att.confidence == 0.98 and att.precision == "coordinates"
+        assert ("datum_converted" in att.flags) is (kind in ("gcj02", "bd09")), kind
+        assert any("counties layer version shipped:" in e for e in att.evidence)
+
+
+@pytest.mark.parametrize("place", sorted(OUTSIDE))
+def test_places_outside_the_city_have_no_county(shipped, place):
+    """Neighbouring cities are flagged outside_city, never forced into a county."""
+    att = locate_record(shipped, x=OUTSIDE[place][0], y=OUTSIDE[place][1])
+    assert att.county_code is None and att.county_name is None
+    assert att.flags == ["outside_city"] and att.confidence == 0.0
+
+
+def test_declared_county_aliases_and_mismatch(shipped):
+    """Old names, codes and short forms resolve; a different declared county is flagged."""
+    assert resolve_county(shipped, "祁阳县") == resolve_county(shipped, 431121) == "431181"
+    assert resolve_county(shipped, "永州市江华县") == "431129"
+    assert resolve_county(shipped, "431102.0") == "431102"
+    assert resolve_county(shipped, "新宁县") is None
+    _, lon, lat = SEATS["431181"]
+    assert locate_record(shipped, x=lon, y=lat, declared_county="祁阳县").flags == []
+    att = locate_record(shipped, x=lon, y=lat, declared_county="东安县")
+    assert att.flags == ["declared_mismatch"] and att.county_name == "祁阳市"
+    att = locate_record(shipped, declared_county="江华县")
+    assert (att.county_code, att.precision, att.confidence) == ("431129", "county", 0.5)
+
+
+def test_locate_frame_columns_and_bad_rows(shipped):
+    """Output = input columns then exactly OUTPUT_COLUMNS; bad rows keep their place with an error."""
+    df = pd.DataFrame({
+        "经度": ["111°35′31.2″E", "", "东经111.6", "abc", "26.461", "112.94", None],
+        "纬度": ["26°27′39.6″N", "", "91", "26.2", "111.592", "28.23", None],
+        "lon": ["keep"] * 7,
+    })
+    out = locate_frame(df, shipped, lon_col="经度", lat_col="纬度")
+    assert list(out.columns) == ["经度", "纬度", "lon_input", *OUTPUT_COLUMNS]
+    assert out["county_name"].tolist() == ["冷水滩区", None, None, None, "冷水滩区", None, None]
+    assert out["flags"].tolist() == ["", "", "", "", "coordinates_swapped", "outside_city", ""]
+    errors = out["error"].tolist()
+    assert errors[0] is None and errors[1] == errors[6] == "没有坐标或地址"
+    assert "纬度" in errors[2] and "经度" in errors[3] and "abc" in errors[3]
+    assert out["lon"].iat[0] == round(111 + 35 / 60 + 31.2 / 3600, 7)
+    assert out["confidence"].tolist()[:5] == [0.98, 0.0, 0.0, 0.0, 0.88]
+
+
+def test_locate_frame_projected_columns_and_progress(shipped):
+    """GK metres with a declared CRS are placed; progress is reported per chunk."""
+    east, north = Transformer.from_crs(4326, 4546, always_xy=True).transform(
+        [SEATS["431124"][1], SEATS["431126"][1]], [SEATS["431124"][2], SEATS["431126"][2]])
+    df = pd.DataFrame({"X": east, "Y": north})
+    done = []
+    out = locate_frame(df, shipped, x_col="X", y_col="Y", crs="EPSG:4546", progress=done.append)
+    assert out["county_name"].tolist() == ["道县", "宁远县"] and done == [2]
+
+
+def test_locate_frame_synthetic_zone_township_and_border(synthetic_layers):
+    """On synthetic layers the frame carries township, reserve zone and near-border candidates."""
+    df = pd.DataFrame({"x": [111.651, 111.6015], "y": [26.051, 26.05], "县": ["乙县", "甲县"]})
+    out = locate_frame(df, synthetic_layers, x_col="x", y_col="y", county_col="县")
+    assert out["township_name"].tolist() == ["乙东乡", "乙西乡"]
+    assert out["protected_area"].tolist() == ["示例自然保护区", None]
+    assert out["zone"].tolist() == ["核心区", None]
+    assert out["flags"].tolist() == ["", "near_border;declared_mismatch"]
+    assert out["candidates"].tolist() == ["乙县", "乙县;甲县"]
+    assert 0.5 < out["confidence"].iat[1] < 0.98
+
+
+def test_missing_column_names_available_ones(shipped):
+    """A wrong column name is an error naming it and the columns that exist."""
+    with pytest.raises(KeyError, match="'经度'.*available: lon, lat"):
+        locate_frame(pd.DataFrame({"lon": [1], "lat": [2]}), shipped, x_col="经度", y_col="lat")
+
+
+def test_swapped_coordinates_penalty(shipped):
+    """Swapped lon/lat still land, flagged, with 0.1 less confidence."""
+    att = locate_record(shipped, x=SEATS["431103"][2], y=SEATS["431103"][1])
+    assert att.county_name == "冷水滩区" and att.flags == ["coordinates_swapped"]
+    assert att.confidence == pytest.approx(0.88)
+    assert np.isclose(att.lon, SEATS["431103"][1])
