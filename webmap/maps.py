@@ -8,6 +8,7 @@ basemap.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 
 import folium
@@ -163,7 +164,20 @@ def shift_geometry(geom, to_display: Callable | None):
     return shapely.transform(geom, _apply)
 
 
+_GEOJSON_CACHE: dict = {}
+
+
 def frame_to_geojson(frame, columns: Iterable[str], to_display=None) -> dict:
+    """Return a layer as small GeoJSON, cached: layers change only on import, maps are built often."""
+    columns = tuple(columns)
+    key = (id(frame), columns, to_display)
+    hit = _GEOJSON_CACHE.get(key)
+    if hit is None or hit[0] is not frame:  # the frame itself is kept, so its id is not reused
+        hit = _GEOJSON_CACHE[key] = (frame, _build_geojson(frame, columns, to_display))
+    return copy.deepcopy(hit[1])
+
+
+def _build_geojson(frame, columns: tuple[str, ...], to_display=None) -> dict:
     """Turn a GeoDataFrame into a small GeoJSON dict: simplified, escaped text, chosen columns."""
     features = []
     for row in frame.itertuples(index=False):
