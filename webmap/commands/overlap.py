@@ -168,6 +168,16 @@ def overlap(
             )
         except GeoError as exc:
             raise click.ClickException(str(exc)) from exc
+    # centimetres and 1e-6 of a share are beyond the boundaries' own accuracy
+    rows = rows.round(
+        {
+            "overlap_m2": 2,
+            "overlap_length_m": 2,
+            "distance_m": 2,
+            "boundary_distance_m": 2,
+            "overlap_share": 6,
+        }
+    )
     notes = _notes(rows, layers.protected_areas, report)
     _write(rows, sites, notes, out_path)
     counts = rows["relation"].value_counts()
