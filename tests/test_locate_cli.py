@@ -1,0 +1,111 @@
+"""``yzmap locate`` end to end on real CSV (UTF-8, UTF-8-SIG, GBK) and XLSX files."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from pyproj import Transformer
+
+from webmap.cli import main
+
+ROWS = [  # 编号, 经度, 纬度, 所在县区, 地址
+    ("1", "111.6265", "26.2213", "零陵区", "零陵区朝阳街道"),
+    ("2", "111°35′31.2″E", "26°27′39.6″N", "祁阳县", ""),
+    ("3", "", "", "江华县", ""),
+    ("4", "abc", "26.2", "道县", ""),
+    ("5", "112.94", "28.23", "", "长沙市"),
+    ("6", "26.461", "111.592", "冷水滩区", ""),
+]
+HEADER = ("编号", "经度", "纬度", "所在县区", "地址")
+
+
+def _write_csv(path, encoding: str) -> None:
+    """Write ROWS as a CSV in ``encoding``."""
+    pd.DataFrame(ROWS, columns=HEADER).to_csv(path, index=False, encoding=encoding)
+
+
+def _run(*args):
+    """Invoke yzmap with ``args``."""
+    return CliRunner().invoke(main, ["locate", *map(str, args)])
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_csv_with_chinese_headers(tmp_path, encoding):
+    """Every encoding reads; every row is written; DMS, swapped, empty and garbage cells handled."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    _write_csv(src, encoding)
+    result = _run(src, "--out", out, "--county-col", "所在县区", "--address-col", "地址")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("完成：共 6 行，已定位 4，市外 1，归属不明 0，错误 1，用时")
+    got = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(got.columns[:5]) == list(HEADER) and got.columns[-1] == "error"
+    assert got["county_name"].tolist() == ["零陵区", "冷水滩区", "江华瑶族自治县", "", "", "冷水滩区"]
+    assert got["flags"].tolist() == ["", "declared_mismatch", "", "", "outside_city",
+                                     "coordinates_swapped"]
+    assert got["precision"].tolist()[:3] == ["coordinates", "coordinates", "county"]
+    assert "abc" in got["error"].iat[3] and got["地址"].iat[4] == "长沙市"
+
+
+def test_xlsx_in_and_out_with_sheet(tmp_path):
+    """XLSX input (named sheet, numeric cells) and XLSX output."""
+    src, out = tmp_path / "in.xlsx", tmp_path / "out.xlsx"
+    frame = pd.DataFrame({"经度": [111.6265, 112.196], "纬度": [26.2213, 25.37]})
+    with pd.ExcelWriter(src) as writer:
+        pd.DataFrame({"说明": ["封面"]}).to_excel(writer, sheet_name="封面", index=False)
+        frame.to_excel(writer, sheet_name="台账", index=False)
+    result = _run(src, "--out", out, "--sheet", "台账")
+    assert result.exit_code == 0, result.output
+    got = pd.read_excel(out, dtype=str)
+    assert got["county_name"].tolist() == ["零陵区", "蓝山县"]
+    assert got["county_code"].tolist() == ["431102", "431127"]
+
+
+def test_projected_columns_with_crs(tmp_path):
+    """Gauss-Kruger X/Y columns with --crs EPSG:4546."""
+    east, north = Transformer.from_crs(4326, 4546, always_xy=True).transform(111.946, 25.570)
+    src, out = tmp_path / "gk.csv", tmp_path / "out.csv"
+    pd.DataFrame({"X": [east], "Y": [north]}).to_csv(src, index=False)
+    result = _run(src, "--out", out, "--x-col", "X", "--y-col", "Y", "--crs", "EPSG:4546")
+    assert result.exit_code == 0, result.output
+    got = pd.read_csv(out, encoding="utf-8-sig")
+    assert got["county_name"].tolist() == ["宁远县"]
+    assert abs(got["lon"].iat[0] - 111.946) < 1e-7
+
+
+def test_gcj02_datum_option(tmp_path):
+    """--datum gcj02 converts and flags datum_converted."""
+    src, out = tmp_path / "g.csv", tmp_path / "out.csv"
+    pd.DataFrame({"lng": [111.84 + 0.0052], "lat": [26.58 - 0.0036]}).to_csv(src, index=False)
+    result = _run(src, "--out", out, "--datum", "gcj02")
+    assert result.exit_code == 0, result.output
+    got = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+    assert got["flags"].tolist() == ["datum_converted"] and got["county_name"].tolist() == ["祁阳市"]
+
+
+def test_missing_column_error_lists_columns(tmp_path):
+    """A wrong column option names the column and lists the available ones."""
+    src = tmp_path / "in.csv"
+    _write_csv(src, "utf-8")
+    result = _run(src, "--out", tmp_path / "o.csv", "--lon-col", "经", "--lat-col", "纬度")
+    assert result.exit_code == 2
+    assert "找不到列「经」" in result.output and "编号, 经度, 纬度, 所在县区, 地址" in result.output
+
+
+def test_failed_run_leaves_existing_output_untouched(tmp_path):
+    """A run that fails (bad --crs) leaves an existing OUTPUT byte for byte and no temp files."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    _write_csv(src, "utf-8")
+    out.write_text("old contents\n", encoding="utf-8")
+    result = _run(src, "--out", out, "--crs", "EPSG:999999")
+    assert result.exit_code == 1 and "999999" in result.output
+    assert out.read_text(encoding="utf-8") == "old contents\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+def test_unsupported_output_suffix(tmp_path):
+    """OUTPUT must end in .csv or .xlsx."""
+    src = tmp_path / "in.csv"
+    _write_csv(src, "utf-8")
+    result = _run(src, "--out", tmp_path / "out.json")
+    assert result.exit_code == 2 and ".csv 或 .xlsx" in result.output
