@@ -23,8 +23,9 @@ _VILLAGE_SUFFIXES = ("社区居委会", "村民委员会", "居民委员会", "�
 _COMMUNITY_SUFFIXES = ("社区居委会", "居民委员会", "居委会", "社区")
 _TOWNSHIP_SUFFIXES = ("瑶族乡", "壮族乡", "街道", "镇", "乡")
 _ETHNIC = ("瑶族自治县", "自治县")
-# spaces, punctuation and ASCII noise carry no place information
-_NOISE = re.compile(r"[\s\u3000·・,，、;；:：()（）\[\]【】<>《》\"'“”‘’/\\|-]+")
+# spaces, brackets and quotes carry no place information; list separators do (道县、江永县)
+_NOISE = re.compile(r"[\s\u3000·・:：()（）\[\]【】<>《》\"'“”‘’\\|-]+")
+_SEPARATORS = re.compile(r"[,，、;；/]+")
 
 
 def normalise_text(text: str, table: dict[int, str] | None = None) -> str:
@@ -34,10 +35,12 @@ def normalise_text(text: str, table: dict[int, str] | None = None) -> str:
     --------
     >>> normalise_text("祁陽縣 八寶鎮", str.maketrans({"陽": "阳", "縣": "县", "寶": "宝", "鎮": "镇"}))
     '祁阳县八宝镇'
+    >>> normalise_text("道县,江永县（交界）")
+    '道县、江永县交界'
     """
     if table:
         text = text.translate(table)
-    return _NOISE.sub("", text)
+    return _SEPARATORS.sub("、", _NOISE.sub("", text))
 
 
 def village_base(name: str) -> str:
@@ -64,13 +67,14 @@ def village_forms(name: str) -> list[str]:
     Examples
     --------
     >>> village_forms("蒋家田社区居委会")
-    ['蒋家田社区居委会', '蒋家田社区', '蒋家田居委会', '蒋家田']
+    ['蒋家田社区居委会', '蒋家田社区', '蒋家田居委会', '蒋家田村', '蒋家田']
     >>> village_forms("鹿坪村委会")
     ['鹿坪村委会', '鹿坪村']
     """
     base = village_base(name)
     community = name.endswith(_COMMUNITY_SUFFIXES)
-    forms = [name] + ([base + "社区", base + "居委会"] if community else [base + "村"])
+    # a community is sometimes written as a village (舂陵村 for 舂陵社区)
+    forms = [name] + ([base + "社区", base + "居委会"] if community else []) + [base + "村"]
     # a bare two-character base is too often an ordinary word to stand alone
     if len(base) >= 3:
         forms.append(base)

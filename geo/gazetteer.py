@@ -9,6 +9,7 @@ so the geocoder reads a string once. Names are data; codes are the keys.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -76,6 +77,7 @@ class Gazetteer:
         self.data_dir = Path(data_dir)
         variants = _read(self.data_dir / "variant_chars.csv")
         self.char_table = str.maketrans({r["variant"]: r["standard"] for r in variants})
+        self._variant_re = re.compile("[" + re.escape("".join(r["variant"] for r in variants)) + "]")
         self.trie = NameTrie()
         self.areas: dict[str, Area] = {CITY_CODE: Area(CITY_CODE, "永州市", "city", "430000",
                                                        VINTAGE)}
@@ -91,13 +93,14 @@ class Gazetteer:
         self._load_features()
         self._load_outside()
         self._load_collisions()
+        self._keep_strongest()
         self._build_typo_index()
 
     # -- loading ---------------------------------------------------------------------------
 
     def _add(self, name: str, place: Place) -> None:
         """Register a name form (normalised like the input text will be)."""
-        key = self.normalise(name)
+        key = normalise_text(name, self.char_table)
         if key:
             self.trie.add(key, place)
 
@@ -206,6 +209,18 @@ class Gazetteer:
                 int(row["outside_count"]), int(row["hunan_outside_count"]),
                 tuple(filter(None, row["examples"].split(";"))))
 
+    def _keep_strongest(self) -> None:
+        """Under each name keep only its strongest readings (a stem never beats a full name)."""
+        stack = [self.trie.root]
+        while stack:
+            node = stack.pop()
+            for key, child in node.items():
+                if key == "":
+                    top = max(p.strength for p in child)
+                    node[key] = tuple(p for p in child if p.strength == top)
+                else:
+                    stack.append(child)
+
     def _build_typo_index(self) -> None:
         """Township names of 3+ characters with one character blanked, for typo tolerance."""
         self.typo_index: dict[str, set[Place]] = {}
@@ -258,7 +273,8 @@ class Gazetteer:
 
     def normalise(self, text: str) -> str:
         """Simplify variant and traditional characters and drop punctuation and spaces."""
-        return normalise_text(text, self.char_table)
+        # translate only when needed: most ledger text has no traditional characters
+        return normalise_text(text, self.char_table if self._variant_re.search(text) else None)
 
     def area(self, code: str) -> Area | None:
         """The county, township (9 or 12 digits) or village area with this NBS code."""

@@ -30,6 +30,8 @@ __all__ = ["geocode", "geocode_many"]
 CONNECTORS = frozenset("与和及、至同跟或")
 BORDER_WORDS = ("交界", "接壤", "毗邻", "边界", "之间", "交汇")
 AMBIGUOUS_CONFIDENCE = 0.4
+_BUCKETS = {"county": "counties", "township": "townships", "village": "villages",
+            "feature": "features", "outside": "outside"}
 
 
 @dataclass
@@ -57,27 +59,26 @@ def _lists_places(text: str, m: Match) -> bool:
 def _parse(g: Gazetteer, text: str) -> _Parse:
     """Scan the text and sort each name's strongest readings into buckets."""
     parse = _Parse(text)
-    matches = g.trie.scan(text)
-    context = [p.name for m in matches for p in m.entries
-               if p.kind == "outside" and p.note in ("province", "city")]
+    matches = g.trie.scan(text)  # entries are already only the strongest readings of a name
+    context = None
     first_anchor = None  # end of the first strong county or township: names after it are parts
     for m in matches:
-        top = max(p.strength for p in m.entries)
-        places = [p for p in m.entries if p.strength == top]
-        if any(p.kind == "outside" for p in places) and len(places) > 1:
+        places = m.entries
+        if len(places) > 1 and any(p.kind == "outside" for p in places):
+            if context is None:
+                context = [p.name for m2 in matches for p in m2.entries
+                           if p.kind == "outside" and p.note in ("province", "city")]
             places = _outside_or_home(places, context)
         for p in places:
-            if p.kind == "city":
+            kind = p.kind
+            if kind == "city":
                 parse.city = True
-            elif p.kind == "home_province":
+            elif kind == "home_province":
                 parse.province = True
             else:
-                getattr(parse, {"county": "counties", "township": "townships",
-                                "village": "villages", "feature": "features",
-                                "outside": "outside"}[p.kind]).append((m, p))
-        if top == STRONG and first_anchor is None and any(
-                p.kind in ("county", "township") for p in places):
-            first_anchor = m.end
+                getattr(parse, _BUCKETS[kind]).append((m, p))
+            if first_anchor is None and p.strength == STRONG and kind in ("county", "township"):
+                first_anchor = m.end
     _drop_weak(parse, first_anchor)
     return parse
 
