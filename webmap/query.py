@@ -60,9 +60,11 @@ class QueryError(ValueError):
 class Scope:
     """What the current user may see: everything, some counties, one unit's issues, or public."""
 
-    kind: str = "everything"  # everything | county | unit | public
+    kind: str = "everything"  # everything | county | unit | leader | protected | public
     counties: tuple[str, ...] = ()
     unit: str | None = None
+    leader: str | None = None  # roster name, for kind "leader"
+    role: str | None = None  # the account role the scope was made for (webmap.permissions)
 
     @classmethod
     def everything(cls) -> Scope:
@@ -92,6 +94,10 @@ class Scope:
             return Issue.county_code.in_(self.counties)
         if self.kind == "unit":
             return or_(Issue.lead_unit == self.unit, _json_list_contains(Issue.partner_units, self.unit))
+        if self.kind == "leader":
+            return _leader_clause(self.leader or "", _today())
+        if self.kind == "protected":
+            return Issue.protected_area.is_not(None)
         if self.kind == "public":
             return Issue.public.is_(True)
         raise ValueError(f"unknown scope kind {self.kind!r}")
@@ -392,6 +398,9 @@ class IssueQuery:
             return False
         if not _scope_matches(self.scope, state):
             return False
+        if self.scope.kind == "leader" and session is not None:
+            if state.number not in _leader_numbers(session, self.scope.leader or "", day):
+                return False
         if self.q and not any(self.q.lower() in (v or "").lower() for v in (
                 state.number, state.original_number, state.title, state.description,
                 state.location_text, state.lead_unit)):  # fmt: skip
@@ -411,6 +420,8 @@ def _scope_matches(scope: Scope, state) -> bool:
         return state.lead_unit == scope.unit or scope.unit in (state.partner_units or [])
     if scope.kind == "public":
         return bool(state.public)
+    if scope.kind == "protected":
+        return state.protected_area is not None
     return True
 
 
