@@ -49,5 +49,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(assets.bp)
+    from webmap import snapshot_views
+
+    app.register_blueprint(snapshot_views.bp)
     errors.register_error_handlers(app)
     return app
