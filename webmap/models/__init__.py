@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from webmap.models.access import OBJECTION_STATES, Objection
 from webmap.models.base import SRID, Base, Geometry, UTCDateTime, to_shape, utcnow
 from webmap.models.event import AppendOnlyError, Event
 from webmap.models.issue import (
@@ -27,6 +28,7 @@ from webmap.models.org import (
 
 __all__ = [
     "ANY",
+    "OBJECTION_STATES",
     "DEADLINE_CLASSES",
     "PARTY_KINDS",
     "ROSTER_KINDS",
@@ -40,6 +42,7 @@ __all__ = [
     "Geometry",
     "Issue",
     "LeaderAssignment",
+    "Objection",
     "ProgressUpdate",
     "Responsibility",
     "ResponsibilityRule",
