@@ -19,7 +19,9 @@ __all__ = [
 # suffixes people swap freely for a county-level unit (a county written with 市 is that county)
 COUNTY_SUFFIXES = ("县", "市", "区")
 # village committee suffixes in NBS names, longest first; people write 某某村 / 某某社区
-_VILLAGE_SUFFIXES = ("社区居委会", "村民委员会", "居民委员会", "村委会", "居委会", "委员会", "社区", "村")
+_VILLAGE_SUFFIXES = (
+    "社区居委会", "村民委员会", "居民委员会", "村委会", "居委会", "委员会", "社区", "村",
+)
 _COMMUNITY_SUFFIXES = ("社区居委会", "居民委员会", "居委会", "社区")
 _TOWNSHIP_SUFFIXES = ("瑶族乡", "壮族乡", "街道", "镇", "乡")
 _ETHNIC = ("瑶族自治县", "自治县")
@@ -33,7 +35,8 @@ def normalise_text(text: str, table: dict[int, str] | None = None) -> str:
 
     Examples
     --------
-    >>> normalise_text("祁陽縣 八寶鎮", str.maketrans({"陽": "阳", "縣": "县", "寶": "宝", "鎮": "镇"}))
+    >>> table = str.maketrans({"陽": "阳", "縣": "县", "寶": "宝", "鎮": "镇"})
+    >>> normalise_text("祁陽縣 八寶鎮", table)
     '祁阳县八宝镇'
     >>> normalise_text("道县,江永县（交界）")
     '道县、江永县交界'

@@ -15,7 +15,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from geo.address import (
-    COUNTY_SUFFIXES, Match, NameTrie, county_stem, normalise_text, township_stem, village_base,
+    COUNTY_SUFFIXES,
+    Match,
+    NameTrie,
+    county_stem,
+    normalise_text,
+    township_stem,
+    village_base,
     village_forms,
 )
 from geo.errors import BoundaryDataError
@@ -27,7 +33,9 @@ GAZETTEER_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries" /
 CITY_CODE = "431100"
 VINTAGE = "NBS 2023 (cut-off 2023-06-30)"
 STRONG, WEAK = 2, 1
-_PROVINCE_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市")
+_PROVINCE_SUFFIXES = (
+    "维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市",
+)
 _CITY_SUFFIXES = ("自治州", "地区", "市", "盟")
 
 
@@ -77,7 +85,8 @@ class Gazetteer:
         self.data_dir = Path(data_dir)
         variants = _read(self.data_dir / "variant_chars.csv")
         self.char_table = str.maketrans({r["variant"]: r["standard"] for r in variants})
-        self._variant_re = re.compile("[" + re.escape("".join(r["variant"] for r in variants)) + "]")
+        chars = "".join(r["variant"] for r in variants)
+        self._variant_re = re.compile("[" + re.escape(chars) + "]")
         self.trie = NameTrie()
         self.areas: dict[str, Area] = {CITY_CODE: Area(CITY_CODE, "永州市", "city", "430000",
                                                        VINTAGE)}

@@ -319,8 +319,8 @@ def _county_evidence(parse: _Parse, county: str, basis: tuple, name: str) -> str
     if basis[0] == "county":
         written = [m.text for m, p in parse.counties if county in p.county_codes]
         return f"县区: {name} (原文 {'、'.join(dict.fromkeys(written)) or '由乡镇/村确定'})"
-    return f"县区: {name} (由{ {'feature': '地物', 'township': '乡镇', 'village': '村'}[basis[0]] } " \
-           f"{basis[1]} 确定)"
+    level = {"feature": "地物", "township": "乡镇", "village": "村"}[basis[0]]
+    return f"县区: {name} (由{level} {basis[1]} 确定)"
 
 
 def _pick_township(g: Gazetteer, parse: _Parse, att: Attribution, county: str,
@@ -390,4 +390,5 @@ def _weigh_collisions(g: Gazetteer, parse: _Parse, att: Attribution, basis: tupl
     att.add_flag("ambiguous")
     att.confidence = AMBIGUOUS_CONFIDENCE
     att.candidates += list(hit.examples)
-    att.evidence.append(f"{name} 在永州市以外还有 {elsewhere} 处同名 (如 {'、'.join(hit.examples)})")
+    examples = "、".join(hit.examples)
+    att.evidence.append(f"{name} 在永州市以外还有 {elsewhere} 处同名 (如 {examples})")

@@ -33,7 +33,9 @@ CITY = "4311"
 # the two NBS county-level statistical units and the county most other lists put them under
 STATISTICAL_UNITS = {"431171": "431103", "431173": "431125"}
 # names NBS uses for groupings that are not places (never matched as outside places)
-GENERIC_AREAS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "城区", "郊区", "矿区"}
+GENERIC_AREAS = {
+    "市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "城区", "郊区", "矿区",
+}
 EXAMPLES = 3
 
 
@@ -171,7 +173,8 @@ def check_aliases(rows: list[dict], known: dict[str, str]) -> list[dict]:
     out = []
     for i, row in enumerate(rows, start=2):
         if row["code"] not in known:
-            raise SystemExit(f"sources/aliases.csv line {i}: code {row['code']!r} is not an NBS code")
+            raise SystemExit(
+                f"sources/aliases.csv line {i}: code {row['code']!r} is not an NBS code")
         if not row["source"].strip():
             raise SystemExit(f"sources/aliases.csv line {i}: alias {row['alias']!r} has no source")
         out.append({"alias": row["alias"], "code": row["code"], "canonical": known[row["code"]],
@@ -190,7 +193,8 @@ def check_features(rows: list[dict], known: dict[str, str], outside: dict[str, s
                 raise SystemExit(f"sources/features.csv line {i}: county code {code!r} unknown")
             names.append(known.get(code) or outside[code])
         out.append({"name": row["name"], "kind": row["kind"], "county_codes": row["county_codes"],
-                    "county_names": ";".join(names), "multi_county": "yes" if len(codes) > 1 else "no",
+                    "county_names": ";".join(names),
+                    "multi_county": "yes" if len(codes) > 1 else "no",
                     "aliases": row["aliases"], "in_yongzhou": row["in_yongzhou"],
                     "source": row["source"]})
     return out

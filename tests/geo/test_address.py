@@ -8,7 +8,8 @@ from geo.address import NameTrie, county_stem, normalise_text, township_stem, vi
 
 
 @pytest.mark.parametrize("name,base", [
-    ("蒋家田社区居委会", "蒋家田"), ("鹿坪村", "鹿坪"), ("新村村委会", "新村"), ("柳子街社区", "柳子街"),
+    ("蒋家田社区居委会", "蒋家田"), ("鹿坪村", "鹿坪"), ("新村村委会", "新村"),
+    ("柳子街社区", "柳子街"),
     ("东岳宫居委会", "东岳宫"),
 ])
 def test_village_base(name, base):
