@@ -85,7 +85,7 @@ def main(n: int = 1_000_000) -> None:
     minx, miny, maxx, maxy = city.bounds
     x, y = rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs="EPSG:4326")
-    points.sindex  # sjoin builds this tree once and reuses it; build it before timing
+    _ = points.sindex  # sjoin builds this tree once and reuses it; build it before timing
     print(f"{n:,} random points over the city bbox {minx:.2f}-{maxx:.2f}E {miny:.2f}-{maxy:.2f}N")
     ratios = [
         bench_layer("counties", layers.counties.frame, x, y, points),

@@ -31,7 +31,7 @@ MIXED_SHARE = 0.02  # target share of grid cells crossed by a boundary
 
 
 def choose_cell_size(bounds: tuple, boundary_length: float) -> tuple[float, float]:
-    """Return (dx, dy) in degrees so boundaries cross about 2% of the cells, cells square on the ground.
+    """Return (dx, dy) in degrees so boundaries cross ~2% of the cells (square on the ground).
 
     A boundary of length L crosses about L / cell of the A / cell**2 cells of the grid, so that
     share is L * cell / A; the cell count is then kept between 2**16 and 2**21 (memory, build time).
@@ -169,7 +169,7 @@ class GridIndex:
 
     @staticmethod
     def _padded_cells(f: np.ndarray, n: int) -> np.ndarray:
-        """Cell numbers in the grid padded by one EMPTY cell each side: out of grid and NaN hit the pad."""
+        """Cell numbers in the grid padded by one EMPTY cell a side (out of grid and NaN: pad)."""
         f += 1  # now the pad is [0, 1); fmax sends NaN and anything below to 0 (pad)
         np.fmax(f, 0, out=f)
         np.fmin(f, n + 1, out=f)
@@ -201,7 +201,7 @@ class GridIndex:
         return result
 
     def near_mask(self, x, y, radius_cells: int) -> np.ndarray:
-        """True for points within ``radius_cells`` cells of a cell that a boundary passes through."""
+        """True for points within ``radius_cells`` cells of a cell a boundary passes through."""
         key = int(radius_cells)
         masks = self.__dict__.setdefault("_near", {})
         if key not in masks:

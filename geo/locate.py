@@ -220,7 +220,8 @@ def locate_frame(df: pd.DataFrame, layers: LayerSet, *, x_col: str | None = None
     x_col, y_col = x_col or lon_col, y_col or lat_col
     for col in (x_col, y_col, county_col, address_col):
         if col is not None and col not in df.columns:
-            raise KeyError(f"column {col!r} not found; available: {', '.join(map(str, df.columns))}")
+            available = ", ".join(map(str, df.columns))
+            raise KeyError(f"column {col!r} not found; available: {available}")
     parts = []
     for start in range(0, len(df), CHUNK_ROWS):
         chunk = df.iloc[start:start + CHUNK_ROWS]

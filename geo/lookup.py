@@ -87,7 +87,7 @@ def metric_geoms(layer: Layer) -> np.ndarray:
 
 
 def metric_segments(layer: Layer) -> tuple[shapely.STRtree, np.ndarray]:
-    """An STRtree of every boundary segment of the layer in EPSG:4546, and each segment's polygon."""
+    """STRtree of the layer's boundary segments in EPSG:4546, and each segment's polygon."""
     if "segments" not in layer.cache:
         parts, owner = shapely.get_parts(shapely.boundary(metric_geoms(layer)), return_index=True)
         xy, ring = shapely.get_coordinates(parts, return_index=True)
@@ -175,7 +175,7 @@ def _near_border(layer: Layer, lon, lat, county):
 
 def confidence_for(near_border: np.ndarray, distance_m: np.ndarray, county: np.ndarray,
                    accuracy_m: float) -> np.ndarray:
-    """Confidence 0-1 of each point's county: 0.98 inside, falling to 0.5 on a county line, 0 outside.
+    """Confidence 0-1 of each point's county: 0.98 inside, 0.5 on a county line, 0 outside.
 
     Examples
     --------
@@ -343,7 +343,7 @@ def _county_from_shares(att: Attribution, layers: LayerSet, metric, shares) -> N
 
 
 def _pa_from_shares(att: Attribution, layers: LayerSet, shares) -> None:
-    """Name the protected area and zone holding the largest share; list every overlap as evidence."""
+    """Name the protected area and zone with the largest share; list every overlap as evidence."""
     if not shares:
         return
     frame = layers.protected_areas.frame

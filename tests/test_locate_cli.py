@@ -40,7 +40,8 @@ def test_csv_with_chinese_headers(tmp_path, encoding):
     assert result.output.startswith("完成：共 6 行，已定位 4，市外 1，归属不明 0，错误 1，用时")
     got = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert list(got.columns[:5]) == list(HEADER) and got.columns[-1] == "error"
-    assert got["county_name"].tolist() == ["零陵区", "冷水滩区", "江华瑶族自治县", "", "", "冷水滩区"]
+    assert got["county_name"].tolist() == [
+        "零陵区", "冷水滩区", "江华瑶族自治县", "", "", "冷水滩区"]
     assert got["flags"].tolist() == ["", "declared_mismatch", "", "", "outside_city",
                                      "coordinates_swapped"]
     assert got["precision"].tolist()[:3] == ["coordinates", "coordinates", "county"]
@@ -80,7 +81,8 @@ def test_gcj02_datum_option(tmp_path):
     result = _run(src, "--out", out, "--datum", "gcj02")
     assert result.exit_code == 0, result.output
     got = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
-    assert got["flags"].tolist() == ["datum_converted"] and got["county_name"].tolist() == ["祁阳市"]
+    assert got["flags"].tolist() == ["datum_converted"]
+    assert got["county_name"].tolist() == ["祁阳市"]
 
 
 def test_missing_column_error_lists_columns(tmp_path):

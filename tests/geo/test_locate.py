@@ -78,7 +78,7 @@ def test_declared_county_aliases_and_mismatch(shipped):
 
 
 def test_locate_frame_columns_and_bad_rows(shipped):
-    """Output = input columns then exactly OUTPUT_COLUMNS; bad rows keep their place with an error."""
+    """Output = input columns then OUTPUT_COLUMNS; bad rows keep their place with an error."""
     df = pd.DataFrame({
         "经度": ["111°35′31.2″E", "", "东经111.6", "abc", "26.461", "112.94", None],
         "纬度": ["26°27′39.6″N", "", "91", "26.2", "111.592", "28.23", None],

@@ -30,7 +30,8 @@ def read_table(path: Path, sheet: str | None = None):
         except ValueError as exc:  # unknown sheet name
             raise click.ClickException(f"无法读取工作表 {sheet!r}: {exc}") from exc
     if suffix != ".csv":
-        raise click.ClickException(f"不支持的输入格式 {suffix or '(无扩展名)'}：只支持 .csv 和 .xlsx")
+        shown = suffix or "(无扩展名)"
+        raise click.ClickException(f"不支持的输入格式 {shown}：只支持 .csv 和 .xlsx")
     for encoding in CSV_ENCODINGS:
         try:
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
@@ -40,7 +41,7 @@ def read_table(path: Path, sheet: str | None = None):
 
 
 def write_table(frame, out: Path) -> None:
-    """Write to a temporary file beside ``out`` and move it into place, so ``out`` is never half-written."""
+    """Write a temp file beside ``out``, then move it into place: ``out`` is never half-written."""
     handle, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=out.suffix)
     os.close(handle)
     try:
