@@ -298,7 +298,8 @@ def _set_county(g: Gazetteer, parse: _Parse, att: Attribution, county: str,
                 basis: tuple) -> None:
     """One county: fill it, then its township and village, and weigh the confidence."""
     att.county_code, att.county_name = county, g.county_name(county)
-    att.candidates = [att.county_name]
+    # keep every county the text named (交界), the chosen one first
+    att.candidates = [att.county_name] + [c for c in att.candidates if c != att.county_name]
     att.precision = "county"
     explicit = basis[0] == "county"
     strong = any(p.strength == STRONG and county in p.county_codes for _, p in parse.counties)
