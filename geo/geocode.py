@@ -186,7 +186,7 @@ def _resolve(g: Gazetteer, parse: _Parse, att: Attribution) -> None:
         else:
             att.evidence.append("未识别到永州市的县区、乡镇或村名")
         return
-    att.candidates = [g.county_name(c) for c in sorted(counties, key=_order(parse, g))]
+    att.candidates = [g.county_name(c) for c in sorted(counties | named, key=_order(parse, g))]
     if parse.outside and named:
         att.candidates += [p.outside_context + p.name for _, p in parse.outside
                            if p.note == "county"] or [p.name for _, p in parse.outside]
