@@ -16,7 +16,7 @@ def test_schema_is_at_head_and_upgrade_is_idempotent(app):
     with app.app_context():
         engine = db.get_engine()
         current, head = db.schema_status(engine)
-        assert current == head == "0001"
+        assert current == head is not None
         db.upgrade_db(engine)
         assert db.schema_status(engine) == (head, head)
         assert "events" in inspect(engine).get_table_names()
