@@ -112,6 +112,7 @@ def write_atomically(path):
     try:
         with os.fdopen(handle, "wb") as f:
             yield f
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a picture is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -41,6 +41,9 @@ class RenderItem:
     is_sample: bool
     lead_unit: str | None = None
     progress: int = 0
+    county_name: str | None = None
+    source_type: str | None = None
+    deadline_class: str | None = None
 
     @property
     def located(self) -> bool:
@@ -62,6 +65,7 @@ def _item(row, day: date, amber_days: int, geometry) -> RenderItem:
         status=row.status, rag=workflow.rag(row.status, row.due_date, day, amber_days),
         due_date=row.due_date, lon=row.lon, lat=row.lat, geometry=_extent(geometry),
         is_sample=bool(row.is_sample), lead_unit=row.lead_unit, progress=row.progress or 0,
+        county_name=row.county_name, source_type=row.source_type, deadline_class=row.deadline_class,
     )  # fmt: skip
 
 

@@ -133,8 +133,8 @@ def draw_map(ax, items, layers, extent, focus=(), basemap=None) -> None:
 
 def halo_text(ax, x, y, text: str, **kwargs) -> None:
     """Write a label with a white halo: a stroke-only copy under the plain (searchable) text."""
-    ax.text(x, y, text, path_effects=HALO, **kwargs)
-    ax.text(x, y, text, **kwargs)
+    ax.text(x, y, text, path_effects=HALO, clip_on=True, **kwargs)
+    ax.text(x, y, text, clip_on=True, **kwargs)
 
 
 def _draw_protected_areas(ax, layer) -> None:
@@ -175,7 +175,8 @@ def _draw_items(ax, items: list[RenderItem], label: bool) -> None:
         if label:
             for effects in (HALO, None):
                 ax.annotate(item.number, (x, y), xytext=(4, 4), textcoords="offset points",
-                            fontsize=5.5, color="#222222", zorder=7, path_effects=effects)
+                            fontsize=5.5, color="#222222", zorder=7, path_effects=effects,
+                            annotation_clip=True, clip_on=True)
     for (shape, rag), pts in groups.items():
         xs, ys = zip(*pts, strict=True)
         ax.scatter(xs, ys, marker=MARKERS.get(shape, "o"), s=46 if shape != "star" else 80,

@@ -1,0 +1,64 @@
+"""``yzmap brief``: the briefing pack PDF and the weekly dispatch notice (DOCX + PDF).
+
+The dispatch notice is written beside the pack as ``<pack>-调度通报.docx`` and ``.pdf`` unless
+``--dispatch-out`` names the DOCX (the PDF then takes the same name with ``.pdf``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from webmap.commands import app_context
+
+
+def dispatch_paths(out: Path, dispatch_out: str | None) -> tuple[Path, Path]:
+    """Return the DOCX and PDF paths of the dispatch notice for a pack written to ``out``."""
+    docx = Path(dispatch_out) if dispatch_out else out.with_name(f"{out.stem}-调度通报.docx")
+    if docx.suffix.lower() != ".docx":
+        raise click.UsageError(f"--dispatch-out 须以 .docx 结尾，收到“{dispatch_out}”")
+    return docx, docx.with_suffix(".pdf")
+
+
+@click.command("brief")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="汇报材料 PDF")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="按该日的台账状态生成（回看；调度通报为截至该日的一周）")
+@click.option("--dispatch-out", default=None, help="调度通报 DOCX 路径（默认与汇报材料同目录）")
+@click.option("--size", type=click.Choice(["A4", "A3"]), default="A4", show_default=True)
+def brief_command(out: str, as_of, dispatch_out: str | None, size: str) -> None:
+    """Write the briefing pack (city map, county pages, overdue list, look-back) and the dispatch notice."""
+    from webmap import db
+    from webmap.api import today
+    from webmap.briefing import dispatch
+    from webmap.briefing.pack import build_pack
+    from webmap.layers import get_layers
+    from webmap.snapshot import write_atomically
+
+    path = Path(out)
+    if path.suffix.lower() != ".pdf":
+        raise click.UsageError(f"--out 须以 .pdf 结尾，收到“{out}”")
+    docx_path, notice_pdf = dispatch_paths(path, dispatch_out)
+    day = as_of.date() if as_of else None
+    with app_context() as app:
+        if day is not None and day > today():
+            raise click.UsageError(f"--as-of {day} 晚于今天")
+        session, layers = db.get_session(), get_layers()
+        amber = app.config.get("AMBER_DAYS", 30)
+        with write_atomically(path) as handle:
+            pack = build_pack(session, layers, handle, today=today(), as_of=day, size=size,
+                              amber_days=amber)
+        notice = dispatch.build_notice(session, layers, today=today(), as_of=day, amber_days=amber)
+        with write_atomically(docx_path) as handle:
+            dispatch.write_docx(notice, handle)
+        with write_atomically(notice_pdf) as handle:
+            dispatch.write_pdf(notice, handle, size=size)
+    due, overdue, closed = notice.totals()
+    click.echo(f"已生成汇报材料 {out}：{pack.page_count} 页，{len(pack.items)} 条问题，"
+               f"逾期 {len(pack.overdue)} 条")
+    click.echo(f"已生成调度通报 {docx_path} 和 {notice_pdf}：一周内到期 {due}，逾期 {overdue}，"
+               f"本周新销号 {closed}")
+
+
+COMMANDS = [brief_command]
