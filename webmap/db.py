@@ -35,7 +35,7 @@ def _setup_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, record):
         """Configure each new SQLite connection."""
-        # pysqlite's own transaction handling breaks SAVEPOINT; take it over (SQLAlchemy docs recipe)
+        # pysqlite's own transaction handling breaks SAVEPOINT: take it over (SQLAlchemy recipe)
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")

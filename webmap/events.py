@@ -24,12 +24,38 @@ from webmap.models import Event, Issue
 
 # issue columns that the event log carries and the as-of rebuild restores
 STATE_FIELDS = (
-    "number", "source_type", "batch", "original_number", "title", "description", "category",
-    "location_text", "geometry", "lon", "lat", "county_code", "county_name", "township_code",
-    "township_name", "protected_area", "zone", "attribution", "declared_county", "deadline_class",
-    "due_date", "lead_unit", "partner_units", "target", "measures", "progress", "status", "public",
-    "sensitive", "internal_notes", "is_sample",
-)  # fmt: skip
+    "number",
+    "source_type",
+    "batch",
+    "original_number",
+    "title",
+    "description",
+    "category",
+    "location_text",
+    "geometry",
+    "lon",
+    "lat",
+    "county_code",
+    "county_name",
+    "township_code",
+    "township_name",
+    "protected_area",
+    "zone",
+    "attribution",
+    "declared_county",
+    "deadline_class",
+    "due_date",
+    "lead_unit",
+    "partner_units",
+    "target",
+    "measures",
+    "progress",
+    "status",
+    "public",
+    "sensitive",
+    "internal_notes",
+    "is_sample",
+)
 REQUIRED_FIELDS = ("number", "source_type", "title")
 
 
@@ -142,9 +168,13 @@ def record_event(
                 effective.isoformat(),
             )
     ev = Event(
-        kind=kind, actor=actor, effective_date=effective, issue_number=issue_number,
-        before=before, after=after,
-    )  # fmt: skip
+        kind=kind,
+        actor=actor,
+        effective_date=effective,
+        issue_number=issue_number,
+        before=before,
+        after=after,
+    )
     session.add(ev)
     return ev
 
@@ -178,8 +208,9 @@ def create_issue(
         _apply(issue, values)
         session.add(issue)
         session.flush()
-        record_event(session, kind, actor=actor, effective=date, issue_number=number,
-                     after=snapshot(issue))  # fmt: skip
+        record_event(
+            session, kind, actor=actor, effective=date, issue_number=number, after=snapshot(issue)
+        )
         session.flush()
     return issue
 
@@ -208,8 +239,15 @@ def update_issue(
         changed = [k for k in STATE_FIELDS if new[k] != old[k]]
         if changed or detail:
             after = {k: new[k] for k in changed} | (detail or {})
-            record_event(session, kind, actor=actor, effective=date, issue_number=issue.number,
-                         before={k: old[k] for k in changed}, after=after)  # fmt: skip
+            record_event(
+                session,
+                kind,
+                actor=actor,
+                effective=date,
+                issue_number=issue.number,
+                before={k: old[k] for k in changed},
+                after=after,
+            )
         session.flush()
     return {k: new[k] for k in changed}
 
@@ -230,7 +268,9 @@ def ledger_as_of(session: Session, day: date, numbers=None) -> list[IssueState]:
             continue
         values = states.setdefault(number, {})
         values.update({k: v for k, v in (after or {}).items() if k in STATE_FIELDS})
-    return [IssueState.from_snapshot(states[n], day) for n in sorted(states) if "number" in states[n]]
+    return [
+        IssueState.from_snapshot(states[n], day) for n in sorted(states) if "number" in states[n]
+    ]
 
 
 def delete_issue(session: Session, issue: Issue, *, actor: str, date: date, reason: str) -> None:
@@ -238,7 +278,14 @@ def delete_issue(session: Session, issue: Issue, *, actor: str, date: date, reas
     if not reason:
         raise LedgerError("删除问题须说明理由", "reason", reason)
     with session.begin_nested():
-        record_event(session, "issue.deleted", actor=actor, effective=date,
-                     issue_number=issue.number, before=snapshot(issue), after={"reason": reason})  # fmt: skip
+        record_event(
+            session,
+            "issue.deleted",
+            actor=actor,
+            effective=date,
+            issue_number=issue.number,
+            before=snapshot(issue),
+            after={"reason": reason},
+        )
         session.delete(issue)
         session.flush()

@@ -34,13 +34,29 @@ MAX_LIMIT = 10000
 DEFAULT_LIMIT = 100
 # county codes and names (DOMAIN.md §2) so parsing works without loading boundary layers
 COUNTIES = {
-    "431102": "零陵区", "431103": "冷水滩区", "431181": "祁阳市", "431122": "东安县",
-    "431123": "双牌县", "431124": "道县", "431125": "江永县", "431126": "宁远县",
-    "431127": "蓝山县", "431128": "新田县", "431129": "江华瑶族自治县",
-    "431171": "永州经济技术开发区", "431173": "永州市回龙圩管理区",
-}  # fmt: skip
-COUNTY_ALIASES = {"祁阳县": "431181", "431121": "431181", "江华县": "431129", "祁阳": "431181",
-                  "江华": "431129", "经开区": "431171", "回龙圩": "431173"}  # fmt: skip
+    "431102": "零陵区",
+    "431103": "冷水滩区",
+    "431181": "祁阳市",
+    "431122": "东安县",
+    "431123": "双牌县",
+    "431124": "道县",
+    "431125": "江永县",
+    "431126": "宁远县",
+    "431127": "蓝山县",
+    "431128": "新田县",
+    "431129": "江华瑶族自治县",
+    "431171": "永州经济技术开发区",
+    "431173": "永州市回龙圩管理区",
+}
+COUNTY_ALIASES = {
+    "祁阳县": "431181",
+    "431121": "431181",
+    "江华县": "431129",
+    "祁阳": "431181",
+    "江华": "431129",
+    "经开区": "431171",
+    "回龙圩": "431173",
+}
 RAG_ALIASES = {label: key for key, label in workflow.RAG_LABELS.items()}
 LIST_PARAMS = ("county", "source", "status", "deadline", "rag", "category", "protected_area")
 LEADER_KINDS = ("city_leader", "county_leader")
@@ -93,7 +109,9 @@ class Scope:
         if self.kind == "county":
             return Issue.county_code.in_(self.counties)
         if self.kind == "unit":
-            return or_(Issue.lead_unit == self.unit, _json_list_contains(Issue.partner_units, self.unit))
+            return or_(
+                Issue.lead_unit == self.unit, _json_list_contains(Issue.partner_units, self.unit)
+            )
         if self.kind == "leader":
             return _leader_clause(self.leader or "", _today())
         if self.kind == "protected":
@@ -188,7 +206,13 @@ def _raw(args, name: str) -> list[str]:
     if hasattr(args, "getlist"):
         return [str(v) for v in args.getlist(name)]
     raw = args.get(name)
-    return [] if raw is None else [str(v) for v in raw] if isinstance(raw, list | tuple) else [str(raw)]
+    return (
+        []
+        if raw is None
+        else [str(v) for v in raw]
+        if isinstance(raw, list | tuple)
+        else [str(raw)]
+    )
 
 
 def _choose(name: str, values: list[str], allowed, aliases=None) -> tuple[str, ...]:
@@ -276,7 +300,9 @@ class IssueQuery:
     today: date | None = None  # None: judged on _today() when applied
 
     @classmethod
-    def from_args(cls, args: Mapping, scope: Scope | None = None, strict: bool = False) -> IssueQuery:
+    def from_args(
+        cls, args: Mapping, scope: Scope | None = None, strict: bool = False
+    ) -> IssueQuery:
         """Parse request args (MultiDict) or CLI options (dict); raise ``QueryError`` on bad values.
 
         Unknown parameter names are ignored (pages carry others, e.g. basemap) unless ``strict``.
@@ -325,17 +351,23 @@ class IssueQuery:
         pairs.append(("bbox", ",".join(f"{v:g}" for v in self.bbox) if self.bbox else None))
         pairs.append(("as_of", self.as_of.isoformat() if self.as_of else None))
         if paging:
-            pairs += [("page", self.page if self.page != 1 else None),
-                      ("limit", self.limit if self.limit != DEFAULT_LIMIT else None)]  # fmt: skip
+            pairs += [
+                ("page", self.page if self.page != 1 else None),
+                ("limit", self.limit if self.limit != DEFAULT_LIMIT else None),
+            ]
         return urlencode([(k, v) for k, v in pairs if v])
 
     def conditions(self, day: date) -> list:
         """Return the SQL conditions of the filters (without scope and as_of) judged on ``day``."""
         conds = []
-        for name, column in (("county", Issue.county_code), ("source", Issue.source_type),
-                             ("status", Issue.status), ("deadline", Issue.deadline_class),
-                             ("category", Issue.category),
-                             ("protected_area", Issue.protected_area)):  # fmt: skip
+        for name, column in (
+            ("county", Issue.county_code),
+            ("source", Issue.source_type),
+            ("status", Issue.status),
+            ("deadline", Issue.deadline_class),
+            ("category", Issue.category),
+            ("protected_area", Issue.protected_area),
+        ):
             values = getattr(self, name)
             if values:
                 conds.append(column.in_(values))
@@ -345,21 +377,29 @@ class IssueQuery:
             conds.append(_leader_clause(self.leader, day))
         if self.q:
             like = "%" + self.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-            cols = (Issue.number, Issue.original_number, Issue.title, Issue.description,
-                    Issue.location_text, Issue.lead_unit)  # fmt: skip
+            cols = (
+                Issue.number,
+                Issue.original_number,
+                Issue.title,
+                Issue.description,
+                Issue.location_text,
+                Issue.lead_unit,
+            )
             conds.append(or_(*(c.ilike(like, escape="\\") for c in cols)))
         if self.bbox:
             conds.append(bbox_overlaps(*self.bbox))
         return conds
 
     def apply(self, stmt, session=None):
-        """Add scope and filters to a statement over ``Issue`` (with ``as_of``, needs ``session``)."""
+        """Add scope and filters to a statement over ``Issue`` (``as_of`` needs ``session``)."""
         scope = self.scope.clause()
         if scope is not None:
             stmt = stmt.where(scope)
         if self.as_of is not None:
             if session is None:
-                raise QueryError("as_of", self.as_of.isoformat(), "回看历史台账须在数据库会话中执行")
+                raise QueryError(
+                    "as_of", self.as_of.isoformat(), "回看历史台账须在数据库会话中执行"
+                )
             return stmt.where(Issue.number.in_([s.number for s in self.states(session)]))
         return stmt.where(*self.conditions(self.today or _today()))
 
@@ -381,7 +421,7 @@ class IssueQuery:
         return list(session.scalars(self.paginate(self.select(session))))
 
     def states(self, session):
-        """Return the matching issues' states on ``as_of`` (today when unset), from the event log."""
+        """Return matching issues' states on ``as_of`` (default today), from the event log."""
         from webmap.events import ledger_as_of
 
         day = self.as_of or self.today or _today()
@@ -389,9 +429,14 @@ class IssueQuery:
 
     def matches(self, state, day: date, session=None) -> bool:
         """Return True when a rebuilt ``IssueState`` passes the filters and scope on ``day``."""
-        checks = (("county", state.county_code), ("source", state.source_type),
-                  ("status", state.status), ("deadline", state.deadline_class),
-                  ("category", state.category), ("protected_area", state.protected_area))  # fmt: skip
+        checks = (
+            ("county", state.county_code),
+            ("source", state.source_type),
+            ("status", state.status),
+            ("deadline", state.deadline_class),
+            ("category", state.category),
+            ("protected_area", state.protected_area),
+        )
         if any(getattr(self, n) and v not in getattr(self, n) for n, v in checks):
             return False
         if self.rag and workflow.rag(state.status, state.due_date, day) not in self.rag:
@@ -401,9 +446,17 @@ class IssueQuery:
         if self.scope.kind == "leader" and session is not None:
             if state.number not in _leader_numbers(session, self.scope.leader or "", day):
                 return False
-        if self.q and not any(self.q.lower() in (v or "").lower() for v in (
-                state.number, state.original_number, state.title, state.description,
-                state.location_text, state.lead_unit)):  # fmt: skip
+        if self.q and not any(
+            self.q.lower() in (v or "").lower()
+            for v in (
+                state.number,
+                state.original_number,
+                state.title,
+                state.description,
+                state.location_text,
+                state.lead_unit,
+            )
+        ):
             return False
         if self.bbox and not _state_in_bbox(state, self.bbox):
             return False
@@ -436,14 +489,29 @@ def _state_in_bbox(state, box) -> bool:
 
 def _leader_clause(name: str, day: date):
     """Issues a leader answers for: recorded responsibility, or a roster line valid on ``day``."""
-    valid = and_(LeaderAssignment.name == name, LeaderAssignment.valid_from <= day,
-                 or_(LeaderAssignment.valid_to.is_(None), LeaderAssignment.valid_to >= day))  # fmt: skip
-    by_roster = exists().where(valid, or_(
-        and_(LeaderAssignment.kind == "city_leader", LeaderAssignment.county_code == Issue.county_code),
-        and_(LeaderAssignment.kind == "county_leader", LeaderAssignment.issue_number == Issue.number),
-    ))  # fmt: skip
-    by_record = exists().where(Responsibility.issue_id == Issue.id, Responsibility.name == name,
-                               Responsibility.party_kind.in_(LEADER_KINDS))  # fmt: skip
+    valid = and_(
+        LeaderAssignment.name == name,
+        LeaderAssignment.valid_from <= day,
+        or_(LeaderAssignment.valid_to.is_(None), LeaderAssignment.valid_to >= day),
+    )
+    by_roster = exists().where(
+        valid,
+        or_(
+            and_(
+                LeaderAssignment.kind == "city_leader",
+                LeaderAssignment.county_code == Issue.county_code,
+            ),
+            and_(
+                LeaderAssignment.kind == "county_leader",
+                LeaderAssignment.issue_number == Issue.number,
+            ),
+        ),
+    )
+    by_record = exists().where(
+        Responsibility.issue_id == Issue.id,
+        Responsibility.name == name,
+        Responsibility.party_kind.in_(LEADER_KINDS),
+    )
     return or_(by_roster, by_record)
 
 

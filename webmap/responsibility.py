@@ -36,8 +36,13 @@ from webmap.models import (
 )
 from webmap.query import COUNTIES, resolve_county
 
-PARTY_LABELS = {"county": "属地县区", "lead_unit": "牵头单位", "partner_unit": "责任单位",
-                "city_leader": "市级包县领导", "county_leader": "县级包案领导"}  # fmt: skip
+PARTY_LABELS = {
+    "county": "属地县区",
+    "lead_unit": "牵头单位",
+    "partner_unit": "责任单位",
+    "city_leader": "市级包县领导",
+    "county_leader": "县级包案领导",
+}
 
 
 @dataclass(frozen=True)
@@ -72,22 +77,41 @@ def attribute_issue(issue: Issue, layers=None) -> Attribution | None:
         from webmap.layers import get_layers
 
         layers = get_layers()
-    geom = issue.geometry if issue.geometry is not None and issue.geometry.geom_type != "Point" else None
+    geom = (
+        issue.geometry
+        if issue.geometry is not None and issue.geometry.geom_type != "Point"
+        else None
+    )
     x, y = (issue.lon, issue.lat) if geom is None else (None, None)
-    return locate_record(layers, x=x, y=y, geometry=geom, address=issue.location_text,
-                         declared_county=issue.declared_county)  # fmt: skip
+    return locate_record(
+        layers,
+        x=x,
+        y=y,
+        geometry=geom,
+        address=issue.location_text,
+        declared_county=issue.declared_county,
+    )
 
 
 def _county_reason(issue: Issue, att: Attribution | None) -> Reason | None:
     """Choose the county: attribution first, then what the ledger declared."""
     if att is not None and att.county_code:
         why = "；".join(att.evidence) or f"位置落在{att.county_name}（{att.precision}）"
-        return Reason("county", att.county_name or COUNTIES.get(att.county_code, att.county_code),
-                      "attribution", why, code=att.county_code)  # fmt: skip
-    code = issue.county_code or (resolve_county(issue.declared_county) if issue.declared_county else None)
+        return Reason(
+            "county",
+            att.county_name or COUNTIES.get(att.county_code, att.county_code),
+            "attribution",
+            why,
+            code=att.county_code,
+        )
+    code = issue.county_code or (
+        resolve_county(issue.declared_county) if issue.declared_county else None
+    )
     if code:
         name = issue.county_name or COUNTIES.get(code, code)
-        return Reason("county", name, "declared", f"无法由位置确定，采用台账填报的县区“{name}”", code=code)
+        return Reason(
+            "county", name, "declared", f"无法由位置确定，采用台账填报的县区“{name}”", code=code
+        )
     return None
 
 
@@ -112,35 +136,68 @@ def _rule_reasons(rules: list) -> list[Reason]:
         return []
     lead = leads[0]
     where = "类别「{}」× 县区「{}」"
-    out = [Reason("lead_unit", lead.lead_unit, "rule",
-                  "规则 " + where.format(lead.category, COUNTIES.get(lead.county_code, lead.county_code))
-                  + " 指定牵头单位")]  # fmt: skip
+    out = [
+        Reason(
+            "lead_unit",
+            lead.lead_unit,
+            "rule",
+            "规则 "
+            + where.format(lead.category, COUNTIES.get(lead.county_code, lead.county_code))
+            + " 指定牵头单位",
+        )
+    ]
     seen = {lead.lead_unit}
     for rule in rules:
         for unit in rule.partner_units or []:
             if unit not in seen:
                 seen.add(unit)
-                label = where.format(rule.category, COUNTIES.get(rule.county_code, rule.county_code))
+                label = where.format(
+                    rule.category, COUNTIES.get(rule.county_code, rule.county_code)
+                )
                 out.append(Reason("partner_unit", unit, "rule", f"规则 {label} 列为责任单位"))
     return out
 
 
 def _roster_reasons(session: Session, issue: Issue, county_code: str | None, day: date) -> list:
     """Return the leaders whose roster lines cover the county or the case on ``day``."""
-    valid = and_(LeaderAssignment.valid_from <= day,
-                 or_(LeaderAssignment.valid_to.is_(None), LeaderAssignment.valid_to >= day))  # fmt: skip
-    stmt = select(LeaderAssignment).where(valid, or_(
-        and_(LeaderAssignment.kind == "city_leader", LeaderAssignment.county_code == county_code),
-        and_(LeaderAssignment.kind == "county_leader", LeaderAssignment.issue_number == issue.number),
-    )).order_by(LeaderAssignment.kind, LeaderAssignment.valid_from)  # fmt: skip
+    valid = and_(
+        LeaderAssignment.valid_from <= day,
+        or_(LeaderAssignment.valid_to.is_(None), LeaderAssignment.valid_to >= day),
+    )
+    stmt = (
+        select(LeaderAssignment)
+        .where(
+            valid,
+            or_(
+                and_(
+                    LeaderAssignment.kind == "city_leader",
+                    LeaderAssignment.county_code == county_code,
+                ),
+                and_(
+                    LeaderAssignment.kind == "county_leader",
+                    LeaderAssignment.issue_number == issue.number,
+                ),
+            ),
+        )
+        .order_by(LeaderAssignment.kind, LeaderAssignment.valid_from)
+    )
     out = []
     for line in session.scalars(stmt):
         until = line.valid_to.isoformat() if line.valid_to else "至今"
-        what = (f"包联{COUNTIES.get(line.county_code, line.county_code)}" if line.kind == "city_leader"
-                else f"包案 {issue.number}")  # fmt: skip
-        out.append(Reason(line.kind, line.name, "roster",
-                          f"名册：{line.title or ''}{line.name}{what}（{line.valid_from}—{until}），"
-                          f"覆盖 {day}"))  # fmt: skip
+        what = (
+            f"包联{COUNTIES.get(line.county_code, line.county_code)}"
+            if line.kind == "city_leader"
+            else f"包案 {issue.number}"
+        )
+        out.append(
+            Reason(
+                line.kind,
+                line.name,
+                "roster",
+                f"名册：{line.title or ''}{line.name}{what}（{line.valid_from}—{until}），"
+                f"覆盖 {day}",
+            )
+        )
     return out
 
 
@@ -149,10 +206,17 @@ def _store(issue: Issue, reasons: list[Reason], actor: str) -> None:
     overrides = [r for r in issue.responsibilities if r.source == "override"]
     overridden_kinds = {r.party_kind for r in overrides}
     issue.responsibilities = overrides + [
-        Responsibility(party_kind=r.party_kind, name=r.name, code=r.code, reason=r.reason,
-                       source=r.source, actor=actor, overridden=r.party_kind in overridden_kinds)
+        Responsibility(
+            party_kind=r.party_kind,
+            name=r.name,
+            code=r.code,
+            reason=r.reason,
+            source=r.source,
+            actor=actor,
+            overridden=r.party_kind in overridden_kinds,
+        )
         for r in reasons
-    ]  # fmt: skip
+    ]
 
 
 def _effective_fields(issue: Issue) -> dict:
@@ -161,8 +225,10 @@ def _effective_fields(issue: Issue) -> dict:
     leads = [r.name for r in live if r.party_kind == "lead_unit"]
     partners = [r.name for r in live if r.party_kind == "partner_unit"]
     counties = [r for r in live if r.party_kind == "county"]
-    out = {"lead_unit": leads[0] if leads else issue.lead_unit,
-           "partner_units": partners if partners or leads else issue.partner_units}  # fmt: skip
+    out = {
+        "lead_unit": leads[0] if leads else issue.lead_unit,
+        "partner_units": partners if partners or leads else issue.partner_units,
+    }
     if counties:
         out |= {"county_code": counties[0].code, "county_name": counties[0].name}
     return out
@@ -172,9 +238,13 @@ def _attribution_fields(att: Attribution | None) -> dict:
     """Return the issue fields an attribution fills (township, protected area, evidence)."""
     if att is None or not att.county_code:
         return {}
-    return {"township_code": att.township_code, "township_name": att.township_name,
-            "protected_area": att.protected_area, "zone": att.zone,
-            "attribution": json_safe(dataclasses.asdict(att))}  # fmt: skip
+    return {
+        "township_code": att.township_code,
+        "township_name": att.township_name,
+        "protected_area": att.protected_area,
+        "zone": att.zone,
+        "attribution": json_safe(dataclasses.asdict(att)),
+    }
 
 
 def json_safe(value):
@@ -186,25 +256,42 @@ def json_safe(value):
     return value
 
 
-def assign_responsibility(session: Session, issue: Issue, *, actor: str, date: date,
-                          attribution: Attribution | None = None, layers=None,
-                          locate: bool = True) -> list[Reason]:  # fmt: skip
+def assign_responsibility(
+    session: Session,
+    issue: Issue,
+    *,
+    actor: str,
+    date: date,
+    attribution: Attribution | None = None,
+    layers=None,
+    locate: bool = True,
+) -> list[Reason]:
     """Work out every party for an issue, store the reasons, update the issue, log the event."""
     att = attribution or (attribute_issue(issue, layers) if locate else None)
     county = _county_reason(issue, att)
     code = county.code if county else None
-    reasons = ([county] if county else []) + _rule_reasons(matching_rules(session, issue.category, code))
+    reasons = ([county] if county else []) + _rule_reasons(
+        matching_rules(session, issue.category, code)
+    )
     reasons += _roster_reasons(session, issue, code, date)
     with session.begin_nested():
         _store(issue, reasons, actor)
         changes = _attribution_fields(att) | _effective_fields(issue)
-        update_issue(session, issue, changes, actor=actor, date=date, kind="responsibility.assigned",
-                     detail={"parties": [dataclasses.asdict(r) for r in reasons]})  # fmt: skip
+        update_issue(
+            session,
+            issue,
+            changes,
+            actor=actor,
+            date=date,
+            kind="responsibility.assigned",
+            detail={"parties": [dataclasses.asdict(r) for r in reasons]},
+        )
     return explain(issue)
 
 
-def override_responsibility(session: Session, issue: Issue, party_kind: str, names, *,
-                            reason: str, actor: str, date: date) -> list[Reason]:  # fmt: skip
+def override_responsibility(
+    session: Session, issue: Issue, party_kind: str, names, *, reason: str, actor: str, date: date
+) -> list[Reason]:
     """Set one kind of party by hand (reason required); computed parties of that kind yield."""
     if party_kind not in PARTY_KINDS:
         raise LedgerError(f"未知责任方类型：{party_kind}", "party_kind", party_kind)
@@ -220,18 +307,35 @@ def override_responsibility(session: Session, issue: Issue, party_kind: str, nam
             raise LedgerError(f"未知县区：{names[0]}", "name", names[0])
         names = [COUNTIES.get(code, names[0])]
     with session.begin_nested():
-        keep = [r for r in issue.responsibilities
-                if not (r.party_kind == party_kind and r.source == "override")]  # fmt: skip
+        keep = [
+            r
+            for r in issue.responsibilities
+            if not (r.party_kind == party_kind and r.source == "override")
+        ]
         for r in keep:
             if r.party_kind == party_kind:
                 r.overridden = True
         issue.responsibilities = keep + [
-            Responsibility(party_kind=party_kind, name=n, code=code, reason=reason,
-                           source="override", actor=actor, overridden=False) for n in names
-        ]  # fmt: skip
-        update_issue(session, issue, _effective_fields(issue), actor=actor, date=date,
-                     kind="responsibility.overridden",
-                     detail={"party_kind": party_kind, "names": names, "reason": reason})  # fmt: skip
+            Responsibility(
+                party_kind=party_kind,
+                name=n,
+                code=code,
+                reason=reason,
+                source="override",
+                actor=actor,
+                overridden=False,
+            )
+            for n in names
+        ]
+        update_issue(
+            session,
+            issue,
+            _effective_fields(issue),
+            actor=actor,
+            date=date,
+            kind="responsibility.overridden",
+            detail={"party_kind": party_kind, "names": names, "reason": reason},
+        )
     return explain(issue)
 
 
@@ -239,12 +343,31 @@ def explain(issue: Issue) -> list[Reason]:
     """Return why each party answers for the issue, in party order, overridden ones flagged."""
     order = {k: i for i, k in enumerate(PARTY_KINDS)}
     rows = sorted(issue.responsibilities, key=lambda r: (order.get(r.party_kind, 99), r.overridden))
-    return [Reason(r.party_kind, r.name, r.source, r.reason, code=r.code, overridden=r.overridden,
-                   actor=r.actor) for r in rows]  # fmt: skip
+    return [
+        Reason(
+            r.party_kind,
+            r.name,
+            r.source,
+            r.reason,
+            code=r.code,
+            overridden=r.overridden,
+            actor=r.actor,
+        )
+        for r in rows
+    ]
 
 
-def set_rule(session: Session, category: str, county_code: str, lead_unit: str, partner_units=(),
-             *, actor: str, date: date, note: str | None = None) -> ResponsibilityRule:  # fmt: skip
+def set_rule(
+    session: Session,
+    category: str,
+    county_code: str,
+    lead_unit: str,
+    partner_units=(),
+    *,
+    actor: str,
+    date: date,
+    note: str | None = None,
+) -> ResponsibilityRule:
     """Create or replace the rule for (category, county) and log the change (admin edit)."""
     from webmap.events import record_event
 
@@ -255,18 +378,33 @@ def set_rule(session: Session, category: str, county_code: str, lead_unit: str, 
         county_code = resolved
     if not (lead_unit or "").strip() and not list(partner_units):
         raise LedgerError("规则须指定牵头单位或责任单位", "lead_unit", lead_unit)
-    rule = session.scalars(select(ResponsibilityRule).where(
-        ResponsibilityRule.category == category, ResponsibilityRule.county_code == county_code)).first()  # fmt: skip
-    before = None if rule is None else {"lead_unit": rule.lead_unit, "partner_units": rule.partner_units}
+    rule = session.scalars(
+        select(ResponsibilityRule).where(
+            ResponsibilityRule.category == category, ResponsibilityRule.county_code == county_code
+        )
+    ).first()
+    before = (
+        None if rule is None else {"lead_unit": rule.lead_unit, "partner_units": rule.partner_units}
+    )
     with session.begin_nested():
         if rule is None:
             rule = ResponsibilityRule(category=category, county_code=county_code)
             session.add(rule)
         rule.lead_unit, rule.partner_units = (lead_unit or "").strip(), list(partner_units)
         rule.note, rule.updated_by = note, actor
-        record_event(session, "rule.set", actor=actor, effective=date, before=before,
-                     after={"category": category, "county_code": county_code,
-                            "lead_unit": lead_unit, "partner_units": list(partner_units)})  # fmt: skip
+        record_event(
+            session,
+            "rule.set",
+            actor=actor,
+            effective=date,
+            before=before,
+            after={
+                "category": category,
+                "county_code": county_code,
+                "lead_unit": lead_unit,
+                "partner_units": list(partner_units),
+            },
+        )
         session.flush()
     return rule
 
@@ -299,21 +437,41 @@ def load_defaults(session: Session, *, actor: str = "system", date: date | None 
     added = 0
     units = {n for n in session.scalars(select(Unit.name))}
     wanted = [(county_government(c), "county_gov", c) for c in COUNTIES]
-    wanted += [(d, "department", None) for d in sorted({d for ds in CITY_DEPARTMENTS.values() for d in ds})]
+    wanted += [
+        (d, "department", None) for d in sorted({d for ds in CITY_DEPARTMENTS.values() for d in ds})
+    ]
     for name, kind, code in wanted:
         if name not in units:
             session.add(Unit(name=name, kind=kind, county_code=code, aliases=[]))
             added += 1
-    existing = set(session.execute(select(ResponsibilityRule.category, ResponsibilityRule.county_code)))
+    existing = set(
+        session.execute(select(ResponsibilityRule.category, ResponsibilityRule.county_code))
+    )
     for code in COUNTIES:
         if (ANY, code) not in existing:
-            set_rule(session, ANY, code, county_government(code), ["永州市生态环境局"], actor=actor,
-                     date=day, note="默认：属地政府牵头")  # fmt: skip
+            set_rule(
+                session,
+                ANY,
+                code,
+                county_government(code),
+                ["永州市生态环境局"],
+                actor=actor,
+                date=day,
+                note="默认：属地政府牵头",
+            )
             added += 1
     for category, departments in CITY_DEPARTMENTS.items():
         if (category, ANY) not in existing:
-            set_rule(session, category, ANY, "", departments, actor=actor,
-                     date=day, note="默认：行业主管部门为责任单位")  # fmt: skip
+            set_rule(
+                session,
+                category,
+                ANY,
+                "",
+                departments,
+                actor=actor,
+                date=day,
+                note="默认：行业主管部门为责任单位",
+            )
             added += 1
     session.flush()
     return added

@@ -1,4 +1,4 @@
-"""Ledger workflow rules in one place: statuses, transitions, sign-off evidence, 公示, RAG, escalation.
+"""Ledger workflow rules in one place: statuses, transitions, evidence, 公示, RAG, escalation.
 
 Pure functions (``allowed_targets``, ``check_transition``, ``rag``, ``propose_escalation``…) hold
 the rules; ``transition``, ``record_progress`` and ``record_action`` apply them to the database,
@@ -35,7 +35,17 @@ from sqlalchemy.orm import Session
 from webmap.events import LedgerError, update_issue
 from webmap.models import AccountabilityAction, Attachment, Issue, ProgressUpdate, SignOff
 
-STATUSES = ("未启动", "整改中", "已完成待销号", "初审", "公示", "申请", "核查", "已销号", "持续推进")
+STATUSES = (
+    "未启动",
+    "整改中",
+    "已完成待销号",
+    "初审",
+    "公示",
+    "申请",
+    "核查",
+    "已销号",
+    "持续推进",
+)
 DONE, ONGOING, REWORK = "已销号", "持续推进", "整改中"
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "未启动": ("整改中", "持续推进"),
@@ -121,8 +131,16 @@ def publicity_end(start: date, days: int | None = None) -> date:
     return start + timedelta(days=_setting("PUBLICITY_DAYS", 7) if days is None else days)
 
 
-def check_transition(issue: Issue, to_status: str, *, when: date, evidence=(), note=None,
-                     publicity_days: int | None = None, today: date | None = None) -> None:  # fmt: skip
+def check_transition(
+    issue: Issue,
+    to_status: str,
+    *,
+    when: date,
+    evidence=(),
+    note=None,
+    publicity_days: int | None = None,
+    today: date | None = None,
+) -> None:
     """Raise ``WorkflowError`` unless ``issue`` may move to ``to_status`` on ``when``."""
     if to_status not in STATUSES:
         raise WorkflowError(f"未知状态：{to_status}", "status", to_status)
@@ -130,15 +148,17 @@ def check_transition(issue: Issue, to_status: str, *, when: date, evidence=(), n
         allowed = "、".join(allowed_targets(issue.status)) or "无"
         raise WorkflowError(
             f"问题 {issue.number} 不能从「{issue.status}」变为「{to_status}」（可变为：{allowed}）",
-            "status", to_status,
-        )  # fmt: skip
+            "status",
+            to_status,
+        )
     if when > (today or date.today()):
         raise WorkflowError(f"日期 {when} 晚于今天", "date", when.isoformat())
     if to_status == REWORK and issue.status != "未启动" and not (note or "").strip():
         raise WorkflowError("退回或重新整改须填写理由", "note", note)
     if to_status == "已完成待销号" and issue.progress < 100:
-        raise WorkflowError(f"整改进度为 {issue.progress}%，须达到 100% 才能标记完成",
-                            "progress", issue.progress)  # fmt: skip
+        raise WorkflowError(
+            f"整改进度为 {issue.progress}%，须达到 100% 才能标记完成", "progress", issue.progress
+        )
     stage = STAGE_OF_STATUS.get(to_status)
     if stage:
         missing = missing_evidence(stage, evidence)
@@ -148,8 +168,9 @@ def check_transition(issue: Issue, to_status: str, *, when: date, evidence=(), n
         start = latest_stage_date(issue, "公示")
         end = publicity_end(start, publicity_days) if start else None
         if end is None or when < end:
-            raise WorkflowError(f"公示期未满（公示开始 {start}，{end} 起方可申请）", "date",
-                                when.isoformat())  # fmt: skip
+            raise WorkflowError(
+                f"公示期未满（公示开始 {start}，{end} 起方可申请）", "date", when.isoformat()
+            )
 
 
 def latest_stage_date(issue: Issue, stage: str) -> date | None:
@@ -158,12 +179,22 @@ def latest_stage_date(issue: Issue, stage: str) -> date | None:
     return max(dates) if dates else None
 
 
-def transition(session: Session, issue: Issue, to_status: str, *, actor: str, date: date,
-               evidence=(), note: str | None = None, publicity_days: int | None = None) -> Issue:  # fmt: skip
+def transition(
+    session: Session,
+    issue: Issue,
+    to_status: str,
+    *,
+    actor: str,
+    date: date,
+    evidence=(),
+    note: str | None = None,
+    publicity_days: int | None = None,
+) -> Issue:
     """Move an issue to ``to_status``: validate, record sign-off and evidence, log the event."""
     when = date
-    check_transition(issue, to_status, when=when, evidence=evidence, note=note,
-                     publicity_days=publicity_days)  # fmt: skip
+    check_transition(
+        issue, to_status, when=when, evidence=evidence, note=note, publicity_days=publicity_days
+    )
     stage = STAGE_OF_STATUS.get(to_status)
     detail = {"note": note} if note else {}
     with session.begin_nested():
@@ -172,13 +203,28 @@ def transition(session: Session, issue: Issue, to_status: str, *, actor: str, da
             signoff.attachments = [Attachment(**vars(e)) for e in evidence]
             issue.signoffs.append(signoff)
             detail |= {"stage": stage, "evidence": [vars(e) for e in evidence]}
-        update_issue(session, issue, {"status": to_status}, actor=actor, date=when,
-                     kind="status.changed", detail=detail)  # fmt: skip
+        update_issue(
+            session,
+            issue,
+            {"status": to_status},
+            actor=actor,
+            date=when,
+            kind="status.changed",
+            detail=detail,
+        )
     return issue
 
 
-def record_progress(session: Session, issue: Issue, *, percent: int, date: date, actor: str,
-                    text: str | None = None, author: str | None = None) -> ProgressUpdate:  # fmt: skip
+def record_progress(
+    session: Session,
+    issue: Issue,
+    *,
+    percent: int,
+    date: date,
+    actor: str,
+    text: str | None = None,
+    author: str | None = None,
+) -> ProgressUpdate:
     """Add a progress report and set the issue's progress (starting work if it had not begun)."""
     if not isinstance(percent, int) or not 0 <= percent <= 100:
         raise WorkflowError(f"进度须为 0 到 100 的整数，收到 {percent!r}", "progress", percent)
@@ -190,8 +236,15 @@ def record_progress(session: Session, issue: Issue, *, percent: int, date: date,
     with session.begin_nested():
         update = ProgressUpdate(date=date, percent=percent, text=text, author=author, actor=actor)
         issue.updates.append(update)
-        update_issue(session, issue, changes, actor=actor, date=date, kind="progress.reported",
-                     detail={"text": text, "author": author})  # fmt: skip
+        update_issue(
+            session,
+            issue,
+            changes,
+            actor=actor,
+            date=date,
+            kind="progress.reported",
+            detail={"text": text, "author": author},
+        )
     return update
 
 
@@ -247,11 +300,15 @@ def propose_escalation(issue: Issue, today: date) -> Proposal | None:
 def check_action(issue: Issue, kind: str, state: str) -> None:
     """Raise ``WorkflowError`` unless ``kind`` may be recorded as ``state`` for ``issue``."""
     if kind not in LADDER_KINDS:
-        raise WorkflowError(f"未知问责措施：{kind}（可用：{'、'.join(LADDER_KINDS)}）", "kind", kind)
+        raise WorkflowError(
+            f"未知问责措施：{kind}（可用：{'、'.join(LADDER_KINDS)}）", "kind", kind
+        )
     if state not in ("proposed", "applied"):
         raise WorkflowError(f"未知措施状态：{state}", "state", state)
     if issue.status == DONE:
-        raise WorkflowError(f"问题 {issue.number} 已销号，不能再采取问责措施", "status", issue.status)
+        raise WorkflowError(
+            f"问题 {issue.number} 已销号，不能再采取问责措施", "status", issue.status
+        )
     applied = {a.kind for a in issue.actions if a.state == "applied"}
     if state == "applied" and kind in applied:
         raise WorkflowError(f"问题 {issue.number} 已实施{kind}", "kind", kind)
@@ -262,15 +319,31 @@ def check_action(issue: Issue, kind: str, state: str) -> None:
         raise WorkflowError(f"须先实施{skipped[0]}，才能{kind}", "kind", kind)
 
 
-def record_action(session: Session, issue: Issue, kind: str, *, actor: str, date: date,
-                  state: str = "applied", unit: str | None = None,
-                  note: str | None = None) -> AccountabilityAction:  # fmt: skip
+def record_action(
+    session: Session,
+    issue: Issue,
+    kind: str,
+    *,
+    actor: str,
+    date: date,
+    state: str = "applied",
+    unit: str | None = None,
+    note: str | None = None,
+) -> AccountabilityAction:
     """Record a proposed or applied accountability action and log it."""
     check_action(issue, kind, state)
     with session.begin_nested():
-        action = AccountabilityAction(kind=kind, state=state, date=date, unit=unit, note=note,
-                                      actor=actor)  # fmt: skip
+        action = AccountabilityAction(
+            kind=kind, state=state, date=date, unit=unit, note=note, actor=actor
+        )
         issue.actions.append(action)
-        update_issue(session, issue, {}, actor=actor, date=date, kind=f"action.{state}",
-                     detail={"action": kind, "unit": unit, "note": note})  # fmt: skip
+        update_issue(
+            session,
+            issue,
+            {},
+            actor=actor,
+            date=date,
+            kind=f"action.{state}",
+            detail={"action": kind, "unit": unit, "note": note},
+        )
     return action

@@ -33,8 +33,13 @@ def test_update_logs_only_changed_fields(make_issue, session):
     """An update records before/after for exactly the fields that changed."""
     issue = make_issue("HT-01")
     with db.transaction(session):
-        changed = update_issue(session, issue, {"title": "新标题", "category": "水污染"},
-                               actor="李四", date=date(2021, 4, 1))  # fmt: skip
+        changed = update_issue(
+            session,
+            issue,
+            {"title": "新标题", "category": "水污染"},
+            actor="李四",
+            date=date(2021, 4, 1),
+        )
     assert changed == {"title": "新标题"}
     ev = session.scalars(select(Event).order_by(Event.id.desc())).first()
     assert (ev.before, ev.after) == ({"title": "HT-01 测试问题"}, {"title": "新标题"})
@@ -110,9 +115,17 @@ def _build_history(make_issue, session):
         record_progress(session, b, percent=20, date=date(2021, 9, 30), actor="县环保局")
         record_progress(session, a, percent=100, date=date(2021, 11, 30), actor="县环保局")
         transition(session, a, "已完成待销号", actor="县环保局", date=date(2021, 12, 10))
-        transition(session, a, "初审", actor="市生态环境局", date=date(2021, 12, 20),
-                   evidence=[Evidence("整改完成材料", filename="a.pdf", sha256="0" * 64)])  # fmt: skip
-        update_issue(session, b, {"lead_unit": "东安县人民政府"}, actor="admin", date=date(2022, 1, 5))
+        transition(
+            session,
+            a,
+            "初审",
+            actor="市生态环境局",
+            date=date(2021, 12, 20),
+            evidence=[Evidence("整改完成材料", filename="a.pdf", sha256="0" * 64)],
+        )
+        update_issue(
+            session, b, {"lead_unit": "东安县人民政府"}, actor="admin", date=date(2022, 1, 5)
+        )
         record_progress(session, b, percent=70, date=date(2022, 6, 30), actor="县环保局")
         delete_issue(session, c, actor="admin", date=date(2022, 3, 1), reason="与 HT-02 重复")
     return a, b

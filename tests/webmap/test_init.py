@@ -54,6 +54,9 @@ def test_init_sample_then_if_empty(database_url):
     assert total == samples >= 60
     skipped = _run(database_url, "--sample", "--if-empty")
     assert skipped.exit_code == 0 and "跳过示例台账" in skipped.output
-    again = CliRunner().invoke(main, ["init", "--sample"],
-                               env={"YZMAP_DATABASE_URL": database_url, "YZMAP_SECRET_KEY": "t"})  # fmt: skip
+    again = CliRunner().invoke(
+        main,
+        ["init", "--sample"],
+        env={"YZMAP_DATABASE_URL": database_url, "YZMAP_SECRET_KEY": "t"},
+    )
     assert again.exit_code != 0 and "示例台账已加载" in again.output

@@ -61,9 +61,17 @@ def test_unknown_parameter_only_refused_when_strict():
 
 
 def test_parse_names_aliases_and_canonical_args():
-    """Names, codes, aliases and Chinese RAG labels normalise; to_args is canonical and round-trips."""
-    args = MultiDict([("rag", "逾期,amber"), ("county", "祁阳县"), ("county", "431102，道县"),
-                      ("q", "砂石, 码头"), ("bbox", "111.5,25.5,112,26"), ("page", "2")])  # fmt: skip
+    """Names, codes, aliases and RAG labels normalise; to_args is canonical and round-trips."""
+    args = MultiDict(
+        [
+            ("rag", "逾期,amber"),
+            ("county", "祁阳县"),
+            ("county", "431102，道县"),
+            ("q", "砂石, 码头"),
+            ("bbox", "111.5,25.5,112,26"),
+            ("page", "2"),
+        ]
+    )
     q = IssueQuery.from_args(args)
     assert q.county == ("431181", "431102", "431124") and q.rag == ("red", "amber")
     assert q.q == "砂石, 码头"
@@ -82,22 +90,59 @@ def test_cli_style_options():
 @pytest.fixture
 def ledger(make_issue, session):
     """Five issues across counties, sources, statuses, units and places."""
-    make_issue("HT-01", county_code="431103", due_date=date(2021, 11, 30), lead_unit="冷水滩区人民政府",
-               partner_units=["永州市生态环境局"], title="湘江沿岸砂石码头")  # fmt: skip
-    make_issue("HT-02", county_code="431124", due_date=date(2021, 12, 20), category="大气污染",
-               geometry={"type": "Point", "coordinates": [111.6, 25.5]})  # fmt: skip
-    make_issue("ZY-01", source_type="中央督察", county_code="431124", due_date=date(2022, 6, 30),
-               protected_area="都庞岭国家级自然保护区", public=False,
-               geometry={"type": "LineString", "coordinates": [[111.3, 25.3], [111.4, 25.4]]})  # fmt: skip
-    make_issue("JS-01", source_type="长江警示片", county_code="431102", deadline_class="持续推进",
-               due_date=None, lead_unit="永州市生态环境局")  # fmt: skip
-    issue = make_issue("SJ-01", source_type="市交办", county_code="431102", due_date=date(2021, 6, 30))
+    make_issue(
+        "HT-01",
+        county_code="431103",
+        due_date=date(2021, 11, 30),
+        lead_unit="冷水滩区人民政府",
+        partner_units=["永州市生态环境局"],
+        title="湘江沿岸砂石码头",
+    )
+    make_issue(
+        "HT-02",
+        county_code="431124",
+        due_date=date(2021, 12, 20),
+        category="大气污染",
+        geometry={"type": "Point", "coordinates": [111.6, 25.5]},
+    )
+    make_issue(
+        "ZY-01",
+        source_type="中央督察",
+        county_code="431124",
+        due_date=date(2022, 6, 30),
+        protected_area="都庞岭国家级自然保护区",
+        public=False,
+        geometry={"type": "LineString", "coordinates": [[111.3, 25.3], [111.4, 25.4]]},
+    )
+    make_issue(
+        "JS-01",
+        source_type="长江警示片",
+        county_code="431102",
+        deadline_class="持续推进",
+        due_date=None,
+        lead_unit="永州市生态环境局",
+    )
+    issue = make_issue(
+        "SJ-01", source_type="市交办", county_code="431102", due_date=date(2021, 6, 30)
+    )
     with db.transaction(session):
         record_progress(session, issue, percent=50, date=date(2021, 5, 1), actor="x")
-        session.add(LeaderAssignment(kind="city_leader", name="王副市长", county_code="431124",
-                                     valid_from=date(2021, 1, 1)))  # fmt: skip
-        session.add(LeaderAssignment(kind="county_leader", name="陈副县长", issue_number="SJ-01",
-                                     valid_from=date(2021, 1, 1)))  # fmt: skip
+        session.add(
+            LeaderAssignment(
+                kind="city_leader",
+                name="王副市长",
+                county_code="431124",
+                valid_from=date(2021, 1, 1),
+            )
+        )
+        session.add(
+            LeaderAssignment(
+                kind="county_leader",
+                name="陈副县长",
+                issue_number="SJ-01",
+                valid_from=date(2021, 1, 1),
+            )
+        )
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,10 @@ from webmap.workflow import (
     transition,
 )
 
-ALL_EVIDENCE = [Evidence(k, filename=f"{k}.pdf") for k in
-                ("整改完成材料", "公示截图", "销号申请表", "核查意见", "备案文件")]  # fmt: skip
+ALL_EVIDENCE = [
+    Evidence(k, filename=f"{k}.pdf")
+    for k in ("整改完成材料", "公示截图", "销号申请表", "核查意见", "备案文件")
+]
 FAR_PAST = date(2020, 1, 1)
 
 
@@ -85,9 +87,14 @@ def test_completion_needs_full_progress():
 
 @pytest.mark.parametrize(
     ("src", "dst", "needed"),
-    [("已完成待销号", "初审", "整改完成材料"), ("初审", "公示", "公示截图或公示链接"),
-     ("公示", "申请", "销号申请表"), ("申请", "核查", "核查意见"), ("核查", "已销号", "备案文件")],
-)  # fmt: skip
+    [
+        ("已完成待销号", "初审", "整改完成材料"),
+        ("初审", "公示", "公示截图或公示链接"),
+        ("公示", "申请", "销号申请表"),
+        ("申请", "核查", "核查意见"),
+        ("核查", "已销号", "备案文件"),
+    ],
+)
 def test_each_stage_requires_its_evidence(src, dst, needed):
     """Each sign-off stage names the evidence it lacks; the wrong kind does not count."""
     wrong = [Evidence("其他材料", filename="x.pdf")]
@@ -99,8 +106,12 @@ def test_each_stage_requires_its_evidence(src, dst, needed):
 def test_evidence_without_file_or_link_does_not_count():
     """An evidence entry with neither a file nor a URL is not evidence."""
     with pytest.raises(WorkflowError):
-        check_transition(_issue("已完成待销号"), "初审", when=date(2021, 6, 1),
-                         evidence=[Evidence("整改完成材料")])  # fmt: skip
+        check_transition(
+            _issue("已完成待销号"),
+            "初审",
+            when=date(2021, 6, 1),
+            evidence=[Evidence("整改完成材料")],
+        )
 
 
 def test_publicity_link_is_enough():
@@ -223,8 +234,15 @@ def test_rag_amber_days_configurable(app):
 
 def test_rag_clause_matches_rag(make_issue, session):
     """The SQL form of each RAG value selects exactly the issues ``rag`` classifies so."""
-    cases = [("整改中", -1), ("整改中", 0), ("整改中", 30), ("整改中", 31), ("持续推进", -5),
-             ("未启动", None), ("已销号", -3)]  # fmt: skip
+    cases = [
+        ("整改中", -1),
+        ("整改中", 0),
+        ("整改中", 30),
+        ("整改中", 31),
+        ("持续推进", -5),
+        ("未启动", None),
+        ("已销号", -3),
+    ]
     for n, (status, offset) in enumerate(cases):
         due = None if offset is None else TODAY + timedelta(days=offset)
         issue = make_issue(f"R-{n}", due_date=due)
@@ -245,8 +263,14 @@ def test_escalation_ladder(make_issue, session):
     assert propose_escalation(issue, date(2021, 12, 31)) is None
     assert propose_escalation(issue, date(2022, 1, 1)).kind == "警示约谈"
     with db.transaction(session):
-        record_action(session, issue, "警示约谈", actor="市督察办", date=date(2022, 1, 5),
-                      unit="冷水滩区人民政府")  # fmt: skip
+        record_action(
+            session,
+            issue,
+            "警示约谈",
+            actor="市督察办",
+            date=date(2022, 1, 5),
+            unit="冷水滩区人民政府",
+        )
     assert propose_escalation(issue, date(2022, 1, 29)) is None  # 29 days: 公开通报 not yet due
     proposal = propose_escalation(issue, date(2022, 1, 30))
     assert proposal.kind == "公开通报" and proposal.days_overdue == 30
@@ -264,7 +288,9 @@ def test_escalation_refusals(make_issue, session):
         record_action(session, issue, "罚款", actor="x", date=date(2022, 3, 1))
     with db.transaction(session):
         record_action(session, issue, "警示约谈", actor="x", date=date(2022, 3, 1))
-        record_action(session, issue, "公开通报", actor="x", date=date(2022, 3, 2), state="proposed")
+        record_action(
+            session, issue, "公开通报", actor="x", date=date(2022, 3, 2), state="proposed"
+        )
         record_action(session, issue, "依规问责", actor="x", date=date(2022, 3, 3), note="虚假整改")
     with pytest.raises(WorkflowError, match="已实施警示约谈"):
         record_action(session, issue, "警示约谈", actor="x", date=date(2022, 3, 4))
@@ -273,4 +299,7 @@ def test_escalation_refusals(make_issue, session):
     with pytest.raises(WorkflowError, match="已销号"):
         record_action(session, issue, "公开通报", actor="x", date=date(2022, 3, 5))
     assert [(a.kind, a.state) for a in issue.actions] == [
-        ("警示约谈", "applied"), ("公开通报", "proposed"), ("依规问责", "applied")]  # fmt: skip
+        ("警示约谈", "applied"),
+        ("公开通报", "proposed"),
+        ("依规问责", "applied"),
+    ]

@@ -1,4 +1,4 @@
-"""``yzmap init``: create or migrate the database, load shipped defaults and, on request, the sample.
+"""``yzmap init``: create or migrate the database, load defaults and, on request, the sample.
 
 The app never migrates by itself on start; ``init`` does it and is safe to run again (Alembic
 upgrades only what is missing, defaults are inserted only when absent).

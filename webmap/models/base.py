@@ -54,8 +54,9 @@ class _PostGISGeometry(UserDefinedType):
 
         return func.ST_GeomFromEWKT(bindvalue, type_=self)
 
+
 class Geometry(TypeDecorator):
-    """A WGS84 geometry: PostGIS geometry on PostgreSQL, GeoJSON text elsewhere; shapely in Python."""
+    """A WGS84 geometry: PostGIS on PostgreSQL, GeoJSON text elsewhere; shapely in Python."""
 
     impl = Text
     cache_ok = True
