@@ -2,8 +2,13 @@
 
 The filter arguments go through the same ``IssueQuery`` that backs the map page and the exports,
 so ``/api/issues?<query>`` holds exactly the issues the page ``/?<query>`` shows. Paging and output
-arguments (``limit``, ``offset``, ``properties``, ``coords``) are taken off before the query reads
-the rest.
+arguments (``limit``, ``offset``, ``after``, ``properties``, ``coords``, ``f``) are taken off
+before the query reads the rest.
+
+Pages are ordered by issue number. ``offset`` works as in pygeoapi; the ``next`` link carries a
+keyset cursor instead (``after=<last number>``), so following it costs the same on page 100 as on
+page 1. ``f=map`` returns the compact column form the map page draws (number, status, RAG, display
+point, plus the shapes of lines and polygons) rather than GeoJSON.
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ import gzip
 import json
 from datetime import date
 
+import numpy as np
 import shapely.geometry
 
 from flask import Blueprint, Response, abort, current_app, g, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from werkzeug.datastructures import MultiDict
 
 from geo.crs import wgs84_to_gcj02
@@ -28,7 +34,9 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
-OUTPUT_ARGS = ("limit", "offset", "properties", "coords", "f")
+MAP_MAX_LIMIT = 50000  # compact rows are ~40 bytes: bigger pages, fewer round trips for the map
+OUTPUT_ARGS = ("limit", "offset", "after", "properties", "coords", "f")
+FORMATS = ("json", "geojson", "map")
 GEOJSON = "application/geo+json"
 
 # every property an issue feature may carry; internal notes and complainant data never leave here
@@ -103,24 +111,110 @@ def _properties(row, names, day: date, amber_days: int | None = None) -> dict:
     return props
 
 
-def select_features(session, query, *, limit: int, offset: int, properties=None,
-                    to_display=None, today: date) -> list[dict]:
-    """Return one page of features; only lines and polygons load their stored geometry."""
+def page_statement(session, query, columns, *, limit: int, offset: int = 0,
+                   after: str | None = None):
+    """Return SELECT ``columns`` for a page by number, one row past ``limit`` to see if more follow.
+
+    ``after`` is the keyset cursor of the ``next`` link (numbers are unique and indexed), so a
+    late page is an index range scan rather than a rescan of every row before it.
+    """
+    stmt = query.apply(select(*columns).select_from(Issue), session)
+    if after is not None:
+        stmt = stmt.where(Issue.number > after)
+    return stmt.order_by(Issue.number).limit(limit + 1).offset(offset)
+
+
+def fetch_page(session, stmt, limit: int) -> tuple[list, bool]:
+    """Run a page statement over plain columns; return (rows, whether another page follows)."""
+    rows = session.connection().execute(stmt).all()
+    return rows[:limit], len(rows) > limit
+
+
+def load_shapes(session, rows) -> dict:
+    """Return number -> stored geometry for the rows whose bbox has extent (lines, polygons)."""
+    extended = [r.number for r in rows
+                if r.minx is not None and (r.minx, r.miny) != (r.maxx, r.maxy)]
+    if not extended:
+        return {}
+    return dict(session.execute(
+        select(Issue.number, Issue.geometry).where(Issue.number.in_(extended))).all())
+
+
+BBOX = (Issue.lon, Issue.lat, Issue.minx, Issue.miny, Issue.maxx, Issue.maxy)
+
+
+def select_features(session, query, *, limit: int, offset: int = 0, after: str | None = None,
+                    properties=None, to_display=None, today: date) -> tuple[list[dict], bool]:
+    """Return a page of features and whether more follow; only lines/polygons load shapes."""
     names = properties or PROPERTIES
     wanted = {"number", "status", "due_date", *(n for n in names if n != "rag")}
     cols = [getattr(Issue, c) for c in COLUMNS if c in wanted]
-    stmt = select(*cols, Issue.lon, Issue.lat, Issue.minx, Issue.miny, Issue.maxx, Issue.maxy)
-    stmt = query.apply(stmt.select_from(Issue), session).order_by(Issue.number).limit(limit).offset(offset)
-    rows = session.execute(stmt).all()
+    stmt = page_statement(session, query, [*cols, *BBOX], limit=limit, offset=offset, after=after)
+    rows, more = fetch_page(session, stmt, limit)
     amber = current_app.config.get("AMBER_DAYS", 30)
-    extended = [r.number for r in rows if r.minx is not None and (r.minx, r.miny) != (r.maxx, r.maxy)]
-    shapes = {}
-    if extended:
-        shapes = dict(session.execute(
-            select(Issue.number, Issue.geometry).where(Issue.number.in_(extended))).all())
+    shapes = load_shapes(session, rows)
     return [{"type": "Feature", "id": row.number,
              "geometry": _geometry(row, shapes.get(row.number), to_display),
-             "properties": _properties(row, names, today, amber)} for row in rows]
+             "properties": _properties(row, names, today, amber)} for row in rows], more
+
+
+def rag_code(day: date, amber_days: int):
+    """Return a SQL CASE giving each issue's index in ``workflow.RAGS`` on ``day``.
+
+    Built from ``workflow.rag_clause`` (the SQL twin of ``workflow.rag``), so the map's colours
+    and the ``rag`` filter agree, without turning 100,000 dates into Python objects.
+    """
+    whens = [(workflow.rag_clause(name, day, amber_days), i)
+             for i, name in enumerate(workflow.RAGS) if name != "green"]
+    return case(*whens, else_=workflow.RAGS.index("green"))
+
+
+def _display_points(lon: list, lat: list, to_display) -> tuple[list, list]:
+    """Shift and round whole columns of lon/lat at once; missing points stay None."""
+    x = np.array([np.nan if v is None else v for v in lon], dtype=float)
+    y = np.array([np.nan if v is None else v for v in lat], dtype=float)
+    if to_display is not None and len(x):
+        shifted = np.isfinite(x)
+        x[shifted], y[shifted] = (np.asarray(c, dtype=float)
+                                  for c in to_display(x[shifted], y[shifted]))
+    x, y = np.round(x, 6), np.round(y, 6)
+    return ([None if v != v else v for v in x.tolist()],
+            [None if v != v else v for v in y.tolist()])
+
+
+def select_points(session, query, *, limit: int, offset: int = 0, after: str | None = None,
+                  to_display=None, today: date) -> tuple[dict, bool]:
+    """Return one page in the map's column form and whether more follow.
+
+    ``number``, ``status``, ``rag``, ``lon``, ``lat`` are parallel lists (status and RAG as
+    indexes into ``codes``; lon/lat null when the issue has no location; for a line or polygon
+    the centre of its box); ``shapes`` holds [row index, GeoJSON geometry] of lines and polygons.
+    """
+    amber = current_app.config.get("AMBER_DAYS", 30)
+    extended = and_(Issue.minx.is_not(None),
+                    or_(Issue.minx != Issue.maxx, Issue.miny != Issue.maxy))
+    cols = (Issue.number, Issue.status, rag_code(today, amber), Issue.lon, Issue.lat,
+            case((extended, 1), else_=0))
+    stmt = page_statement(session, query, cols, limit=limit, offset=offset, after=after)
+    rows, more = fetch_page(session, stmt, limit)
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in cols]
+    numbers, status_names, rags, lon, lat, ext = columns
+    statuses = {s: i for i, s in enumerate(workflow.STATUSES)}
+    status = [statuses.setdefault(name, len(statuses)) for name in status_names]
+    lon, lat = _display_points(lon, lat, to_display)
+    drawn = []
+    wanted = {numbers[i]: i for i, flag in enumerate(ext) if flag}
+    if wanted:
+        stored = select(Issue.number, Issue.geometry).where(Issue.number.in_(list(wanted)))
+        for number, geom in session.execute(stored):
+            i, shape = wanted[number], shift_geometry(geom, to_display)
+            drawn.append([i, shapely.geometry.mapping(shape)])
+            minx, miny, maxx, maxy = shape.bounds
+            lon[i], lat[i] = round((minx + maxx) / 2, 6), round((miny + maxy) / 2, 6)
+        drawn.sort(key=lambda item: item[0])
+    body = {"codes": {"status": list(statuses), "rag": list(workflow.RAGS)}, "number": numbers,
+            "status": status, "rag": rags, "lon": lon, "lat": lat, "shapes": drawn}
+    return body, more
 
 
 def issue_feature(issue: Issue, *, today: date, to_display=None) -> dict:
@@ -166,6 +260,26 @@ def parse_properties(args: MultiDict) -> tuple[str, ...] | None:
     return names
 
 
+def parse_format(args: MultiDict) -> str:
+    """Read ``f`` (json/geojson as in pygeoapi, or map for the page's compact form)."""
+    fmt = args.get("f") or "json"
+    if fmt not in FORMATS:
+        abort(400, f"参数 f 只能是 {'、'.join(FORMATS)}，收到“{fmt}”")
+    return fmt
+
+
+def parse_after(args: MultiDict) -> str | None:
+    """Read the ``after`` cursor (an issue number); it cannot be combined with an offset."""
+    after = args.get("after")
+    if after is None or after == "":
+        return None
+    if len(after) > 40:
+        abort(400, f"参数 after 应为问题编号（不超过 40 字），收到“{after[:20]}…”")
+    if args.get("offset") not in (None, "", "0"):
+        abort(400, "参数 after 与 offset 不能同时使用")
+    return after
+
+
 def json_response(body: dict, status: int = 200, mimetype: str = GEOJSON) -> Response:
     """Serialise ``body`` compactly, gzip it when the client accepts that (large pages)."""
     data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
@@ -177,49 +291,68 @@ def json_response(body: dict, status: int = 200, mimetype: str = GEOJSON) -> Res
     return resp
 
 
-def page_links(filters: MultiDict, output: MultiDict, limit: int, offset: int, matched: int):
-    """Return pygeoapi-style self/next/prev links that keep the filters and output options."""
+def page_links(filters: MultiDict, output: MultiDict, *, limit: int, offset: int,
+               last: str | None, more: bool, mimetype: str = GEOJSON) -> list[dict]:
+    """Return pygeoapi-style self/next/prev links that keep the filters and output options.
 
-    def link(rel: str, new_offset: int) -> dict:
-        """Build one link at another offset."""
+    ``next`` continues after the last number of this page (keyset); ``prev`` is only given for
+    offset paging, as a cursor cannot walk backwards.
+    """
+
+    def link(rel: str, **paging) -> dict:
+        """Build one link with other paging arguments."""
         args = MultiDict(filters)
         for key, value in output.items(multi=True):
-            if key not in ("limit", "offset"):
+            if key not in ("limit", "offset", "after"):
                 args.add(key, value)
-        args["limit"], args["offset"] = str(limit), str(new_offset)
-        return {"rel": rel, "type": GEOJSON, "title": rel,
+        args["limit"] = str(limit)
+        for key, value in paging.items():
+            args[key] = str(value)
+        return {"rel": rel, "type": mimetype, "title": rel,
                 "href": url_for("api.issues", **args.to_dict(flat=False))}
 
-    links = [link("self", offset)]
-    if offset + limit < matched:
-        links.append(link("next", offset + limit))
-    if offset > 0:
-        links.append(link("prev", max(offset - limit, 0)))
+    cursor = {"after": output["after"]} if output.get("after") else {"offset": offset}
+    links = [link("self", **cursor)]
+    if more and last is not None:
+        links.append(link("next", after=last))
+    if offset > 0 and not output.get("after"):
+        links.append(link("prev", offset=max(offset - limit, 0)))
     return links
 
 
 @bp.route("/issues")
 def issues():
-    """GeoJSON FeatureCollection of the issues a page with the same query string shows."""
+    """GeoJSON FeatureCollection (``f=map``: columns) of the issues the same page query shows."""
     filters, output = split_args(request.args)
     query = issue_query(filters)
-    limit = parse_int(output, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    fmt = parse_format(output)
+    high = MAP_MAX_LIMIT if fmt == "map" else MAX_LIMIT
+    limit = parse_int(output, "limit", DEFAULT_LIMIT, 1, high)
     offset = parse_int(output, "offset", 0, 0)
+    after = parse_after(output)
     props = parse_properties(output)
     to_display = display_transform(output.get("coords"))
     session = db.get_session()
     matched = session.scalar(query.apply(select(func.count(Issue.id)).select_from(Issue), session))
-    features = select_features(session, query, limit=limit, offset=offset, properties=props,
-                               to_display=to_display, today=today())
-    body = {
-        "type": "FeatureCollection",
-        "features": features,
+    paging = {"limit": limit, "offset": offset, "after": after}
+    if fmt == "map":
+        body, more = select_points(session, query, **paging, to_display=to_display, today=today())
+        numbers, mimetype = body["number"], "application/json"
+        returned, last = len(numbers), numbers[-1] if numbers else None
+        body = {"type": "IssuePoints", **body}
+    else:
+        features, more = select_features(session, query, **paging, properties=props,
+                                         to_display=to_display, today=today())
+        returned, last, mimetype = len(features), features[-1]["id"] if features else None, GEOJSON
+        body = {"type": "FeatureCollection", "features": features}
+    body |= {
         "numberMatched": matched,
-        "numberReturned": len(features),
+        "numberReturned": returned,
         "timeStamp": date.today().isoformat(),
-        "links": page_links(filters, output, limit, offset, matched),
+        "links": page_links(filters, output, limit=limit, offset=offset, last=last, more=more,
+                            mimetype=mimetype),
     }
-    return json_response(body)
+    return json_response(body, mimetype=mimetype)
 
 
 @bp.route("/issues/<number>")

@@ -55,11 +55,71 @@ def test_paging_follows_next_links_to_the_end(client, ledger):
 
 
 def test_filter_is_kept_in_next_link(client, ledger):
-    """A filtered page's next link carries the filter."""
+    """A filtered page's next link carries the filter and continues after the page's last number."""
     body = client.get("/api/issues?county=431103&limit=1").get_json()
     assert body["numberMatched"] == 3
     nxt = next(link["href"] for link in body["links"] if link["rel"] == "next")
-    assert "county=431103" in nxt and "offset=1" in nxt
+    assert "county=431103" in nxt and "after=HT-01" in nxt and "offset" not in nxt
+
+
+def test_offset_paging_still_works_for_gis_clients(client, ledger):
+    """offset/limit select the same rows as before, with prev and a cursor next link."""
+    body = client.get("/api/issues?limit=2&offset=2").get_json()
+    assert [f["id"] for f in body["features"]] == ["HT-03", "HT-04"]
+    links = {link["rel"]: link["href"] for link in body["links"]}
+    assert "offset=0" in links["prev"] and "after=HT-04" in links["next"]
+    assert "offset=2" in links["self"]
+    last = client.get("/api/issues?limit=2&offset=4").get_json()
+    assert [f["id"] for f in last["features"]] == ["HT-05"]
+    assert "next" not in {link["rel"] for link in last["links"]}
+
+
+def test_cursor_pages_end_exactly_without_empty_page(client, ledger):
+    """A page that ends on the last issue has no next link, even when it is full."""
+    body = client.get("/api/issues?after=HT-03&limit=2").get_json()
+    assert [f["id"] for f in body["features"]] == ["HT-04", "HT-05"]
+    assert body["numberMatched"] == 5 and body["numberReturned"] == 2
+    assert "next" not in {link["rel"] for link in body["links"]}
+    assert "after=HT-03" in next(lk["href"] for lk in body["links"] if lk["rel"] == "self")
+
+
+def test_map_format_holds_the_same_issues_as_geojson(client, ledger):
+    """f=map pages list the GeoJSON numbers, statuses, RAG and points in compact columns."""
+    geo = {f["id"]: f for f in client.get("/api/issues").get_json()["features"]}
+    url, numbers = "/api/issues?f=map&limit=2", []
+    while url:
+        resp = client.get(url)
+        assert resp.mimetype == "application/json"
+        body = resp.get_json()
+        assert body["type"] == "IssuePoints" and body["numberMatched"] == 5
+        codes = body["codes"]
+        for i, number in enumerate(body["number"]):
+            props = geo[number]["properties"]
+            assert codes["status"][body["status"][i]] == props["status"]
+            assert codes["rag"][body["rag"][i]] == props["rag"]
+            if geo[number]["geometry"]["type"] == "Point":
+                assert [body["lon"][i], body["lat"][i]] == geo[number]["geometry"]["coordinates"]
+        numbers += body["number"]
+        url = next((lk["href"] for lk in body["links"] if lk["rel"] == "next"), None)
+    assert numbers == list(geo)
+
+
+def test_map_format_gives_lines_their_shape_and_centre(client, ledger):
+    """A line issue comes with its geometry in shapes and the centre of its box as its point."""
+    body = client.get("/api/issues?f=map&county=431124").get_json()
+    i = body["number"].index("HT-03")
+    assert body["shapes"] == [[i, {"type": "LineString",
+                                   "coordinates": [[111.5, 25.5], [111.6, 25.6]]}]]
+    assert body["lon"][i] == pytest.approx(111.55) and body["lat"][i] == pytest.approx(25.55)
+
+
+def test_map_format_follows_the_filters_and_gcj02(client, ledger):
+    """f=map counts what the filters match and shifts points for AMap like GeoJSON does."""
+    body = client.get("/api/issues?f=map&rag=red").get_json()
+    assert body["numberMatched"] == 2 and sorted(body["number"]) == ["HT-01", "HT-03"]
+    geo = client.get("/api/issues?coords=gcj02&limit=1").get_json()["features"][0]
+    compact = client.get("/api/issues?f=map&coords=gcj02&limit=1").get_json()
+    assert [compact["lon"][0], compact["lat"][0]] == geo["geometry"]["coordinates"]
 
 
 def test_properties_selects_fields(client, ledger):
@@ -94,7 +154,8 @@ def test_single_issue_and_missing_number(client, ledger):
 
 @pytest.mark.parametrize("query", ["limit=abc", "limit=0", "limit=100000", "offset=-1",
                                    "properties=internal_notes", "coords=bd09", "county=999999",
-                                   "status=不存在的状态"])
+                                   "status=不存在的状态", "f=xml", "after=HT-01&offset=2",
+                                   "f=map&limit=50001", "after=" + "9" * 41])
 def test_bad_arguments_are_json_400_in_chinese(client, ledger, query):
     """Malformed or unknown values give a JSON 400 that names the argument, no traceback."""
     resp = client.get(f"/api/issues?{query}")
