@@ -475,6 +475,8 @@ def _scope_matches(scope: Scope, state) -> bool:
         return bool(state.public)
     if scope.kind == "protected":
         return state.protected_area is not None
+    if scope.kind == "protected":
+        return state.protected_area is not None
     return True
 
 
