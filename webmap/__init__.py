@@ -52,5 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webmap import snapshot_views
 
     app.register_blueprint(snapshot_views.bp)
+    from webmap import overlap_views
+
+    app.register_blueprint(overlap_views.bp)
     errors.register_error_handlers(app)
     return app
