@@ -25,7 +25,7 @@ from geo.address import Match, village_base
 from geo.gazetteer import STRONG, Gazetteer, Place, load_gazetteer
 from geo.models import Attribution
 
-__all__ = ["geocode", "geocode_many"]
+__all__ = ["geocode", "geocode_many", "named_townships"]
 
 CONNECTORS = frozenset("与和及、至同跟或")
 BORDER_WORDS = ("交界", "接壤", "毗邻", "边界", "之间", "交汇")
@@ -157,6 +157,29 @@ def geocode_many(texts: Iterable[str], gazetteer: Gazetteer | None = None) -> li
             seen[key] = geocode(key, g)
         out.append(_copy(seen[key]))
     return out
+
+
+def named_townships(text: str, gazetteer: Gazetteer | None = None) -> dict[str, tuple[str, ...]]:
+    """Townships written in full in ``text``, each with every Yongzhou county it may lie in.
+
+    Stems and typos are left out: this is for checking text against coordinates, where only a
+    name the text really states may raise a disagreement. A name with readings in several
+    counties (a village of one, a township of another) lists them all.
+
+    Examples
+    --------
+    >>> named_townships("东安县文富市镇某养殖场")
+    {'文富市镇': ('431181',)}
+    >>> named_townships("零陵区")
+    {}
+    """
+    g = gazetteer or load_gazetteer()
+    norm = g.normalise(str(text or ""))
+    found: dict[str, set[str]] = {}
+    for m, p in _parse(g, norm).townships if norm else ():
+        if p.strength == STRONG:
+            found.setdefault(m.text, set()).update(c for q in m.entries for c in q.county_codes)
+    return {name: tuple(sorted(codes)) for name, codes in found.items()}
 
 
 def _copy(att: Attribution) -> Attribution:

@@ -57,7 +57,7 @@ def test_xlsx_in_and_out_with_sheet(tmp_path):
         frame.to_excel(writer, sheet_name="台账", index=False)
     result = _run(src, "--out", out, "--sheet", "台账")
     assert result.exit_code == 0, result.output
-    got = pd.read_excel(out, dtype=str)
+    got = pd.read_excel(out, dtype=str, engine="openpyxl")
     assert got["county_name"].tolist() == ["零陵区", "蓝山县"]
     assert got["county_code"].tolist() == ["431102", "431127"]
 

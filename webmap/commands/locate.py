@@ -26,7 +26,8 @@ def read_table(path: Path, sheet: str | None = None):
     if suffix in (".xlsx", ".xlsm"):
         target = sheet if sheet is None or not sheet.isdigit() else int(sheet)
         try:
-            return pd.read_excel(path, sheet_name=0 if target is None else target, dtype=object)
+            return pd.read_excel(path, sheet_name=0 if target is None else target, dtype=object,
+                                 engine="openpyxl")
         except ValueError as exc:  # unknown sheet name
             raise click.ClickException(f"无法读取工作表 {sheet!r}: {exc}") from exc
     if suffix != ".csv":
