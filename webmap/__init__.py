@@ -55,5 +55,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webmap import overlap_views
 
     app.register_blueprint(overlap_views.bp)
+    from webmap import audit_views, auth, csrf, issue_edit, public, security
+
+    auth.init_app(app)  # first: the login wall sets g.scope before any view reads data
+    csrf.init_app(app)
+    security.init_app(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(audit_views.bp)
+    app.register_blueprint(issue_edit.bp)
     errors.register_error_handlers(app)
     return app
