@@ -37,7 +37,8 @@ def test_csv_with_chinese_headers(tmp_path, encoding):
     _write_csv(src, encoding)
     result = _run(src, "--out", out, "--county-col", "所在县区", "--address-col", "地址")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("完成：共 6 行，已定位 4，市外 1，归属不明 0，错误 1，用时")
+    assert result.output.startswith(
+        "完成：共 6 行，已定位 4，市外 1，归属不明 0，错误 1，提示 0，用时")
     got = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert list(got.columns[:5]) == list(HEADER) and got.columns[-1] == "error"
     assert got["county_name"].tolist() == [
@@ -111,3 +112,16 @@ def test_unsupported_output_suffix(tmp_path):
     _write_csv(src, "utf-8")
     result = _run(src, "--out", tmp_path / "out.json")
     assert result.exit_code == 2 and ".csv 或 .xlsx" in result.output
+
+
+def test_metres_without_crs_carry_a_note(tmp_path):
+    """Gauss-Kruger metres with the zone prefix and no --crs: located, with a 提示 in error."""
+    east, north = Transformer.from_crs(4326, 4525, always_xy=True).transform(111.592, 26.461)
+    src, out = tmp_path / "m.csv", tmp_path / "out.csv"
+    pd.DataFrame({"X坐标": [f"{east:.3f}"], "Y坐标": [f"{north:.3f}"]}).to_csv(src, index=False)
+    result = _run(src, "--out", out, "--x-col", "X坐标", "--y-col", "Y坐标")
+    assert result.exit_code == 0, result.output
+    assert "错误 0，提示 1，" in result.output
+    got = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+    assert got["county_name"].tolist() == ["冷水滩区"]
+    assert got["error"].iat[0].startswith("提示：") and "EPSG:4525" in got["error"].iat[0]

@@ -79,12 +79,16 @@ def _progress(total: int):
 
 
 def _summary(out, seconds: float, target: Path) -> str:
-    """One line: rows, located, outside, ambiguous, errors and time."""
+    """One line: rows, located, outside, ambiguous, errors, notes (提示) and time."""
+    from geo.locate import NOTE_PREFIX
+
     flags = out["flags"].fillna("")
+    errors = out["error"].dropna().astype(str)
+    notes = int(errors.str.startswith(NOTE_PREFIX).sum())
     return (f"完成：共 {len(out)} 行，已定位 {int(out['county_code'].notna().sum())}，"
             f"市外 {int(flags.str.contains('outside_city').sum())}，"
             f"归属不明 {int(flags.str.contains('ambiguous').sum())}，"
-            f"错误 {int(out['error'].notna().sum())}，用时 {seconds:.1f} 秒 → {target}")
+            f"错误 {len(errors) - notes}，提示 {notes}，用时 {seconds:.1f} 秒 → {target}")
 
 
 @click.command("locate")
@@ -100,11 +104,18 @@ def _summary(out, seconds: float, target: Path) -> str:
               type=click.Choice(["wgs84", "cgcs2000", "gcj02", "bd09"]), help="经纬度的坐标基准。")
 @click.option("--crs", help="投影坐标的坐标系，如 EPSG:4546。")
 @click.option("--county-col", help="申报的县区列，用于核对。")
-@click.option("--address-col", help="地址列。")
+@click.option("--address-col", help="地址列：无坐标的行按地址定位，有坐标的行用地址核对"
+              "（不一致标记 declared_mismatch）。")
 @click.option("--sheet", help="XLSX 工作表名称或序号（默认第一个）。")
 def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, county_col,
            address_col, sheet):
-    """Attribute each row of INPUT to county, township and protected-area zone."""
+    """Attribute each row of INPUT to county, township and protected-area zone.
+
+    Output: the input columns, then lon, lat, county_code, county_name, township_code,
+    township_name, village_name, protected_area, zone, precision, confidence, flags, candidates,
+    error. An ``error`` starting with 提示： is a note on a located row (e.g. which CRS was assumed
+    for metres), not a failure.
+    """
     from geo.boundaries import load_shipped
     from geo.errors import GeoError
     from geo.locate import locate_frame
