@@ -13,6 +13,11 @@ OUTSIDE = re.compile(r"""(?:https?:)?//(?!127\.0\.0\.1|localhost)[a-z0-9.-]+\.[a
 
 
 @pytest.fixture
+def client(logged_in_client):
+    """Internal pages need a login (issue 8): a viewer, who reads everything internal."""
+    return logged_in_client("viewer")
+
+@pytest.fixture
 def ledger(app, make_issue):
     """Four issues in two counties on a pinned day, one with a script in its title."""
     app.config["TODAY"] = "2022-06-01"
