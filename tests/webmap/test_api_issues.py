@@ -10,6 +10,11 @@ import pytest
 
 
 @pytest.fixture
+def client(logged_in_client):
+    """Internal pages need a login (issue 8): a viewer, who reads everything internal."""
+    return logged_in_client("viewer")
+
+@pytest.fixture
 def ledger(app, make_issue):
     """Five issues in two counties: one line, one overdue, one done, one without a deadline."""
     app.config["TODAY"] = "2022-06-01"
