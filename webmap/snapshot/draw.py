@@ -25,8 +25,8 @@ from webmap.snapshot.data import RenderItem, item_geometry
 
 DPI = 300
 PAPER_PX = {"A4": (3508, 2480), "A3": (4961, 3508)}  # landscape at 300 dpi
-MAP_RECT = (0.025, 0.07, 0.69, 0.79)  # left, bottom, width, height (figure fraction)
-SIDE_RECT = (0.735, 0.07, 0.245, 0.79)
+MAP_RECT = (0.025, 0.10, 0.69, 0.76)  # left, bottom, width, height (figure fraction)
+SIDE_RECT = (0.735, 0.10, 0.245, 0.76)
 SIMPLIFY_M = 40.0
 # the halo is drawn as a separate stroke-only copy so the label itself stays real PDF text
 HALO = [patheffects.Stroke(linewidth=2.5, foreground="white")]
@@ -321,12 +321,12 @@ def draw_footer(fig: Figure, spec: SnapshotSpec, layers, items, basemap) -> None
     if layers.protected_areas is not None and not layers.protected_areas.info.authoritative:
         lines.append("自然保护地范围为示意，不作为执法和审批依据")
     lines += spec.notes
-    fig.text(0.025, 0.045, "\n".join(lines), fontsize=7, ha="left", va="top", color="#333333",
+    fig.text(0.025, 0.088, "\n".join(lines), fontsize=7, ha="left", va="top", color="#333333",
              linespacing=1.4)
     fig.text(0.98, 0.02, f"yzmap 生成 · 查询标识 {spec.query_id}", fontsize=7, ha="right",
              va="bottom", color="#666666")
     if any(item.is_sample for item in items):
         fig.text(0.37, 0.47, "示例", fontsize=120, color="#999999", alpha=0.18, rotation=20,
                  ha="center", va="center", zorder=20)
-        fig.text(0.735, 0.095, "示例：图中含示例数据（非真实台账）", fontsize=8, color="#b2182b",
+        fig.text(0.735, 0.088, "示例：图中含示例数据（非真实台账）", fontsize=8, color="#b2182b",
                  ha="left", va="top")
