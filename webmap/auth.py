@@ -162,7 +162,8 @@ def _refuse_anonymous():
 
 def enforce_login():
     """Before each request: public endpoints pass; internal ones need an enabled user."""
-    user = current_user()
+    # load afresh: g outlives a request when a caller (a test, a CLI) holds the app context
+    g.user = user = _load_session_user()
     g.scope = scope_for(user)
     if _is_public(request.endpoint):
         return None

@@ -138,10 +138,9 @@ def requires(action: str):
             from webmap.auth import current_user, load_scoped_issue
 
             user = current_user()
-            if "number" in kwargs:
-                g.issue = load_scoped_issue(kwargs["number"])
+            g.issue = load_scoped_issue(kwargs["number"]) if "number" in kwargs else None
             to_status = request.form.get("to_status") if action == "issue.transition" else None
-            if not can(user, action, g.get("issue"), to_status=to_status):
+            if not can(user, action, g.issue, to_status=to_status):
                 abort(403, f"当前账号无权执行“{ACTIONS[action]}”")
             return view(*args, **kwargs)
 

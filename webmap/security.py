@@ -81,6 +81,11 @@ def set_security_headers(response):
     return response
 
 
+def new_nonce() -> None:
+    """Before each request: draw a fresh nonce (g can outlive a request in tests and CLIs)."""
+    g.csp_nonce = secrets.token_urlsafe(18)
+
+
 def check_upload_count():
     """Before each request: refuse more files than ``UPLOAD_MAX_FILES`` in one request (413)."""
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype == "multipart/form-data":
@@ -115,6 +120,7 @@ def init_app(app: Flask) -> None:
         app.config["MAX_CONTENT_LENGTH"] = 50 * 1024 * 1024  # evidence scans; 413 beyond
     if app.config.get("MAX_FORM_PARTS", 1000) == 1000:
         app.config["MAX_FORM_PARTS"] = 200
+    app.before_request(new_nonce)
     app.before_request(check_upload_count)
     app.after_request(set_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
