@@ -121,3 +121,17 @@ def test_parse_due_rejects(text):
     """Text that is not a date is refused rather than guessed."""
     with pytest.raises(ValueError):
         parse_due(text)
+
+
+def test_row_numbers_when_table_starts_lower_right(tmp_path):
+    """Row numbers stay Excel's when the table starts at B3 (empty rows and column before it)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws["B3"], ws["C3"], ws["D3"] = "编号", "问题名称", "所在县区"
+    ws["B4"], ws["C4"], ws["D4"] = "X-1", "非法采砂", "道县"
+    wb.save(tmp_path / "offset.xlsx")
+    sheet = read_ledger(tmp_path / "offset.xlsx")
+    assert sheet.header_row == 3 and [r.row for r in sheet.rows] == [4]
+    assert sheet.rows[0].values == {"number": "X-1", "title": "非法采砂", "declared_county": "道县"}
