@@ -89,8 +89,7 @@ def index():
     total = session.scalar(query.apply(select(func.count(Issue.id)).select_from(Issue), session))
     unlocated = session.scalar(query.apply(
         select(func.count(Issue.id)).select_from(Issue).where(Issue.lon.is_(None)), session))
-    data_args = {**filters.to_dict(flat=False), "limit": str(api.MAX_LIMIT),
-                 "properties": "number,status,rag"}
+    data_args = {**filters.to_dict(flat=False), "limit": str(api.MAP_MAX_LIMIT), "f": "map"}
     if display["basemap"] == "amap":
         data_args["coords"] = "gcj02"
     shapes = maps.status_shapes(workflow.STATUSES)
