@@ -9,7 +9,9 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-DRAWN_JS = "() => window.yzmap && window.yzmap.cluster ? window.yzmap.cluster.getLayers().length : -1"
+# issues held by the canvas layer, and the sum of what its last paint drew (glyphs + cluster counts)
+DRAWN_JS = "() => window.yzmap && window.yzmap.issues ? window.yzmap.issues.count() : -1"
+PAINTED_JS = "() => window.yzmap.state.rendered"
 
 
 def _api_count(page, base: str, qs: str) -> tuple[int, int]:
@@ -25,10 +27,23 @@ def _api_count(page, base: str, qs: str) -> tuple[int, int]:
 
 
 def _open_map(page, url: str) -> int:
-    """Open a map page, wait until every page of data is drawn; return the clustered marker count."""
+    """Open a map page, wait until every page of data is drawn; return the issues on the canvas.
+
+    The count is checked against what the last paint drew: at the city view every issue is in
+    sight, so glyphs plus cluster counts must add up to the same number.
+    """
     page.goto(url)
     page.wait_for_selector("body[data-map-ready='1']", state="attached", timeout=20000)
-    return page.evaluate(DRAWN_JS)
+    drawn = page.evaluate(DRAWN_JS)
+    assert page.evaluate(PAINTED_JS) == drawn
+    return drawn
+
+
+def _ink(page) -> int:
+    """Return how many pixels of the issue canvas are not transparent."""
+    return page.evaluate("""() => { const c = document.querySelector("canvas.yz-issues");
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""")
 
 
 def test_map_draws_what_the_api_reports(page, live_server, tmp_path):
@@ -37,6 +52,7 @@ def test_map_draws_what_the_api_reports(page, live_server, tmp_path):
     drawn = _open_map(pg, live_server + "/")
     matched, located = _api_count(pg, live_server, "")
     assert matched >= 60 and drawn == located > 0
+    assert _ink(pg) > 1000
     assert int(pg.inner_text("#total-count")) == matched
     assert int(pg.inner_text("#drawn-count")) == drawn
     shot = Path(__file__).resolve().parents[2] / "instance" / "map-screenshot.png"
@@ -61,14 +77,40 @@ def test_filter_changes_map_and_api_alike(page, live_server):
     assert watch.outside == [] and watch.errors == []
 
 
-def test_popup_text_is_inert(page, live_server):
-    """Opening a popup shows the issue's text as text, and the detail link works."""
+def _screen_point(page, i: int = 0) -> dict:
+    """Zoom in on issue ``i`` until it is drawn on its own; return its point in the page."""
+    page.evaluate("""(i) => { const m = window.yzmap.map;
+        m.setView(window.yzmap.issues.latLngOf(i), m.getMaxZoom(), {animate: false}); }""", i)
+    page.wait_for_function("() => window.yzmap.state.rendered >= 1")
+    return page.evaluate("""(i) => { const m = window.yzmap.map;
+        const p = m.latLngToContainerPoint(window.yzmap.issues.latLngOf(i));
+        const r = m.getContainer().getBoundingClientRect();
+        return {x: r.left + p.x, y: r.top + p.y}; }""", i)
+
+
+def test_clicking_a_cluster_zooms_in_and_a_glyph_opens_its_popup(page, live_server):
+    """A click on a cluster zooms in; a click on a lone issue opens its popup with inert text."""
     pg, watch = page
     _open_map(pg, live_server + "/?county=431103")
-    pg.evaluate("""() => { const ms = []; window.yzmap.cluster.eachLayer(m => ms.push(m));
-        window.yzmap.cluster.zoomToShowLayer(ms[0], () => ms[0].openPopup()); }""")
+    zoom = pg.evaluate("window.yzmap.map.getZoom()")
+    big = pg.evaluate("""() => { const it = window.yzmap.issues._items.filter(t => t.cell)
+        .sort((a, b) => b.n - a.n)[0]; if (!it) return null;
+        const m = window.yzmap.map, o = window.yzmap.issues._origin;
+        const p = m.layerPointToContainerPoint(L.point(it.x + o.x, it.y + o.y));
+        const r = m.getContainer().getBoundingClientRect();
+        return {x: r.left + p.x, y: r.top + p.y}; }""")
+    if big is not None:
+        pg.mouse.click(big["x"], big["y"])
+        # zoomed and the animation over (a setView during it would be dropped)
+        pg.wait_for_function(
+            f"() => window.yzmap.map.getZoom() > {zoom} && !window.yzmap.map._animatingZoom")
+    point = _screen_point(pg, 0)
+    pg.mouse.click(point["x"], point["y"])
     pg.wait_for_selector(".leaflet-popup-content a", timeout=10000)
+    number = pg.evaluate("window.yzmap.issues._number[0]")
+    assert number in pg.inner_text(".leaflet-popup-content")
     assert "查看详情" in pg.inner_text(".leaflet-popup-content")
+    assert pg.locator(".leaflet-popup-content script").count() == 0
     assert watch.outside == [] and watch.errors == []
 
 

@@ -1,51 +1,50 @@
-/* yzmap issue layer: pages of GeoJSON from /api/issues drawn into one marker cluster.
+/* yzmap issue layer: compact pages from /api/issues?f=map drawn on one canvas, clustered on a grid.
  *
- * One light marker per issue (an SVG DivIcon: colour = red/amber/green, shape = status) inside
- * Leaflet.markercluster with chunked loading, so 100,000 issues stay usable. Lines and polygons
- * are drawn as shapes as well, with their marker at the centre. Popups are built with DOM nodes
- * and textContent only: user text can never run as script.
+ * 100,000 Leaflet markers cost seconds to build and to cluster, so issues are not Leaflet layers:
+ * their points live in plain arrays and one canvas redraws them after every move. Below
+ * `clusterUntilZoom` the points are binned on a fixed 60 px screen grid: a cell holding several
+ * issues is drawn as a circle with the count and a ring split by red/amber/green, a cell holding
+ * one issue as that issue's glyph. Glyphs are coloured by RAG and shaped by status (legend), so the
+ * map reads without colour. Lines and polygons are drawn as Leaflet shapes too, with their point at
+ * the centre. Popups are built with DOM nodes and textContent only: user text never runs as script.
  */
 (function () {
   "use strict";
   var yzmap = (window.yzmap = window.yzmap || {});
-  yzmap.state = { drawn: 0, matched: null, pages: 0, done: false, error: null };
+  yzmap.state = { drawn: 0, matched: null, pages: 0, done: false, error: null, rendered: 0 };
 
-  var SHAPES = {
-    circle: '<circle cx="9" cy="9" r="7"/>',
-    square: '<rect x="2.5" y="2.5" width="13" height="13"/>',
-    triangle: '<path d="M9 1.5 L16.5 15.5 L1.5 15.5 Z"/>',
-    diamond: '<path d="M9 1 L17 9 L9 17 L1 9 Z"/>',
-    star: '<path d="M9 1 L11.3 6.6 L17 6.9 L12.6 10.6 L14 16.5 L9 13.3 L4 16.5 L5.4 10.6 L1 6.9 L6.7 6.6 Z"/>',
-    check: '<circle cx="9" cy="9" r="7.5"/><path d="M5 9.5 L8 12.5 L13 6" fill="none" stroke="#fff" stroke-width="2.2"/>',
+  var GLYPH = 18; // glyph box in CSS pixels
+  var CELL = 60; // cluster grid in CSS pixels
+  var HIT = 10; // click/hover radius around a glyph
+  var CIRCLE = "M16 9A7 7 0 1 1 2 9A7 7 0 1 1 16 9Z";
+  var GLYPHS = {
+    circle: [CIRCLE],
+    square: ["M2.5 2.5H15.5V15.5H2.5Z"],
+    triangle: ["M9 1.5L16.5 15.5L1.5 15.5Z"],
+    diamond: ["M9 1L17 9L9 17L1 9Z"],
+    star: ["M9 1L11.3 6.6L17 6.9L12.6 10.6L14 16.5L9 13.3L4 16.5L5.4 10.6L1 6.9L6.7 6.6Z"],
+    check: ["M16.5 9A7.5 7.5 0 1 1 1.5 9A7.5 7.5 0 1 1 16.5 9Z", "M5 9.5L8 12.5L13 6"],
   };
-  var iconCache = {};
 
-  function markerIcon(opts, status, rag) {
-    var key = status + "|" + rag;
-    if (!iconCache[key]) {
-      var shape = SHAPES[opts.statusShapes[status] || "circle"] || SHAPES.circle;
-      var color = opts.ragColors[rag] || opts.ragColors.none || "#888";
-      iconCache[key] = L.divIcon({
-        className: "yz-mk yz-rag-" + (rag || "none"),
-        html: '<svg width="18" height="18" viewBox="0 0 18 18" fill="' + color +
-          '" stroke="#222" stroke-width="1">' + shape + "</svg>",
-        iconSize: [18, 18],
-        iconAnchor: [9, 9],
-        popupAnchor: [0, -8],
-      });
+  /* Draw one glyph (shape filled with colour, dark outline) into a small offscreen canvas. */
+  function makeSprite(shape, color, ratio) {
+    var c = document.createElement("canvas");
+    c.width = c.height = Math.ceil(GLYPH * ratio);
+    var ctx = c.getContext("2d");
+    ctx.scale(ratio, ratio);
+    var paths = GLYPHS[shape] || GLYPHS.circle;
+    var body = new Path2D(paths[0]);
+    ctx.fillStyle = color;
+    ctx.fill(body);
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = "#222";
+    ctx.stroke(body);
+    if (paths[1]) {
+      ctx.lineWidth = 2.2;
+      ctx.strokeStyle = "#fff";
+      ctx.stroke(new Path2D(paths[1]));
     }
-    return iconCache[key];
-  }
-
-  function clusterIcon(cluster) {
-    var n = cluster.getChildCount();
-    var size = n < 100 ? 30 : n < 1000 ? 36 : 44;
-    return L.divIcon({
-      className: "yz-cluster",
-      html: '<div style="width:' + size + "px;height:" + size + "px;line-height:" + size +
-        'px;text-align:center">' + n + "</div>",
-      iconSize: [size, size],
-    });
+    return c;
   }
 
   function addRow(table, label, value) {
@@ -57,6 +56,13 @@
     tr.appendChild(th);
     tr.appendChild(td);
     table.appendChild(tr);
+  }
+
+  function detailLink(opts, number, text) {
+    var a = document.createElement("a");
+    a.href = opts.detailUrl.replace("__NUMBER__", encodeURIComponent(number));
+    a.textContent = text;
+    return a;
   }
 
   function fillPopup(box, opts, feature) {
@@ -71,86 +77,390 @@
       addRow(table, f[1], p[f[0]]);
     });
     box.appendChild(table);
-    var a = document.createElement("a");
-    a.href = opts.detailUrl.replace("__NUMBER__", encodeURIComponent(p.number));
-    a.textContent = "查看详情";
-    box.appendChild(a);
+    box.appendChild(detailLink(opts, p.number, "查看详情"));
   }
 
-  function popupFor(opts, number) {
-    return function () {
-      var box = document.createElement("div");
-      box.textContent = "加载中……";
-      fetch(opts.itemUrl.replace("__NUMBER__", encodeURIComponent(number)), {
-        headers: { Accept: "application/geo+json" },
-      })
-        .then(function (r) {
-          if (!r.ok) throw new Error("HTTP " + r.status);
-          return r.json();
-        })
-        .then(function (f) {
-          fillPopup(box, opts, f);
-        })
-        .catch(function () {
-          box.textContent = "无法加载问题 " + number;
-        });
-      return box;
-    };
-  }
-
-  function toMarkers(opts, features, shapes) {
-    var markers = [];
-    for (var i = 0; i < features.length; i++) {
-      var f = features[i];
-      var g = f.geometry;
-      if (!g) continue;
-      var p = f.properties || {};
-      var latlng;
-      if (g.type === "Point") {
-        latlng = L.latLng(g.coordinates[1], g.coordinates[0]);
-      } else {
-        var shape = L.geoJSON(f, {
-          style: { color: opts.ragColors[p.rag] || "#888", weight: 3, fillOpacity: 0.25 },
-        });
-        shape.bindPopup(popupFor(opts, p.number));
-        shapes.addLayer(shape);
-        latlng = shape.getBounds().getCenter();
-      }
-      var m = L.marker(latlng, { icon: markerIcon(opts, p.status, p.rag), title: String(p.number) });
-      m.bindPopup(popupFor(opts, p.number));
-      markers.push(m);
+  /* Return a popup body for one issue, filled from the item API when it arrives. */
+  function popupBox(opts, number, others, popup) {
+    var box = document.createElement("div");
+    var main = document.createElement("div");
+    main.textContent = "加载中……";
+    box.appendChild(main);
+    if (others.length) {
+      var more = document.createElement("p");
+      more.textContent = "此处另有 " + others.length + " 条：";
+      others.slice(0, 20).forEach(function (n, k) {
+        if (k) more.appendChild(document.createTextNode("、"));
+        more.appendChild(detailLink(opts, n, n));
+      });
+      if (others.length > 20) more.appendChild(document.createTextNode("……"));
+      box.appendChild(more);
     }
-    return markers;
+    fetch(opts.itemUrl.replace("__NUMBER__", encodeURIComponent(number)), {
+      headers: { Accept: "application/geo+json" },
+    })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (f) {
+        fillPopup(main, opts, f);
+        if (popup) popup.update();
+      })
+      .catch(function () {
+        main.textContent = "无法加载问题 " + number;
+      });
+    return box;
   }
+
+  /* The points of every loaded issue, drawn and clustered on one canvas. */
+  var IssueCanvas = L.Layer.extend({
+    options: { pane: "yzIssues", padding: 0.25, clusterUntilZoom: 15 },
+
+    initialize: function (opts) {
+      this._opts = opts;
+      L.setOptions(this, { clusterUntilZoom: opts.clusterUntilZoom || 15 });
+      this._lon = [];
+      this._lat = [];
+      this._look = []; // index into this._looks: one per (status, RAG) pair
+      this._number = [];
+      this._looks = [];
+      this._lookIndex = {};
+      this._px = new Float64Array(0); // points projected at zoom 0, filled lazily
+      this._py = new Float64Array(0);
+      this._projected = 0;
+      this._crs = null;
+      this._items = [];
+      this._grid = new Map();
+    },
+
+    /* Append one compact page (parallel columns); return how many located points it added. */
+    addPage: function (page) {
+      var codes = page.codes, added = 0;
+      for (var i = 0; i < page.number.length; i++) {
+        var lon = page.lon[i], lat = page.lat[i];
+        if (lon === null || lat === null) continue;
+        var key = page.status[i] + "|" + page.rag[i];
+        var look = this._lookIndex[key];
+        if (look === undefined) {
+          var status = codes.status[page.status[i]], rag = codes.rag[page.rag[i]];
+          look = this._lookIndex[key] = this._looks.length;
+          this._looks.push({
+            shape: this._opts.statusShapes[status] || "circle",
+            color: this._opts.ragColors[rag] || this._opts.ragColors.none || "#888",
+            rag: Math.max(0, ["red", "amber", "green", "done", "none"].indexOf(rag)),
+            sprite: null,
+          });
+        }
+        this._lon.push(lon);
+        this._lat.push(lat);
+        this._look.push(look);
+        this._number.push(page.number[i]);
+        added++;
+      }
+      this.scheduleRedraw();
+      return added;
+    },
+
+    count: function () {
+      return this._number.length;
+    },
+
+    latLngOf: function (i) {
+      return L.latLng(this._lat[i], this._lon[i]);
+    },
+
+    indexOf: function (number) {
+      return this._number.indexOf(number);
+    },
+
+    onAdd: function (map) {
+      yzmap.map = map;
+      if (!map.getPane(this.options.pane)) {
+        map.createPane(this.options.pane).style.zIndex = 450; // above shapes, below popups
+      }
+      var canvas = (this._canvas = L.DomUtil.create("canvas", "yz-issues leaflet-zoom-hide"));
+      canvas.style.pointerEvents = "none"; // clicks go to the map, hit-tested against this._grid
+      this.getPane().appendChild(canvas);
+      if (this._crs !== map.options.crs) {
+        this._crs = map.options.crs;
+        this._projected = 0;
+      }
+      this._redraw();
+    },
+
+    onRemove: function () {
+      L.DomUtil.remove(this._canvas);
+      this._canvas = null;
+      this._items = [];
+      this._grid = new Map();
+      this._map.getContainer().style.cursor = "";
+    },
+
+    getEvents: function () {
+      return {
+        moveend: this._redraw,
+        resize: this._redraw,
+        viewreset: this._redraw,
+        click: this._onClick,
+        mousemove: this._onMouseMove,
+      };
+    },
+
+    scheduleRedraw: function () {
+      if (this._frame || !this._map) return;
+      var self = this;
+      this._frame = L.Util.requestAnimFrame(function () {
+        self._frame = null;
+        self._redraw();
+      });
+    },
+
+    /* Project new points to zoom-0 pixels once; every redraw then only scales and shifts. */
+    _project: function () {
+      var n = this._number.length;
+      if (this._projected === n) return;
+      if (this._px.length < n) {
+        var size = Math.max(n, this._px.length * 2, 1024);
+        var px = new Float64Array(size), py = new Float64Array(size);
+        px.set(this._px.subarray(0, this._projected));
+        py.set(this._py.subarray(0, this._projected));
+        this._px = px;
+        this._py = py;
+      }
+      for (var i = this._projected; i < n; i++) {
+        var p = this._crs.latLngToPoint(L.latLng(this._lat[i], this._lon[i]), 0);
+        this._px[i] = p.x;
+        this._py[i] = p.y;
+      }
+      this._projected = n;
+    },
+
+    _sprite: function (look, ratio) {
+      var l = this._looks[look];
+      if (!l.sprite || l.ratio !== ratio) {
+        l.sprite = makeSprite(l.shape, l.color, ratio);
+        l.ratio = ratio;
+      }
+      return l.sprite;
+    },
+
+    _redraw: function () {
+      var map = this._map;
+      if (!map || !this._canvas) return;
+      this._project();
+      var size = map.getSize(), pad = this.options.padding;
+      var min = map.containerPointToLayerPoint(size.multiplyBy(-pad)).round();
+      var w = Math.round(size.x * (1 + 2 * pad)), h = Math.round(size.y * (1 + 2 * pad));
+      var ratio = window.devicePixelRatio || 1;
+      var canvas = this._canvas;
+      L.DomUtil.setPosition(canvas, min);
+      canvas.width = Math.round(w * ratio);
+      canvas.height = Math.round(h * ratio);
+      canvas.style.width = w + "px";
+      canvas.style.height = h + "px";
+      var ctx = canvas.getContext("2d");
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      var zoom = map.getZoom();
+      var k = this._crs.scale(zoom) / this._crs.scale(0);
+      var origin = min.add(map.getPixelOrigin()); // world pixel of the canvas corner
+      this._origin = min; // layer point of the canvas corner, for hit tests
+      this._items = [];
+      this._grid = new Map();
+      if (zoom < this.options.clusterUntilZoom) {
+        this._drawClusters(ctx, k, origin, w, h, ratio);
+      } else {
+        this._drawPoints(ctx, k, origin, w, h, ratio);
+      }
+      var rendered = 0;
+      for (var j = 0; j < this._items.length; j++) rendered += this._items[j].n;
+      yzmap.state.rendered = rendered;
+    },
+
+    _drawPoints: function (ctx, k, origin, w, h, ratio) {
+      var n = this._projected, m = GLYPH, half = GLYPH / 2;
+      for (var i = 0; i < n; i++) {
+        var x = this._px[i] * k - origin.x, y = this._py[i] * k - origin.y;
+        if (x < -m || y < -m || x > w + m || y > h + m) continue;
+        ctx.drawImage(this._sprite(this._look[i], ratio), x - half, y - half, GLYPH, GLYPH);
+        this._remember({ x: x, y: y, r: HIT, n: 1, i: i });
+      }
+    },
+
+    _drawClusters: function (ctx, k, origin, w, h, ratio) {
+      var cells = new Map(), n = this._projected, m = CELL;
+      for (var i = 0; i < n; i++) {
+        var gx = this._px[i] * k, gy = this._py[i] * k;
+        var x = gx - origin.x, y = gy - origin.y;
+        if (x < -m || y < -m || x > w + m || y > h + m) continue;
+        // grid fixed in world pixels, so clusters do not jump while panning
+        var key = Math.floor(gx / CELL) * 4194304 + Math.floor(gy / CELL);
+        var c = cells.get(key);
+        if (!c) {
+          cells.set(key, (c = { n: 0, sx: 0, sy: 0, i: i, rags: [0, 0, 0, 0, 0] }));
+        }
+        c.n++;
+        c.sx += x;
+        c.sy += y;
+        c.rags[this._looks[this._look[i]].rag]++;
+      }
+      var clusters = [], half = GLYPH / 2;
+      var self = this;
+      cells.forEach(function (c) {
+        if (c.n === 1) {
+          var x = c.sx, y = c.sy;
+          ctx.drawImage(self._sprite(self._look[c.i], ratio), x - half, y - half, GLYPH, GLYPH);
+          self._remember({ x: x, y: y, r: HIT, n: 1, i: c.i });
+        } else {
+          clusters.push(c);
+        }
+      });
+      clusters.forEach(function (c) {
+        self._drawCluster(ctx, c);
+      });
+    },
+
+    _drawCluster: function (ctx, c) {
+      var x = c.sx / c.n, y = c.sy / c.n;
+      var r = c.n < 10 ? 12 : c.n < 100 ? 15 : c.n < 1000 ? 18 : c.n < 10000 ? 21 : 24;
+      var colors = this._opts.ragColors, names = ["red", "amber", "green", "done", "none"];
+      ctx.beginPath();
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+      ctx.fillStyle = "rgba(255,255,255,0.92)";
+      ctx.fill();
+      // ring split by RAG share, red first from twelve o'clock, so late issues stand out
+      var start = -Math.PI / 2;
+      ctx.lineWidth = 5;
+      for (var j = 0; j < 5; j++) {
+        if (!c.rags[j]) continue;
+        var end = start + (2 * Math.PI * c.rags[j]) / c.n;
+        ctx.beginPath();
+        ctx.arc(x, y, r - 2.5, start, end);
+        ctx.strokeStyle = colors[names[j]] || "#888";
+        ctx.stroke();
+        start = end;
+      }
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = "#333";
+      ctx.beginPath();
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.fillStyle = "#111";
+      ctx.font = "bold 11px sans-serif";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.fillText(String(c.n), x, y + 0.5);
+      this._remember({ x: x, y: y, r: r, n: c.n, i: c.i, cell: c });
+    },
+
+    /* Index a drawn item on a coarse grid of canvas pixels for hit tests. */
+    _remember: function (item) {
+      this._items.push(item);
+      var key = Math.floor(item.x / 32) * 65536 + Math.floor(item.y / 32);
+      var list = this._grid.get(key);
+      if (list) list.push(item);
+      else this._grid.set(key, [item]);
+    },
+
+    /* Return the drawn items under a container point, nearest first. */
+    _hits: function (containerPoint) {
+      if (!this._origin) return [];
+      var lp = this._map.containerPointToLayerPoint(containerPoint);
+      var x = lp.x - this._origin.x, y = lp.y - this._origin.y;
+      var cx = Math.floor(x / 32), cy = Math.floor(y / 32), found = [];
+      for (var dx = -1; dx <= 1; dx++) {
+        for (var dy = -1; dy <= 1; dy++) {
+          var list = this._grid.get((cx + dx) * 65536 + (cy + dy)) || [];
+          for (var j = 0; j < list.length; j++) {
+            var it = list[j], d = Math.hypot(it.x - x, it.y - y);
+            if (d <= it.r) found.push({ item: it, d: d });
+          }
+        }
+      }
+      found.sort(function (a, b) {
+        return a.d - b.d;
+      });
+      return found.map(function (f) {
+        return f.item;
+      });
+    },
+
+    _onMouseMove: function (e) {
+      var hit = this._hits(e.containerPoint).length > 0;
+      this._map.getContainer().style.cursor = hit ? "pointer" : "";
+    },
+
+    _onClick: function (e) {
+      var hits = this._hits(e.containerPoint);
+      if (!hits.length) return;
+      var top = hits[0], map = this._map;
+      if (top.cell) {
+        map.setView(map.containerPointToLatLng(e.containerPoint),
+          Math.min(map.getZoom() + 2, map.getMaxZoom()));
+        return;
+      }
+      var self = this;
+      var others = hits.slice(1).filter(function (h) {
+        return !h.cell && Math.abs(h.x - top.x) < 3 && Math.abs(h.y - top.y) < 3;
+      }).map(function (h) {
+        return self._number[h.i];
+      });
+      this.openPopup(top.i, others);
+    },
+
+    /* Open the popup of the issue at index ``i`` (``others``: numbers sharing its spot). */
+    openPopup: function (i, others) {
+      var popup = L.popup({ offset: [0, -6] }).setLatLng(this.latLngOf(i));
+      popup.setContent(popupBox(this._opts, this._number[i], others || [], popup));
+      popup.openOn(this._map);
+      return popup;
+    },
+  });
 
   function report(opts) {
     var el = document.getElementById(opts.countElement);
     if (el) el.textContent = String(yzmap.state.drawn);
     document.body.setAttribute("data-drawn", String(yzmap.state.drawn));
-    if (yzmap.state.done) document.body.setAttribute("data-map-ready", "1");
   }
 
-  function loadPages(opts, cluster, shapes, url) {
-    fetch(url, { headers: { Accept: "application/geo+json" } })
+  function addShapes(opts, page, shapes, points) {
+    (page.shapes || []).forEach(function (item) {
+      var i = item[0], number = page.number[i], rag = page.codes.rag[page.rag[i]];
+      var shape = L.geoJSON(item[1], {
+        style: { color: opts.ragColors[rag] || "#888", weight: 3, fillOpacity: 0.25 },
+      });
+      shape.on("click", function (e) {
+        L.popup().setLatLng(e.latlng)
+          .setContent(popupBox(opts, number, [], null)).openOn(points._map || e.target._map);
+      });
+      shapes.addLayer(shape);
+    });
+  }
+
+  function loadPages(opts, points, shapes, url) {
+    fetch(url, { headers: { Accept: "application/json" } })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
         return r.json();
       })
       .then(function (page) {
-        yzmap.state.matched = page.numberMatched;
-        yzmap.state.pages += 1;
-        var markers = toMarkers(opts, page.features, shapes);
-        cluster.addLayers(markers);
-        yzmap.state.drawn += markers.length;
         var next = (page.links || []).filter(function (l) {
           return l.rel === "next";
         })[0];
-        if (next) {
-          loadPages(opts, cluster, shapes, next.href);
-        } else {
-          yzmap.state.done = true;
-        }
+        // ask for the next page before drawing this one: the server works while we draw
+        if (next) loadPages(opts, points, shapes, next.href);
+        yzmap.state.matched = page.numberMatched;
+        yzmap.state.pages += 1;
+        addShapes(opts, page, shapes, points);
+        yzmap.state.drawn += points.addPage(page);
         report(opts);
+        if (!next) {
+          yzmap.state.done = true;
+          L.Util.requestAnimFrame(function () {
+            points._redraw();
+            document.body.setAttribute("data-map-ready", "1");
+          });
+        }
       })
       .catch(function (e) {
         yzmap.state.error = String(e);
@@ -159,17 +469,12 @@
       });
   }
 
-  /* Return a layer group holding the issue cluster and shapes; data loads in the background. */
+  /* Return a layer group holding the issue points and shapes; data loads in the background. */
   yzmap.issueLayer = function (opts) {
-    var cluster = L.markerClusterGroup({
-      chunkedLoading: true,
-      showCoverageOnHover: false,
-      iconCreateFunction: clusterIcon,
-      maxClusterRadius: 50,
-    });
+    var points = new IssueCanvas(opts);
     var shapes = L.featureGroup();
-    yzmap.cluster = cluster;
-    loadPages(opts, cluster, shapes, opts.dataUrl);
-    return L.layerGroup([shapes, cluster]);
+    yzmap.issues = points;
+    loadPages(opts, points, shapes, opts.dataUrl);
+    return L.layerGroup([shapes, points]);
   };
 })();
