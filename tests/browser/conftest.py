@@ -7,6 +7,7 @@ test can assert that nothing leaves the server (the isolated-network requirement
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+USER, PASSWORD = "browser-viewer", "browser-viewer-pw-9"  # read-only account of the whole city
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -52,6 +54,37 @@ def serve_in_thread(app) -> tuple[str, object]:
     return f"http://127.0.0.1:{port}", server
 
 
+def add_viewer(app) -> None:
+    """Create the read-only account the browser logs in with (issue 8's login wall)."""
+    from werkzeug.security import generate_password_hash
+
+    from webmap import db
+    from webmap.models import User
+
+    with db.session_scope(app) as session:
+        session.add(User(username=USER, role="viewer", disabled=False,
+                         password_hash=generate_password_hash(PASSWORD)))
+
+
+def log_in(request, base: str) -> None:
+    """Log an HTTP client (playwright ``context.request`` or a Flask test client) in as the viewer.
+
+    Does nothing when the app has no login page, so the harness works with and without accounts.
+    """
+    flask = not hasattr(request, "fetch")
+    resp = request.get(("" if flask else base) + "/login")
+    status = resp.status_code if flask else resp.status
+    if status != 200:
+        return
+    html = resp.get_data(as_text=True) if flask else resp.text()
+    token = re.search(r'name="csrf_token" value="([^"]*)"', html)
+    form = {"username": USER, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
+    if flask:
+        request.post("/login", data=form)
+    else:
+        request.post(base + "/login", form=form)
+
+
 def make_sample_app(tmp_path_factory):
     """Create an app over a fresh SQLite file holding the sample ledger."""
     from webmap import create_app, db
@@ -64,6 +97,7 @@ def make_sample_app(tmp_path_factory):
         db.upgrade_db(db.get_engine(app))
         with db.session_scope(app) as session:
             load_sample(session)
+    add_viewer(app)
     return app
 
 
@@ -119,6 +153,7 @@ def page(browser, live_server):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
     watch = PageWatch(live_server)
     context.route("**/*", watch.route)
+    log_in(context.request, live_server)
     pg = context.new_page()
     pg.on("console", watch.console)
     pg.on("pageerror", lambda exc: watch.errors.append(str(exc)))
