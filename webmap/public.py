@@ -40,11 +40,13 @@ LABELS = {"number": "编号", "title": "问题", "source_type": "来源", "batch
           "is_sample": "示例", "rag": "预警"}  # fmt: skip
 PUBLIC_FILTERS = ("county", "source", "status", "deadline", "rag", "category", "page", "limit")
 FINISHED = ("已完成待销号", "初审", "公示", "申请", "核查", "已销号")
+DISPLAY_ARGS = ("sent",)  # the page's "objection received" note, not a filter
 OBJECTION_MAX_CHARS = 2000
 
 
 def public_query(args: MultiDict) -> IssueQuery:
     """Build the public query: public scope, public filters only (others are a 400)."""
+    args = MultiDict((k, v) for k, v in args.items(multi=True) if k not in DISPLAY_ARGS)
     extra = [k for k in args if k not in PUBLIC_FILTERS]
     if extra:
         abort(400, f"公开查询不支持参数：{'、'.join(extra)}；可用 {'、'.join(PUBLIC_FILTERS)}")
@@ -134,10 +136,12 @@ def index():
     query = public_query(request.args)
     rows = fetch_public(query)
     day = today()
+    filters = {k: v for k, v in request.args.items() if k not in DISPLAY_ARGS}
     return render_template(
         "public/index.html", counties=county_progress(query), notices=publicity_notices(),
         issues=[public_record(r, day) for r in rows], total=query.count(db.get_session()),
-        query=query, labels=LABELS, csv_url=url_for("public.issues_csv", **request.args),
+        query=query, labels=LABELS, csv_url=url_for("public.issues_csv", **filters),
+        api_url=url_for("public.issues", **filters),
         sent=request.args.get("sent"))  # fmt: skip
 
 

@@ -9,8 +9,10 @@ with access control on, as in production.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 
 import pytest
+from flask import has_app_context
 from sqlalchemy import select
 
 from webmap import db
@@ -59,7 +61,9 @@ def make_user(app):
 
     def _make(username: str, role: str, password: str = PASSWORD, **fields):
         """Create user ``username`` with ``role``; ``fields`` set county_code, unit, disabled."""
-        with app.app_context():
+        # reuse an app context a fixture already holds: requests then share its session, and
+        # a user committed through another session could be hidden by its open read transaction
+        with nullcontext() if has_app_context() else app.app_context():
             session = db.get_session()
             user = session.scalar(select(User).where(User.username == username))
             if user is None:
