@@ -21,14 +21,33 @@ from geo.crs import METRIC_CRS
 from webmap import maps
 from webmap.maps import map_parts  # noqa: F401 - re-exported for the views
 
-RELATION_GROUPS = {"inside": "完全在内", "partly": "部分在内", "buffer": "缓冲距离内",
-                   "outside": "在外"}
-RELATION_COLORS = {"inside": "#d7191c", "partly": "#f46d43", "buffer": "#fdae61",
-                   "outside": "#1a9641"}
-SCHEME_LABELS = {"reserve3": "自然保护区三区", "reform2": "整合优化两区", "wetland": "湿地公园分区",
-                 "none": "未分区", "mixed": "多种分区"}
-ZONE_COLORS = {**maps.ZONE_COLORS, "保育区": "#08519c", "恢复重建区": "#6baed6",
-               "合理利用区": "#c6dbef", "宣教展示区": "#9ecae1", "管理服务区": "#deebf7"}
+RELATION_GROUPS = {
+    "inside": "完全在内",
+    "partly": "部分在内",
+    "buffer": "缓冲距离内",
+    "outside": "在外",
+}
+RELATION_COLORS = {
+    "inside": "#d7191c",
+    "partly": "#f46d43",
+    "buffer": "#fdae61",
+    "outside": "#1a9641",
+}
+SCHEME_LABELS = {
+    "reserve3": "自然保护区三区",
+    "reform2": "整合优化两区",
+    "wetland": "湿地公园分区",
+    "none": "未分区",
+    "mixed": "多种分区",
+}
+ZONE_COLORS = {
+    **maps.ZONE_COLORS,
+    "保育区": "#08519c",
+    "恢复重建区": "#6baed6",
+    "合理利用区": "#c6dbef",
+    "宣教展示区": "#9ecae1",
+    "管理服务区": "#deebf7",
+}
 SIMPLIFY_DEG = 0.00005  # about 5 m: zones stay faithful at sheet scale
 _SEVERITY = ("inside", "partly", "buffer", "outside")
 
@@ -54,19 +73,26 @@ def relation_label(relation: str | None) -> str:
 
 def filter_choices(rows) -> dict[str, list[str]]:
     """Return the protected areas and zones present in a result, for the filter form."""
-    return {"pa": sorted({v for v in rows["protected_area"].dropna()}),
-            "zone": sorted({v for v in rows["zone"].dropna()})}
+    return {
+        "pa": sorted({v for v in rows["protected_area"].dropna()}),
+        "zone": sorted({v for v in rows["zone"].dropna()}),
+    }
 
 
 def version_notes(info, provenance: dict) -> list[tuple[str, str]]:
     """Return the data-version lines shown on pages, sheets and export notes."""
-    return [("保护地边界版本", info.version),
-            ("边界性质", "权威" if info.authoritative else "示意（非权威边界，仅供演示）"),
-            ("边界有效日期", info.vintage),
-            *provenance.items(),
-            ("计算方法", "EPSG:4546（CGCS2000 3 度带，中央经线 111°E）中计算并按投影长度比改正到椭球面；"
-                        "面积 m²，距离 m"),
-            ("规则来源", "data/boundaries/zone_rules.csv（摘要，非条文原文；以现行有效文本为准）")]
+    return [
+        ("保护地边界版本", info.version),
+        ("边界性质", "权威" if info.authoritative else "示意（非权威边界，仅供演示）"),
+        ("边界有效日期", info.vintage),
+        *provenance.items(),
+        (
+            "计算方法",
+            "EPSG:4546（CGCS2000 3 度带，中央经线 111°E）中计算并按投影长度比改正到椭球面；"
+            "面积 m²，距离 m",
+        ),
+        ("规则来源", "data/boundaries/zone_rules.csv（摘要，非条文原文；以现行有效文本为准）"),
+    ]
 
 
 def _zone_features(layer) -> dict:
@@ -80,10 +106,18 @@ def _zone_features(layer) -> dict:
             geom = row.geometry.simplify(SIMPLIFY_DEG, preserve_topology=True)
             zone = row.zone if isinstance(row.zone, str) else "范围"
             scheme = SCHEME_LABELS.get(row.zone_scheme, str(row.zone_scheme or "未分区"))
-            features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
-                             "properties": {"name": str(escape(row.name)), "zone": str(escape(zone)),
-                                            "level": str(escape(getattr(row, "level", "") or "")),
-                                            "scheme": scheme}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": shapely.geometry.mapping(geom),
+                    "properties": {
+                        "name": str(escape(row.name)),
+                        "zone": str(escape(zone)),
+                        "level": str(escape(getattr(row, "level", "") or "")),
+                        "scheme": scheme,
+                    },
+                }
+            )
         layer.cache[key] = features
     return layer.cache[key]
 
@@ -99,10 +133,15 @@ def add_zones(m: folium.Map, layer) -> None:
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
             name=f"{zone}·{scheme}{suffix}",
-            style_function=lambda f, c=color: {"color": c, "weight": 1, "fillColor": c,
-                                               "fillOpacity": 0.3},
-            tooltip=folium.GeoJsonTooltip(["name", "level", "zone", "scheme"],
-                                          aliases=["保护地", "级别", "分区", "分区体系"]),
+            style_function=lambda f, c=color: {
+                "color": c,
+                "weight": 1,
+                "fillColor": c,
+                "fillOpacity": 0.3,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                ["name", "level", "zone", "scheme"], aliases=["保护地", "级别", "分区", "分区体系"]
+            ),
         ).add_to(m)
     if not layer.info.authoritative:
         maps.CornerNote("自然保护地范围为示意，不作为执法和审批依据", "bottomright").add_to(m)
@@ -126,18 +165,30 @@ def add_sites(m: folium.Map, sites, rows, sheet_url) -> None:
     for index, group in sorted(worst.items()):
         site = sites.iloc[index]
         label = escape(f"{site['site_id']} {site['site_name'] or ''}".strip())
-        features.append({"type": "Feature",
-                         "geometry": shapely.geometry.mapping(site.geometry),
-                         "properties": {"site": str(label), "relation": RELATION_GROUPS[group],
-                                        "color": RELATION_COLORS[group],
-                                        "sheet": f'<a href="{escape(sheet_url(index))}">单页报告</a>'}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(site.geometry),
+                "properties": {
+                    "site": str(label),
+                    "relation": RELATION_GROUPS[group],
+                    "color": RELATION_COLORS[group],
+                    "sheet": f'<a href="{escape(sheet_url(index))}">单页报告</a>',
+                },
+            }
+        )
     if not features:
         return
     folium.GeoJson(
-        {"type": "FeatureCollection", "features": features}, name="站点",
+        {"type": "FeatureCollection", "features": features},
+        name="站点",
         marker=folium.CircleMarker(radius=6, fill=True, fill_opacity=0.9, weight=1),
-        style_function=lambda f: {"color": "#222", "weight": 2,
-                                  "fillColor": f["properties"]["color"], "fillOpacity": 0.7},
+        style_function=lambda f: {
+            "color": "#222",
+            "weight": 2,
+            "fillColor": f["properties"]["color"],
+            "fillOpacity": 0.7,
+        },
         popup=folium.GeoJsonPopup(["site", "relation", "sheet"], aliases=["站点", "关系", "报告"]),
     ).add_to(m)
 
@@ -187,16 +238,29 @@ def build_sheet(site, rows, layer, provenance: dict) -> dict:
     for r in zone_rows:
         if r["rule"] and (r["zone"], r["rule"]) not in seen:
             seen.add((r["zone"], r["rule"]))
-            rules.append({"zone": r["zone"] or "外围保护地带", "rule": r["rule"],
-                          "source": r["rule_source"], "confidence": r["rule_confidence"]})
+            rules.append(
+                {
+                    "zone": r["zone"] or "外围保护地带",
+                    "rule": r["rule"],
+                    "source": r["rule_source"],
+                    "confidence": r["rule_confidence"],
+                }
+            )
     nearest = rows["boundary_distance_m"].iloc[0] if len(rows) else None
-    return {"site_id": str(first["site_id"]), "site_name": first["site_name"] or "",
-            "category": first.get("category"), "geometry": first.geometry,
-            "geom_type": first.geometry.geom_type, "rows": zone_rows, "rules": rules,
-            "boundary_distance_m": None if nearest is None or nearest != nearest else float(nearest),
-            "illustrative": not info.authoritative, "versions": version_notes(info, provenance),
-            "generated": datetime.now().strftime("%Y-%m-%d %H:%M"),
-            "extent": sheet_extent(first.geometry, nearest)}
+    return {
+        "site_id": str(first["site_id"]),
+        "site_name": first["site_name"] or "",
+        "category": first.get("category"),
+        "geometry": first.geometry,
+        "geom_type": first.geometry.geom_type,
+        "rows": zone_rows,
+        "rules": rules,
+        "boundary_distance_m": None if nearest is None or nearest != nearest else float(nearest),
+        "illustrative": not info.authoritative,
+        "versions": version_notes(info, provenance),
+        "generated": datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "extent": sheet_extent(first.geometry, nearest),
+    }
 
 
 def build_sheet_map(site, layer) -> folium.Map:
@@ -206,10 +270,17 @@ def build_sheet_map(site, layer) -> folium.Map:
     m = maps.new_map()
     add_zones(m, layer)
     geom = site.geometry.iloc[0]
-    folium.GeoJson(shapely.geometry.mapping(geom), name="站点",
-                   marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9),
-                   style_function=lambda f: {"color": "#b30000", "weight": 3,
-                                             "fillColor": "#d7191c", "fillOpacity": 0.5}).add_to(m)
+    folium.GeoJson(
+        shapely.geometry.mapping(geom),
+        name="站点",
+        marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9),
+        style_function=lambda f: {
+            "color": "#b30000",
+            "weight": 3,
+            "fillColor": "#d7191c",
+            "fillOpacity": 0.5,
+        },
+    ).add_to(m)
     minx, maxx, miny, maxy = sheet_extent(geom, None)
     box = gpd.GeoSeries([shapely.box(minx, miny, maxx, maxy)], crs=METRIC_CRS).to_crs("EPSG:4326")
     _fit(m, box.total_bounds)
@@ -236,14 +307,20 @@ def render_sheet_pdf(sheet: dict, layer, target) -> None:
     with matplotlib.rc_context(rc_params()):
         fig = Figure(figsize=(8.27, 11.69), facecolor="white")
         title = f"站点与自然保护地叠加单页报告：{sheet['site_name'] or sheet['site_id']}"
-        fig.text(0.05, 0.965, title, fontsize=14, weight="bold", va="top")
+        fig.text(0.05, 0.965, title, fontsize=14, va="top")
         sub = f"站点编号 {sheet['site_id']}　几何 {sheet['geom_type']}　生成于 {sheet['generated']}"
         fig.text(0.05, 0.94, sub, fontsize=8, va="top", color="#444444")
         if sheet["illustrative"]:
-            fig.text(0.95, 0.965, "示意", fontsize=16, color="#b30000", ha="right", va="top",
-                     weight="bold")
-            fig.text(0.95, 0.94, "保护地边界为示意，不作为执法和审批依据", fontsize=8,
-                     color="#b30000", ha="right", va="top")
+            fig.text(0.95, 0.965, "示意", fontsize=16, color="#b30000", ha="right", va="top")
+            fig.text(
+                0.95,
+                0.94,
+                "保护地边界为示意，不作为执法和审批依据",
+                fontsize=8,
+                color="#b30000",
+                ha="right",
+                va="top",
+            )
         _draw_sheet_map(fig.add_axes((0.05, 0.56, 0.9, 0.37)), sheet, layer)
         _draw_sheet_text(fig.add_axes((0.05, 0.02, 0.9, 0.53)), sheet)
         with PdfPages(target, metadata={"Title": title, "Creator": "yzmap"}) as pdf:
@@ -276,6 +353,8 @@ def _draw_sheet_map(ax, sheet: dict, layer) -> None:
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.85)
     draw_scale_bar(ax, extent)
     draw_north_arrow(ax, extent)
@@ -286,28 +365,50 @@ def _draw_sheet_text(ax, sheet: dict) -> None:
     ax.axis("off")
     y = 0.99
     header = ("保护地", "级别", "分区", "关系", "重叠面积 m²", "占比", "距离 m")
-    cells = [(r["protected_area"] or "—", r["level"] or "—", r["zone"] or "—",
-              relation_label(r["relation"]), f"{r['overlap_m2']:,.2f}",
-              f"{r['overlap_share']:.2%}", "—" if r["distance_m"] != r["distance_m"]
-              else f"{r['distance_m']:,.2f}") for r in sheet["rows"][:12]]
-    ax.text(0, y, "分区叠加", fontsize=10, weight="bold", va="top")
-    table = ax.table(cellText=cells or [["—"] * 7], colLabels=header, loc="upper left",
-                     bbox=(0, y - 0.05 - 0.035 * max(len(cells), 1), 1, 0.035 * (max(len(cells), 1) + 1)),
-                     cellLoc="left")
+    cells = [
+        (
+            r["protected_area"] or "—",
+            r["level"] or "—",
+            r["zone"] or "—",
+            relation_label(r["relation"]),
+            f"{r['overlap_m2']:,.2f}",
+            f"{r['overlap_share']:.2%}",
+            "—" if r["distance_m"] != r["distance_m"] else f"{r['distance_m']:,.2f}",
+        )
+        for r in sheet["rows"][:12]
+    ]
+    ax.text(0, y, "分区叠加", fontsize=10, va="top")
+    n = max(len(cells), 1)
+    height = 0.035 * (n + 1)
+    table = ax.table(
+        cellText=cells or [["—"] * 7],
+        colLabels=header,
+        cellLoc="left",
+        bbox=(0, y - 0.04 - height, 1, height),
+    )
     table.auto_set_font_size(False)
     table.set_fontsize(7)
-    y -= 0.09 + 0.035 * max(len(cells), 1)
+    y -= 0.07 + height
     dist = sheet["boundary_distance_m"]
-    ax.text(0, y, "距最近保护地边界：" + ("—" if dist is None else f"{dist:,.2f} m"), fontsize=8,
-            va="top")
+    ax.text(
+        0,
+        y,
+        "距最近保护地边界：" + ("—" if dist is None else f"{dist:,.2f} m"),
+        fontsize=8,
+        va="top",
+    )
     y -= 0.04
-    ax.text(0, y, "适用规则", fontsize=10, weight="bold", va="top")
+    ax.text(0, y, "适用规则", fontsize=10, va="top")
     y -= 0.035
     for rule in sheet["rules"][:4]:
-        text = _wrap(f"【{rule['zone']}】{rule['rule']}（依据：{rule['source']}；可信度 {rule['confidence']}）", 62)
+        text = _wrap(
+            f"【{rule['zone']}】{rule['rule']}"
+            f"（依据：{rule['source']}；可信度 {rule['confidence']}）",
+            62,
+        )
         ax.text(0, y, text, fontsize=7, va="top")
         y -= 0.028 * (text.count("\n") + 1) + 0.01
-    ax.text(0, y, "数据版本", fontsize=10, weight="bold", va="top")
+    ax.text(0, y, "数据版本", fontsize=10, va="top")
     y -= 0.035
     for key, value in sheet["versions"]:
         text = _wrap(f"{key}：{value}", 70)

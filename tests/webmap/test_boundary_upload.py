@@ -1,4 +1,4 @@
-"""Boundary upload pages: every format through the test client, CRS confirmation, versions, errors."""
+"""Boundary upload pages: each format via the test client, CRS confirmation, versions, errors."""
 
 from __future__ import annotations
 
@@ -21,9 +21,15 @@ EXPERIMENT = box(111.86, 25.86, 111.98, 25.97).difference(box(111.88, 25.88, 111
 @pytest.fixture
 def app(database_url, tmp_path):
     """Return an app whose boundary store and upload area live in the test's temporary folder."""
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
-                      "BOUNDARY_STORE_DIR": str(tmp_path / "store"),
-                      "UPLOAD_DIR": str(tmp_path / "uploads")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "BOUNDARY_STORE_DIR": str(tmp_path / "store"),
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+        }
+    )
     yield app
     engine = app.extensions["db"]["engine"]
     if engine is not None:
@@ -88,8 +94,12 @@ def in_use(app) -> str:
 def test_shapefile_without_prj_asks_for_confirmation(app, client, tmp_path):
     """EPSG:4525 without .prj: a confirmation step lists candidates; confirming imports it."""
     before = in_use(app)
-    resp = upload(client, zipped_shapefile(reserve_frame(), tmp_path, "EPSG:4525", False),
-                  "阳明山保护区.zip", vintage="2023-06-30")
+    resp = upload(
+        client,
+        zipped_shapefile(reserve_frame(), tmp_path, "EPSG:4525", False),
+        "阳明山保护区.zip",
+        vintage="2023-06-30",
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "请确认坐标系" in html
     assert 'value="EPSG:4525" checked' in html and "阳明山保护区.zip" in html
@@ -110,8 +120,12 @@ def test_shapefile_without_prj_asks_for_confirmation(app, client, tmp_path):
 
 def test_confirm_with_another_candidate_and_unknown_token(app, client, tmp_path):
     """Choosing a CRS other than the guess is an explicit CRS; a made-up token is a 404."""
-    assert client.post("/boundaries/upload/" + "0" * 32 + "/confirm",
-                       data={"crs": "EPSG:4525"}).status_code == 404
+    assert (
+        client.post(
+            "/boundaries/upload/" + "0" * 32 + "/confirm", data={"crs": "EPSG:4525"}
+        ).status_code
+        == 404
+    )
     assert client.post("/boundaries/upload/..%2Fx/confirm", data={}).status_code == 404
     upload(client, zipped_shapefile(reserve_frame(), tmp_path, "EPSG:4525", False), "r.zip")
     token = next(p.name for p in (Path(app.config["UPLOAD_DIR"]) / "pending").iterdir())
@@ -121,11 +135,14 @@ def test_confirm_with_another_candidate_and_unknown_token(app, client, tmp_path)
     assert versions(app) == []
 
 
-@pytest.mark.parametrize(("name", "driver", "crs", "fmt"), [
-    ("reserve.geojson", "GeoJSON", "EPSG:4326", "GeoJSON"),
-    ("reserve.gpkg", "GPKG", "EPSG:4546", "GeoPackage"),
-    ("reserve.kml", "KML", "EPSG:4326", "KML"),
-])
+@pytest.mark.parametrize(
+    ("name", "driver", "crs", "fmt"),
+    [
+        ("reserve.geojson", "GeoJSON", "EPSG:4326", "GeoJSON"),
+        ("reserve.gpkg", "GPKG", "EPSG:4546", "GeoPackage"),
+        ("reserve.kml", "KML", "EPSG:4326", "KML"),
+    ],
+)
 def test_each_format_imports(app, client, tmp_path, name, driver, crs, fmt):
     """GeoJSON, GeoPackage (EPSG:4546) and KML import in one step and become active."""
     resp = upload(client, file_bytes(reserve_frame(), tmp_path, name, driver, crs), name)
@@ -154,10 +171,12 @@ def test_kmz_with_field_mapping(app, client, tmp_path):
 def test_repair_is_reported(app, client, tmp_path):
     """A self-intersecting zone is repaired and the report names the feature."""
     bow_tie = Polygon([(111.90, 25.90), (111.94, 25.93), (111.94, 25.90), (111.90, 25.93)])
-    frame = gpd.GeoDataFrame({"名称": ["修复测试保护区"], "功能区": ["核心区"]}, geometry=[bow_tie],
-                             crs="EPSG:4326")
-    html = upload(client, file_bytes(frame, tmp_path, "bow.geojson", "GeoJSON"),
-                  "bow.geojson").get_data(as_text=True)
+    frame = gpd.GeoDataFrame(
+        {"名称": ["修复测试保护区"], "功能区": ["核心区"]}, geometry=[bow_tie], crs="EPSG:4326"
+    )
+    html = upload(
+        client, file_bytes(frame, tmp_path, "bow.geojson", "GeoJSON"), "bow.geojson"
+    ).get_data(as_text=True)
     assert "make_valid" in html and "要素 #1" in html
 
 
@@ -169,7 +188,9 @@ def test_bad_files_leave_the_active_layer_unchanged(app, client, tmp_path):
     resp = upload(client, file_bytes(far, tmp_path, "far.geojson", "GeoJSON"), "外省边界.geojson")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
-    assert "外省边界.geojson" in html and "不在永州范围内" in html and "正在使用的图层未改变" in html
+    assert (
+        "外省边界.geojson" in html and "不在永州范围内" in html and "正在使用的图层未改变" in html
+    )
     bad_zone = reserve_frame(GNFQ=["核心区", "缓冲带", "实验区"])
     resp = upload(client, file_bytes(bad_zone, tmp_path, "zone.geojson", "GeoJSON"), "zone.geojson")
     html = resp.get_data(as_text=True)
@@ -186,15 +207,25 @@ def test_bad_files_leave_the_active_layer_unchanged(app, client, tmp_path):
 
 def test_activate_an_older_version_and_back(app, client, tmp_path):
     """Activating pins a version and the running app switches to it; latest unpins."""
-    upload(client, file_bytes(reserve_frame("旧版保护区"), tmp_path, "a.geojson", "GeoJSON"),
-           "a.geojson", vintage="2019-01-01")
-    upload(client, file_bytes(reserve_frame("新版保护区"), tmp_path, "b.geojson", "GeoJSON"),
-           "b.geojson", vintage="2024-01-01")
+    upload(
+        client,
+        file_bytes(reserve_frame("旧版保护区"), tmp_path, "a.geojson", "GeoJSON"),
+        "a.geojson",
+        vintage="2019-01-01",
+    )
+    upload(
+        client,
+        file_bytes(reserve_frame("新版保护区"), tmp_path, "b.geojson", "GeoJSON"),
+        "b.geojson",
+        vintage="2024-01-01",
+    )
     new, old = versions(app)
     assert in_use(app) == f"imported:{new.version}"
-    resp = client.post("/boundaries/activate", data={"layer": "protected_areas",
-                                                      "version": old.version},
-                       follow_redirects=True)
+    resp = client.post(
+        "/boundaries/activate",
+        data={"layer": "protected_areas", "version": old.version},
+        follow_redirects=True,
+    )
     assert resp.status_code == 200 and old.version in resp.get_data(as_text=True)
     assert in_use(app) == f"imported:{old.version}"
     client.post("/boundaries/activate", data={"layer": "protected_areas", "version": "latest"})
@@ -205,10 +236,14 @@ def test_activate_an_older_version_and_back(app, client, tmp_path):
 
 def test_township_upload(app, client, tmp_path):
     """Townships go through the same page with their own layer choice."""
-    towns = gpd.GeoDataFrame({"XZQDM": ["431123100000"], "XZQMC": ["测试镇"],
-                              "XDM": ["431123"]}, geometry=[CORE], crs="EPSG:4326")
-    resp = upload(client, file_bytes(towns, tmp_path, "t.geojson", "GeoJSON"), "t.geojson",
-                  layer="townships")
+    towns = gpd.GeoDataFrame(
+        {"XZQDM": ["431123100000"], "XZQMC": ["测试镇"], "XDM": ["431123"]},
+        geometry=[CORE],
+        crs="EPSG:4326",
+    )
+    resp = upload(
+        client, file_bytes(towns, tmp_path, "t.geojson", "GeoJSON"), "t.geojson", layer="townships"
+    )
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert boundary_store.list_versions(app.config["BOUNDARY_STORE_DIR"], "townships")
 
@@ -230,5 +265,7 @@ def test_forms_carry_the_csrf_token(app, client):
     html = client.get("/boundaries/upload").get_data(as_text=True)
     assert 'name="csrf_token"' in html
     client.environ_base.pop("HTTP_X_CSRFTOKEN")
-    resp = client.post("/boundaries/activate", data={"layer": "protected_areas", "version": "latest"})
+    resp = client.post(
+        "/boundaries/activate", data={"layer": "protected_areas", "version": "latest"}
+    )
     assert resp.status_code == 400 and "CSRF" in resp.get_data(as_text=True)
