@@ -19,7 +19,6 @@ from datetime import date
 
 import numpy as np
 import shapely.geometry
-
 from flask import Blueprint, Response, abort, current_app, g, request, url_for
 from sqlalchemy import and_, case, func, or_, select
 from werkzeug.datastructures import MultiDict
@@ -219,7 +218,8 @@ def select_points(session, query, *, limit: int, offset: int = 0, after: str | N
 
 def issue_feature(issue: Issue, *, today: date, to_display=None) -> dict:
     """Return one issue as a GeoJSON Feature with every public property."""
-    geom = issue.geometry if issue.geometry is not None and issue.geometry.geom_type != "Point" else None
+    geom = issue.geometry
+    geom = geom if geom is not None and geom.geom_type != "Point" else None
     return {"type": "Feature", "id": issue.number,
             "geometry": _geometry(issue, geom, to_display),
             "properties": _properties(issue, PROPERTIES, today)}
@@ -361,7 +361,8 @@ def issue(number):
     query = issue_query(MultiDict())
     to_display = display_transform(request.args.get("coords"))
     session = db.get_session()
-    found = session.scalars(query.apply(select(Issue).where(Issue.number == number), session)).first()
+    stmt = query.apply(select(Issue).where(Issue.number == number), session)
+    found = session.scalars(stmt).first()
     if found is None:
         abort(404, f"问题编号“{number}”不存在")
     feature = issue_feature(found, today=today(), to_display=to_display)

@@ -47,7 +47,7 @@ def _ink(page) -> int:
 
 
 def test_map_draws_what_the_api_reports(page, live_server, tmp_path):
-    """Markers in the cluster equal the API's located features; the page count equals numberMatched."""
+    """Issues on the canvas equal the API's located features; the page count is numberMatched."""
     pg, watch = page
     drawn = _open_map(pg, live_server + "/")
     matched, located = _api_count(pg, live_server, "")
