@@ -52,8 +52,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webmap import snapshot_views
 
     app.register_blueprint(snapshot_views.bp)
-    from webmap import overlap_views
+    from webmap import boundary_views, overlap_views
 
+    app.register_blueprint(boundary_views.bp)
     app.register_blueprint(overlap_views.bp)
     from webmap import audit_views, auth, csrf, issue_edit, public, security
 
