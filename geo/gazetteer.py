@@ -347,4 +347,12 @@ def load_gazetteer(data_dir: str | Path | None = None) -> Gazetteer:
     >>> g.area("431103104").name, len([a for a in g.areas.values() if a.level == "township"])
     ('高溪市镇', 195)
     """
-    return _load_cached(str(Path(data_dir or GAZETTEER_DIR).resolve()))
+    if data_dir is None:  # the common case, called per string: skip resolving the path
+        return _load_default()
+    return _load_cached(str(Path(data_dir).resolve()))
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> Gazetteer:
+    """The shipped gazetteer (the same object as ``load_gazetteer(GAZETTEER_DIR)``)."""
+    return _load_cached(str(GAZETTEER_DIR.resolve()))

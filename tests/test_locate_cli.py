@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 from pyproj import Transformer
 
 from webmap.cli import main
+
+DATA = Path(__file__).parent / "data"
 
 ROWS = [  # 编号, 经度, 纬度, 所在县区, 地址
     ("1", "111.6265", "26.2213", "零陵区", "零陵区朝阳街道"),
@@ -125,3 +129,108 @@ def test_metres_without_crs_carry_a_note(tmp_path):
     got = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
     assert got["county_name"].tolist() == ["冷水滩区"]
     assert got["error"].iat[0].startswith("提示：") and "EPSG:4525" in got["error"].iat[0]
+
+
+# 地址 rows: address only, both agreeing, both disagreeing (county, township, outside), ambiguous,
+# outside Yongzhou, empty cells; coordinates are county seats (WGS84)
+ADDRESS_ROWS = [  # 编号, 经度, 纬度, 详细地址, 申报县区
+    ("1", "", "", "宁远县湾井镇马脚洞村养殖场", ""),
+    ("2", "111.840", "26.580", "祁阳县文富市镇", "祁阳县"),
+    ("3", "111.840", "26.580", "东安县白牙市镇", ""),
+    ("4", "111.840", "26.580", "东安县文富市镇", ""),
+    ("5", "111.316", "26.392", "长沙市岳麓区", ""),
+    ("6", "", "", "道县与江永县交界处", ""),
+    ("7", "", "", "广西桂林市全州县", ""),
+    ("8", "", "", "", ""),
+    ("9", "", "", "", "江华县"),
+    ("10", "", "", "某砂石场", "新田县"),
+    ("11", "abc", "26.2", "江永县桃川镇", ""),
+]
+ADDRESS_HEADER = ("编号", "经度", "纬度", "详细地址", "申报县区")
+
+
+def _address_table(kind: str, path) -> None:
+    """Write ADDRESS_ROWS as a UTF-8 CSV or as an XLSX sheet with Chinese headers."""
+    frame = pd.DataFrame(ADDRESS_ROWS, columns=ADDRESS_HEADER)
+    if kind == "xlsx":
+        frame.to_excel(path, index=False, sheet_name="整改台账")
+    else:
+        frame.to_csv(path, index=False, encoding="utf-8")
+
+
+def _read_output(path):
+    """Read a CSV or XLSX output as strings, empty cells as ''."""
+    if path.suffix == ".xlsx":
+        return pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_address_column_fills_the_same_columns(tmp_path, kind):
+    """--address-col places address-only rows and checks text against coordinates."""
+    src, out = tmp_path / f"in.{kind}", tmp_path / f"out.{kind}"
+    _address_table(kind, src)
+    result = _run(src, "--out", out, "--lon-col", "经度", "--lat-col", "纬度",
+                  "--address-col", "详细地址", "--county-col", "申报县区")
+    assert result.exit_code == 0, result.output
+    assert "共 11 行，已定位 8，市外 1，归属不明 1，错误 2，提示 0" in result.output
+    got = _read_output(out)
+    assert list(got.columns[:5]) == list(ADDRESS_HEADER) and got.columns[-1] == "error"
+    assert got["county_name"].tolist() == [
+        "宁远县", "祁阳市", "祁阳市", "祁阳市", "东安县", "", "", "", "江华瑶族自治县", "新田县",
+        "江永县"]
+    assert got["township_name"].tolist() == [
+        "湾井镇", "文富市镇", "", "", "", "", "", "", "", "", "桃川镇"]
+    assert got["village_name"].iat[0] == "马脚洞村委会"  # the NBS name
+    assert got["precision"].tolist() == [
+        "village", "coordinates", "coordinates", "coordinates", "coordinates", "city", "none",
+        "none", "county", "county", "township"]
+    assert got["flags"].tolist() == [
+        "", "", "declared_mismatch", "declared_mismatch", "declared_mismatch", "ambiguous",
+        "outside_city", "", "", "", ""]
+    assert got["candidates"].tolist()[5:7] == ["道县;江永县", "广西壮族自治区桂林市全州县"]
+    conf = got["confidence"].astype(float).tolist()
+    assert conf[0] > 0.9 and conf[5] < 0.5 and conf[8] == conf[9] == 0.5
+    assert got["error"].tolist()[:10] == [""] * 7 + ["没有坐标或地址", "", ""]
+    assert got["error"].iat[10].endswith("已按地址定位") and "abc" in got["error"].iat[10]
+    assert got["lon"].iat[0] == "" and got["lon"].iat[1] == "111.84"
+
+
+def _fresh_figures(got) -> dict[str, tuple[int, int]]:
+    """(right, total) per measure of the acceptance file's output."""
+    place = got[~got["expected_county"].isin(["ambiguous", "outside", "none"])]
+    with_township = place[place["expected_township"] != ""]
+    outside = got[got["expected_county"] == "outside"]
+    unresolvable = got[got["expected_county"] == "ambiguous"]
+    nothing = got[got["expected_county"] == "none"]
+    flags = got["flags"]
+    return {
+        "county": (int((place["county_name"] == place["expected_county"]).sum())
+                   + int(((outside["county_name"] == "")
+                          & flags[outside.index].str.contains("outside_city")).sum()),
+                   len(place) + len(outside)),
+        "township": (int((with_township["township_name"]
+                          == with_township["expected_township"]).sum()), len(with_township)),
+        "ambiguous": (int(flags[unresolvable.index].str.contains("ambiguous").sum()),
+                      len(unresolvable)),
+        "unplaced": (int((nothing["county_name"] == "").sum()), len(nothing)),
+        # informative: a name once in Yongzhou and also elsewhere keeps its county, flagged
+        "ambiguous_with_county": (int((unresolvable["county_name"] != "").sum()),
+                                  len(unresolvable)),
+    }
+
+
+def test_acceptance_fresh_yongzhou_strings(tmp_path):
+    """Fresh real strings in new styles: >=98% county, >=90% township, >=90% ambiguous flagged."""
+    src, out = DATA / "address_fresh.csv", tmp_path / "fresh_out.csv"
+    result = _run(src, "--out", out, "--address-col", "地址")
+    assert result.exit_code == 0, result.output
+    figures = _fresh_figures(_read_output(out))
+    shown = "; ".join(f"{k} {r}/{n} = {r / n:.1%}" for k, (r, n) in figures.items())
+    rate = {k: r / n for k, (r, n) in figures.items()}
+    assert figures["county"][1] >= 100 and figures["ambiguous"][1] >= 25, shown
+    assert rate["county"] >= 0.98, shown
+    assert rate["township"] >= 0.90, shown
+    assert rate["ambiguous"] >= 0.90, shown
+    assert rate["unplaced"] == 1.0, shown
+    print(shown)

@@ -129,3 +129,100 @@ def test_swapped_coordinates_penalty(shipped):
     assert att.county_name == "冷水滩区" and att.flags == ["coordinates_swapped"]
     assert att.confidence == pytest.approx(0.88)
     assert np.isclose(att.lon, SEATS["431103"][1])
+
+
+def test_address_only_record_fills_every_column(shipped):
+    """An address alone gives county, township, village, precision and confidence."""
+    att = locate_record(shipped, address="江华县码市镇邬陂村小水电站")
+    assert (att.county_code, att.township_code, att.township_name) == (
+        "431129", "431129110", "码市镇")
+    assert att.village_name.startswith("邬陂村") and att.precision == "village"
+    assert att.confidence > 0.9 and att.flags == [] and att.lon is None
+    att = locate_record(shipped, address="新圩镇养殖场")  # 蓝山县 and 新田县
+    assert att.county_code is None and att.flags == ["ambiguous"] and att.confidence < 0.5
+    assert set(att.candidates) >= {"蓝山县", "新田县"}
+
+
+@pytest.mark.parametrize("text, mismatch", [
+    ("祁阳县文富市镇", False),
+    ("文富市镇某养殖场", False),
+    ("东安县白牙市镇", True),  # another county
+    ("祁阳市白牙市镇", True),  # right county, township of 东安县
+    ("湖南省长沙市岳麓区", True),  # outside the city
+    ("道县与江永县交界", True),  # candidates exclude the located county
+    ("某砂石场", False),  # names nothing: nothing to disagree with
+])
+def test_text_is_checked_against_coordinates(shipped, text, mismatch):
+    """Coordinates place the row; text naming another county or township is declared_mismatch."""
+    _, lon, lat = SEATS["431181"]
+    att = locate_record(shipped, x=lon, y=lat, address=text)
+    assert att.county_name == "祁阳市" and att.precision == "coordinates"
+    assert ("declared_mismatch" in att.flags) is mismatch
+    assert "ambiguous" not in att.flags and att.confidence == 0.98
+
+
+def test_agreeing_text_fills_township_the_layers_lack(shipped):
+    """No township layer is shipped: an agreeing address gives township and village."""
+    _, lon, lat = SEATS["431181"]
+    att = locate_record(shipped, x=lon, y=lat, address="祁阳市文富市镇")
+    assert (att.township_code, att.township_name) == ("431181116", "文富市镇")
+    assert any(e.startswith("乡镇/村取自地址") for e in att.evidence)
+
+
+def test_coordinates_outside_and_text_in_a_county(shipped):
+    """A point outside the city with text naming a Yongzhou county disagrees."""
+    att = locate_record(shipped, x=112.94, y=28.23, address="零陵区石岩头镇")
+    assert att.flags == ["outside_city", "declared_mismatch"] and att.county_code is None
+
+
+def test_unreadable_coordinates_fall_back_to_the_address(shipped):
+    """Garbage coordinates keep their error; the address still places the row."""
+    att = locate_record(shipped, x="abc", y="26.2", address="江永县桃川镇")
+    assert (att.county_name, att.township_name, att.precision) == ("江永县", "桃川镇", "township")
+    assert "abc" in att.error and att.error.endswith("已按地址定位")
+
+
+def test_declared_county_with_address(shipped):
+    """Declared county: placed when the text names nothing, checked against candidates."""
+    att = locate_record(shipped, address="某砂石场", declared_county="新田县")
+    assert (att.county_name, att.precision, att.confidence) == ("新田县", "county", 0.5)
+    att = locate_record(shipped, address="道县与江永县交界", declared_county="道县")
+    assert att.flags == ["ambiguous"]
+    att = locate_record(shipped, address="道县与江永县交界", declared_county="宁远县")
+    assert att.flags == ["ambiguous", "declared_mismatch"]
+    att = locate_record(shipped, address="长沙市", declared_county="宁远县")
+    assert att.flags == ["outside_city", "declared_mismatch"]
+    assert resolve_county(shipped, "431171") == "431103"  # 经开区: the county it lies in
+    assert resolve_county(shipped, "431173") == "431125"
+
+
+def test_frame_geocodes_each_distinct_string_once(shipped, monkeypatch):
+    """Repeated strings across chunks are geocoded once; rows get independent copies."""
+    import geo.locate as locate_mod
+
+    seen: list[str] = []
+    real = locate_mod.geocode_many
+
+    def counting(texts):
+        """Record which strings reach the geocoder."""
+        seen.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(locate_mod, "geocode_many", counting)
+    monkeypatch.setattr(locate_mod, "CHUNK_ROWS", 3)
+    texts = ["道县梅花镇", "道县与江永县交界", " 道县梅花镇 ", None, "道县与江永县交界"] * 3
+    df = pd.DataFrame({"地址": texts, "县": ["道县", "宁远县", "道县", "", "道县"] * 3})
+    out = locate_frame(df, shipped, address_col="地址", county_col="县")
+    assert sorted(seen) == ["道县与江永县交界", "道县梅花镇"]
+    assert out["flags"].tolist()[:5] == ["", "ambiguous;declared_mismatch", "", "", "ambiguous"]
+    assert out["township_name"].tolist()[:3] == ["梅花镇", None, "梅花镇"]
+
+
+def test_frame_notes_go_to_error_with_prefix(shipped):
+    """Metres without a declared CRS are located and the assumed CRS is a 提示 in error."""
+    east, north = Transformer.from_crs(4326, 4525, always_xy=True).transform(111.946, 25.570)
+    df = pd.DataFrame({"X": [east, 111.946], "Y": [north, 25.570]})
+    out = locate_frame(df, shipped, x_col="X", y_col="Y")
+    assert out["county_name"].tolist() == ["宁远县", "宁远县"]
+    assert out["error"].iat[0].startswith("提示：") and "EPSG:4525" in out["error"].iat[0]
+    assert out["error"].iat[1] is None
