@@ -282,3 +282,19 @@ def test_cli_snapshot_png_and_pdf(sample_app, tmp_path, monkeypatch):
     res = runner.invoke(main, ["snapshot", "--out", str(tmp_path / "city.jpg")])
     assert res.exit_code != 0 and ".png" in res.output
     assert not (tmp_path / "city.jpg").exists()
+
+
+def test_map_page_export_button_keeps_the_view(sample_app):
+    """The map page's PNG/PDF buttons carry its query string; the export counts what the API counts."""
+    import html
+    import re
+
+    client = logged_in(sample_app)
+    page = client.get("/?county=道县&rag=red&basemap=none").get_data(as_text=True)
+    links = {k: html.unescape(v) for k, v in re.findall(r'id="export-(png|pdf)" href="([^"]+)"', page)}
+    assert set(links) == {"png", "pdf"}
+    assert links["png"].startswith("/snapshot.png?") and "rag=red" in links["png"]
+    resp = client.get(links["png"])
+    api = client.get("/api/issues?county=道县&rag=red").get_json()
+    assert resp.status_code == 200
+    assert resp.headers["X-Yzmap-Issue-Count"] == str(api["numberMatched"])
