@@ -20,6 +20,7 @@ import pyproj
 
 from geo import crs as crs_mod
 from geo.errors import InvalidCoordinates, UnknownCRS
+from geo.gauss_kruger import MAX_NORTHING, SAME_PLACE_DEG, systems_for_easting
 
 __all__ = ["PointResult", "PointsResult", "parse_angle", "normalise_point", "normalise_points"]
 
@@ -319,18 +320,18 @@ def _guess_projected(x, y, rows: _Rows, todo: np.ndarray) -> None:
     best_swapped = np.zeros(len(x), dtype=bool)
     ambiguous = np.zeros(len(x), dtype=bool)
     for swapped, east, north in ((False, x, y), (True, y, x)):
-        usable = todo & (east > 0) & (north > 0) & (north < crs_mod._MAX_NORTHING)
+        usable = todo & (east > 0) & (north > 0) & (north < MAX_NORTHING)
         zone = np.where(east < 1e6, 0.0, np.floor(east / 1e6))
         for z in np.unique(zone[usable]):
             idx = np.flatnonzero(usable & (zone == z))
-            for system in crs_mod.systems_for_easting(east[idx], "cgcs2000"):
+            for system in systems_for_easting(east[idx], "cgcs2000"):
                 lon, lat = crs_mod.get_transformer(system.crs).transform(east[idx], north[idx])
                 inside = crs_mod.in_yongzhou_bbox(lon, lat)
                 hit, lon, lat = idx[inside], lon[inside], lat[inside]
                 new = np.isnan(best_lon[hit])
                 far = ~new & (
-                    (np.abs(best_lon[hit] - lon) > crs_mod._SAME_PLACE_DEG)
-                    | (np.abs(best_lat[hit] - lat) > crs_mod._SAME_PLACE_DEG)
+                    (np.abs(best_lon[hit] - lon) > SAME_PLACE_DEG)
+                    | (np.abs(best_lat[hit] - lat) > SAME_PLACE_DEG)
                 )
                 ambiguous[hit[far]] = True
                 take = hit[new]
@@ -373,7 +374,7 @@ def _candidate_names(zone_key: float) -> tuple[str, ...]:
     if math.isnan(zone_key):
         return ()
     sample = 500_000.0 + zone_key * 1e6
-    return tuple(s.crs for s in crs_mod.systems_for_easting(sample, "cgcs2000"))
+    return tuple(s.crs for s in systems_for_easting(sample, "cgcs2000"))
 
 
 def _from_degrees(x, y, x_axis, y_axis, rows: _Rows, todo: np.ndarray, datum: str, crs_text):
@@ -441,7 +442,7 @@ def normalise_points(
     """
     datum = _check_datum(datum)
     if crs is not None:
-        crs_mod._check_crs_with_datum(crs, datum)
+        crs_mod.check_crs_with_datum(crs, datum)
     crs_text = None if crs is None else crs_mod.normalise_crs(crs)
     projected = crs_text is not None and not _is_geographic(crs_text)
     x, x_axis, x_errors = _read_column(xs, x_name)
