@@ -48,7 +48,7 @@ OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
 class IssueLayer(folium.map.Layer):
-    """The issue markers: loaded page by page from the API by ``static/map.js``."""
+    """The issue points: compact pages from the API drawn on a canvas by ``static/map.js``."""
 
     _template = Template(
         """
@@ -103,8 +103,12 @@ def make_offline(element: folium.Element) -> None:
 
 
 def _wants(element: folium.Element, resource: str) -> bool:
-    """Say whether an element needs a vendored resource (Leaflet always, the cluster plugin on the map)."""
-    return resource.startswith("leaflet") or isinstance(element, folium.Map)
+    """Say whether an element needs a vendored resource: Leaflet only.
+
+    The issue layer draws and clusters on its own canvas (``static/map.js``), so no page loads
+    Leaflet.markercluster any more.
+    """
+    return resource.startswith("leaflet")
 
 
 def _descendants(element: folium.Element) -> Iterable[folium.Element]:
@@ -118,7 +122,7 @@ def new_map(height: str = "100%") -> folium.Map:
     """Return an empty map of Yongzhou with no tiles and no outside links."""
     m = folium.Map(tiles=None, location=None, zoom_start=8, control_scale=True,
                    prefer_canvas=True, height=height)
-    # without tiles nothing sets maxZoom, and Leaflet.markercluster needs one
+    # without tiles nothing sets maxZoom; the issue layer unclusters and zooms clusters up to it
     m.options.update(maxZoom=18, minZoom=5)
     m.fit_bounds(YONGZHOU_BOUNDS)
     return m
