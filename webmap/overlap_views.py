@@ -363,7 +363,7 @@ def _sheet(sites, index: int, layer, provenance: dict, urls: dict, fmt: str):
         return send_file(
             buffer, mimetype="application/pdf", as_attachment=False, download_name=name
         )
-    m = site_sheet.build_sheet_map(one, layer)
+    m = site_sheet.build_sheet_map(one, layer, sheet["extent"])
     return render_template(
         "overlap/sheet.html",
         sheet=sheet,

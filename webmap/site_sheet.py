@@ -184,8 +184,8 @@ def add_sites(m: folium.Map, sites, rows, sheet_url) -> None:
         name="站点",
         marker=folium.CircleMarker(radius=6, fill=True, fill_opacity=0.9, weight=1),
         style_function=lambda f: {
-            "color": "#222",
-            "weight": 2,
+            "color": f["properties"]["color"],
+            "weight": 1.5,
             "fillColor": f["properties"]["color"],
             "fillOpacity": 0.7,
         },
@@ -263,8 +263,8 @@ def build_sheet(site, rows, layer, provenance: dict) -> dict:
     }
 
 
-def build_sheet_map(site, layer) -> folium.Map:
-    """Build the sheet's web map: zones, the site in red, framed on the site."""
+def build_sheet_map(site, layer, extent) -> folium.Map:
+    """Build the sheet's web map: zones, the site in red, framed like the PDF (``extent``)."""
     import geopandas as gpd
 
     m = maps.new_map()
@@ -281,7 +281,7 @@ def build_sheet_map(site, layer) -> folium.Map:
             "fillOpacity": 0.5,
         },
     ).add_to(m)
-    minx, maxx, miny, maxy = sheet_extent(geom, None)
+    minx, maxx, miny, maxy = extent
     box = gpd.GeoSeries([shapely.box(minx, miny, maxx, maxy)], crs=METRIC_CRS).to_crs("EPSG:4326")
     _fit(m, box.total_bounds)
     folium.LayerControl(collapsed=True).add_to(m)
