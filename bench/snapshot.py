@@ -49,8 +49,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="yzmap-bench-"))
     out = args.out or work
     out.mkdir(parents=True, exist_ok=True)
-    app = create_app({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}", "TESTING": True,
-                      "SECRET_KEY": "bench"})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}",
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+        }
+    )
     results: dict[str, list[float]] = {}
     try:
         with app.app_context():
@@ -61,13 +66,32 @@ def main() -> None:
             query = IssueQuery()
             for n in range(args.repeat + 1):
                 label = "city snapshot PNG A4 300 dpi" + (" (cold: font)" if n == 0 else "")
-                _timed(label, lambda: render_snapshot(session, query, layers, out / "city.png",
-                                                      fmt="png", today=today), results)
-            _timed("city snapshot PDF (vector)", lambda: render_snapshot(
-                session, query, layers, out / "city.pdf", fmt="pdf", today=today), results)
-            _timed("county snapshot PNG (道县)", lambda: render_snapshot(
-                session, IssueQuery(county=("431124",)), layers, io.BytesIO(), fmt="png",
-                today=today), results)
+                _timed(
+                    label,
+                    lambda: render_snapshot(
+                        session, query, layers, out / "city.png", fmt="png", today=today
+                    ),
+                    results,
+                )
+            _timed(
+                "city snapshot PDF (vector)",
+                lambda: render_snapshot(
+                    session, query, layers, out / "city.pdf", fmt="pdf", today=today
+                ),
+                results,
+            )
+            _timed(
+                "county snapshot PNG (道县)",
+                lambda: render_snapshot(
+                    session,
+                    IssueQuery(county=("431124",)),
+                    layers,
+                    io.BytesIO(),
+                    fmt="png",
+                    today=today,
+                ),
+                results,
+            )
 
             def pack():
                 """Write the pack and the dispatch notice."""
@@ -79,7 +103,9 @@ def main() -> None:
             _timed("briefing pack + dispatch notice", pack, results)
         warm = min(results["city snapshot PNG A4 300 dpi"])
         print(f"\ncity snapshot (warm, best of {args.repeat}): {warm:.2f} s (target < 5 s)")
-        print(f"briefing pack: {results['briefing pack + dispatch notice'][0]:.2f} s (target < 60 s)")
+        print(
+            f"briefing pack: {results['briefing pack + dispatch notice'][0]:.2f} s (target < 60 s)"
+        )
         print(f"outputs in {out}")
     finally:
         app.extensions["db"]["engine"].dispose()

@@ -42,10 +42,19 @@ def snapshot(fmt):
     filters, display = pages.split_display(rest)
     query = api.issue_query(filters)
     buffer = io.BytesIO()
-    shot = render_snapshot(db.get_session(), query, get_layers(), buffer, fmt=fmt,
-                           today=api.today(), title=paper["title"], size=paper["size"],
-                           basemap=display["basemap"], config=current_app.config,
-                           amber_days=current_app.config.get("AMBER_DAYS", 30))
+    shot = render_snapshot(
+        db.get_session(),
+        query,
+        get_layers(),
+        buffer,
+        fmt=fmt,
+        today=api.today(),
+        title=paper["title"],
+        size=paper["size"],
+        basemap=display["basemap"],
+        config=current_app.config,
+        amber_days=current_app.config.get("AMBER_DAYS", 30),
+    )
     buffer.seek(0)
     name = f"yzmap-{shot.spec.query_id}.{fmt}"
     resp = send_file(buffer, mimetype=MIMETYPES[fmt], as_attachment=True, download_name=name)

@@ -15,8 +15,19 @@ from webmap.briefing import data, dispatch
 from webmap.models import Event
 from webmap.snapshot.data import RenderItem
 
-COUNTY_NAMES = ("零陵区", "冷水滩区", "祁阳市", "东安县", "双牌县", "道县", "江永县", "宁远县",
-                "蓝山县", "新田县", "江华瑶族自治县")
+COUNTY_NAMES = (
+    "零陵区",
+    "冷水滩区",
+    "祁阳市",
+    "东安县",
+    "双牌县",
+    "道县",
+    "江永县",
+    "宁远县",
+    "蓝山县",
+    "新田县",
+    "江华瑶族自治县",
+)
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +92,16 @@ def test_brief_writes_pack_and_dispatch_notice(sample_url, tmp_path, monkeypatch
 def test_brief_as_of_rebuilds_the_past(sample_url, tmp_path, monkeypatch):
     """--as-of shows the ledger of that day: its cut-off, fewer overdue, issues due that week."""
     out = tmp_path / "old.pdf"
-    res = run_brief(sample_url, monkeypatch, "--out", str(out), "--as-of", "2021-12-27",
-                    "--dispatch-out", str(tmp_path / "n" / "notice.docx"))
+    res = run_brief(
+        sample_url,
+        monkeypatch,
+        "--out",
+        str(out),
+        "--as-of",
+        "2021-12-27",
+        "--dispatch-out",
+        str(tmp_path / "n" / "notice.docx"),
+    )
     assert res.exit_code == 0, res.output
     assert "数据截至 2021-12-27 24:00（回看）" in pdf_text(out)
     notice = pdf_text(tmp_path / "n" / "notice.pdf")
@@ -95,30 +114,54 @@ def test_brief_refuses_bad_paths(sample_url, tmp_path, monkeypatch):
     """A pack must be a .pdf and the dispatch notice a .docx; nothing is written otherwise."""
     res = run_brief(sample_url, monkeypatch, "--out", str(tmp_path / "p.docx"))
     assert res.exit_code != 0 and ".pdf" in res.output
-    res = run_brief(sample_url, monkeypatch, "--out", str(tmp_path / "p.pdf"), "--dispatch-out",
-                    str(tmp_path / "n.pdf"))
+    res = run_brief(
+        sample_url,
+        monkeypatch,
+        "--out",
+        str(tmp_path / "p.pdf"),
+        "--dispatch-out",
+        str(tmp_path / "n.pdf"),
+    )
     assert res.exit_code != 0 and ".docx" in res.output
     assert list(tmp_path.iterdir()) == []
 
 
 def _item(number, county, rag, due, status="整改中") -> RenderItem:
     """Return a render item for the dispatch list tests."""
-    return RenderItem(number=number, title=f"{number} 问题", county_code=county, status=status,
-                      rag=rag, due_date=due, lon=111.6, lat=26.0, geometry=None, is_sample=False)
+    return RenderItem(
+        number=number,
+        title=f"{number} 问题",
+        county_code=county,
+        status=status,
+        rag=rag,
+        due_date=due,
+        lon=111.6,
+        lat=26.0,
+        geometry=None,
+        is_sample=False,
+    )
 
 
 def test_dispatch_lists_due_overdue_and_closed():
     """Due means open and falling due within 7 days from the day; closed comes from the events."""
     import geopandas as gpd
 
-    counties = gpd.GeoDataFrame({"code": ["A", "B"], "name": ["甲县", "乙县"]}, geometry=[None, None])
+    counties = gpd.GeoDataFrame(
+        {"code": ["A", "B"], "name": ["甲县", "乙县"]}, geometry=[None, None]
+    )
     day = date(2022, 6, 27)
-    items = [_item("1", "A", "amber", date(2022, 6, 27)), _item("2", "A", "amber", date(2022, 7, 3)),
-             _item("3", "A", "amber", date(2022, 7, 4)), _item("4", "B", "red", date(2022, 6, 1)),
-             _item("5", "B", "done", date(2022, 6, 30), "已销号")]
+    items = [
+        _item("1", "A", "amber", date(2022, 6, 27)),
+        _item("2", "A", "amber", date(2022, 7, 3)),
+        _item("3", "A", "amber", date(2022, 7, 4)),
+        _item("4", "B", "red", date(2022, 6, 1)),
+        _item("5", "B", "done", date(2022, 6, 30), "已销号"),
+    ]
     out = data.dispatch_counties(items, counties, {"5"}, day)
     assert [i.number for i in out[0].due] == ["1", "2"]
-    assert [i.number for i in out[1].overdue] == ["4"] and [i.number for i in out[1].closed] == ["5"]
+    assert [i.number for i in out[1].overdue] == ["4"] and [i.number for i in out[1].closed] == [
+        "5"
+    ]
     assert out[0].overdue == [] and out[1].due == []
 
 
@@ -129,13 +172,17 @@ def test_notice_counts_issues_signed_off_that_week(sample_url):
     app = create_app({"TESTING": True, "DATABASE_URL": sample_url, "SECRET_KEY": "t"})
     with app.app_context():
         session = db.get_session()
-        events = session.execute(select(Event.issue_number, Event.effective_date, Event.after)
-                                 .where(Event.kind == "status.changed")).all()
+        events = session.execute(
+            select(Event.issue_number, Event.effective_date, Event.after).where(
+                Event.kind == "status.changed"
+            )
+        ).all()
         number, day = next((n, d) for n, d, after in events if after.get("status") == "已销号")
         notice = dispatch.build_notice(session, get_layers(), today=date.today(), as_of=day)
         closed = [i.number for c in notice.counties for i in c.closed]
         assert number in closed
-        before = dispatch.build_notice(session, get_layers(), today=date.today(),
-                                       as_of=date(2021, 3, 10))
+        before = dispatch.build_notice(
+            session, get_layers(), today=date.today(), as_of=date(2021, 3, 10)
+        )
         assert before.totals()[2] == 0
     app.extensions["db"]["engine"].dispose()

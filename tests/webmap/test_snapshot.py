@@ -1,4 +1,4 @@
-"""Map snapshots: picture size and content, PDF text, glyph coverage, offline drawing, export = view."""
+"""Map snapshots: picture size and content, PDF text, glyphs, offline drawing, export = view."""
 
 from __future__ import annotations
 
@@ -21,8 +21,19 @@ from webmap import create_app, db
 from webmap.query import IssueQuery
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
-COUNTY_NAMES = ("零陵区", "冷水滩区", "祁阳市", "东安县", "双牌县", "道县", "江永县", "宁远县",
-                "蓝山县", "新田县", "江华瑶族自治县")
+COUNTY_NAMES = (
+    "零陵区",
+    "冷水滩区",
+    "祁阳市",
+    "东安县",
+    "双牌县",
+    "道县",
+    "江永县",
+    "宁远县",
+    "蓝山县",
+    "新田县",
+    "江华瑶族自治县",
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +44,14 @@ def sample_app(tmp_path_factory, sqlite_template):
 
     path = tmp_path_factory.mktemp("sample") / "yzmap.sqlite"
     shutil.copy(sqlite_template, path)
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "t",
-                      "TODAY": "2024-12-31"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{path}",
+            "SECRET_KEY": "t",
+            "TODAY": "2024-12-31",
+        }
+    )
     with app.app_context():
         load_sample(db.make_session(app), get_layers())
     yield app
@@ -42,7 +59,7 @@ def sample_app(tmp_path_factory, sqlite_template):
 
 
 def logged_in(app):
-    """Return a test client logged in as an admin when the app has a login wall, else a plain one."""
+    """Return a test client logged in as admin when the app has a login wall, else a plain one."""
     client = app.test_client()
     if "auth" not in app.blueprints:
         return client
@@ -106,7 +123,7 @@ def test_png_is_a4_at_300_dpi_and_not_blank(sample_app):
     assert ink > 0.02, f"only {ink:.1%} of the picture is not white"
     colours = {tuple(c) for c in pixels[::7, ::7].reshape(-1, 3)}
     for rgb in ("#d7191c", "#2c7bb6"):  # red (overdue) and blue (signed off) markers are drawn
-        target = np.array([int(rgb[i:i + 2], 16) for i in (1, 3, 5)])
+        target = np.array([int(rgb[i : i + 2], 16) for i in (1, 3, 5)])
         assert (np.abs(pixels - target).sum(axis=2) < 30).sum() > 200, rgb
     assert len(colours) > 50
     assert resp.headers["X-Yzmap-Issue-Count"] == "64"
@@ -130,8 +147,9 @@ def test_pdf_text_has_title_filters_counties_and_stamps(sample_app, tmp_path):
     assert resp.headers["X-Yzmap-Query-Id"] in text
     # vector: the map is drawn as paths, with no embedded raster image
     (tmp_path / "v.pdf").write_bytes(resp.data)
-    images = subprocess.run(["pdfimages", "-list", str(tmp_path / "v.pdf")], capture_output=True,
-                            text=True, check=True).stdout.splitlines()
+    images = subprocess.run(
+        ["pdfimages", "-list", str(tmp_path / "v.pdf")], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert len(images) == 2, images  # header lines only
 
 
@@ -144,7 +162,7 @@ def test_county_pdf_describes_filters(sample_app, tmp_path):
 
 
 def test_every_glyph_drawn_is_in_the_font(sample_app):
-    """Every character drawn on snapshot, county, list and look-back pages has a glyph (no boxes)."""
+    """Every character drawn on snapshot, county and look-back pages has a glyph (no boxes)."""
     import matplotlib
     from matplotlib.text import Text
 
@@ -160,13 +178,18 @@ def test_every_glyph_drawn_is_in_the_font(sample_app):
         items = collect_items(session, query, today=date(2024, 12, 31))
         spec = build_spec(query)
         spec.notes.append("底图不可用（未配置或无法连接），仅绘制行政区界")
-        briefs = data.county_briefs(session, IssueQuery(), layers.counties.frame,
-                                    day=date(2024, 12, 31))[1]
+        briefs = data.county_briefs(
+            session, IssueQuery(), layers.counties.frame, day=date(2024, 12, 31)
+        )[1]
         figures = [draw.render_figure(spec, items, layers)]
-        figures += [pages.county_page(b, layers, day=date(2024, 12, 31), cutoff=spec.cutoff)
-                    for b in briefs]
-        figures.append(pages.lookback_page(data.lookback_table(session, items, date(2024, 12, 31)),
-                                           cutoff=spec.cutoff))
+        figures += [
+            pages.county_page(b, layers, day=date(2024, 12, 31), cutoff=spec.cutoff) for b in briefs
+        ]
+        figures.append(
+            pages.lookback_page(
+                data.lookback_table(session, items, date(2024, 12, 31)), cutoff=spec.cutoff
+            )
+        )
     drawn = "".join(t.get_text() for fig in figures for t in fig.findobj(Text))
     assert "逾期" in drawn and "江华瑶族自治县" in drawn and "示意" in drawn
     assert missing_glyphs(drawn) == []
@@ -215,12 +238,17 @@ def test_reachable_tile_server_draws_basemap_with_review_stamp(sample_app, monke
     threading.Thread(target=server.serve_forever, daemon=True).start()
     block_outside_hosts(monkeypatch)
     port = server.server_address[1]
-    monkeypatch.setitem(sample_app.config, "SNAPSHOT_TILE_URLS",
-                        {"tianditu_vec": f"http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png"})
+    monkeypatch.setitem(
+        sample_app.config,
+        "SNAPSHOT_TILE_URLS",
+        {"tianditu_vec": f"http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png"},
+    )
     monkeypatch.setitem(sample_app.config, "TIANDITU_REVIEW_NO", "GS（2024）0568号")
     try:
         client = logged_in(sample_app)
-        text = pdf_text(client.get("/snapshot.pdf?basemap=tianditu_vec&county=431102").data, tmp_path)
+        text = pdf_text(
+            client.get("/snapshot.pdf?basemap=tianditu_vec&county=431102").data, tmp_path
+        )
         png = client.get("/snapshot.png?basemap=tianditu_vec&county=431102").data
     finally:
         server.shutdown()
@@ -230,34 +258,69 @@ def test_reachable_tile_server_draws_basemap_with_review_stamp(sample_app, monke
     assert (np.abs(pixels - (200, 230, 200)).sum(axis=2) < 12).mean() > 0.2
 
 
-@pytest.mark.parametrize("qs", ["", "county=道县", "rag=red", "status=已销号&source=回头看",
-                                "q=HT-0", "as_of=2021-06-01", "county=431103&deadline=2022年"])
+@pytest.mark.parametrize(
+    "qs",
+    [
+        "",
+        "county=道县",
+        "rag=red",
+        "status=已销号&source=回头看",
+        "q=HT-0",
+        "as_of=2021-06-01",
+        "county=431103&deadline=2022年",
+    ],
+)
 def test_export_equals_view(app, make_issue, qs):
-    """The snapshot's render list holds exactly the issues /api/issues gives for the query string."""
+    """The snapshot's render list holds exactly the issues /api/issues gives for the query."""
     from webmap.layers import get_layers
     from webmap.snapshot import render_snapshot
 
     make_issue("HT-01")
-    make_issue("HT-02", county_code="431124", county_name="道县", due_date=date(2022, 6, 30),
-               deadline_class="2022年", geometry={"type": "Point", "coordinates": [111.6, 25.5]})
-    make_issue("HT-03", source_type="市交办", county_code="431103", deadline_class="2022年",
-               due_date=date(2099, 1, 1), day=date(2021, 7, 1))
-    make_issue("HT-04", county_code="431124", county_name="道县", due_date=None,
-               deadline_class="持续推进", geometry={"type": "LineString",
-                                                    "coordinates": [[111.5, 25.4], [111.6, 25.5]]})
+    make_issue(
+        "HT-02",
+        county_code="431124",
+        county_name="道县",
+        due_date=date(2022, 6, 30),
+        deadline_class="2022年",
+        geometry={"type": "Point", "coordinates": [111.6, 25.5]},
+    )
+    make_issue(
+        "HT-03",
+        source_type="市交办",
+        county_code="431103",
+        deadline_class="2022年",
+        due_date=date(2099, 1, 1),
+        day=date(2021, 7, 1),
+    )
+    make_issue(
+        "HT-04",
+        county_code="431124",
+        county_name="道县",
+        due_date=None,
+        deadline_class="持续推进",
+        geometry={"type": "LineString", "coordinates": [[111.5, 25.4], [111.6, 25.5]]},
+    )
     client = logged_in(app)
     api = client.get(f"/api/issues?{qs}&limit=10000").get_json()
     with app.app_context():
         query = IssueQuery.from_args(MultiDict(parse_qsl(qs)))
-        shot = render_snapshot(db.get_session(), query, get_layers(), io.BytesIO(), fmt="png",
-                               today=date.today())
+        shot = render_snapshot(
+            db.get_session(), query, get_layers(), io.BytesIO(), fmt="png", today=date.today()
+        )
     assert sorted(shot.numbers) == sorted(f["id"] for f in api["features"])
     resp = client.get(f"/snapshot.png?{qs}")
     assert resp.headers["X-Yzmap-Issue-Count"] == str(api["numberMatched"])
 
 
-@pytest.mark.parametrize("qs, words", [("size=A5", "size"), ("rag=purple", "rag"),
-                                       ("basemap=google", "底图"), ("county=北京", "county")])
+@pytest.mark.parametrize(
+    "qs, words",
+    [
+        ("size=A5", "size"),
+        ("rag=purple", "rag"),
+        ("basemap=google", "底图"),
+        ("county=北京", "county"),
+    ],
+)
 def test_bad_query_is_a_chinese_400(sample_app, qs, words):
     """Unknown sizes, filters and basemaps give a 400 naming the parameter, not a stack trace."""
     resp = logged_in(sample_app).get(f"/snapshot.png?{qs}")
@@ -285,13 +348,15 @@ def test_cli_snapshot_png_and_pdf(sample_app, tmp_path, monkeypatch):
 
 
 def test_map_page_export_button_keeps_the_view(sample_app):
-    """The map page's PNG/PDF buttons carry its query string; the export counts what the API counts."""
+    """The map page's PNG/PDF buttons carry its query string; export count = API count."""
     import html
     import re
 
     client = logged_in(sample_app)
     page = client.get("/?county=道县&rag=red&basemap=none").get_data(as_text=True)
-    links = {k: html.unescape(v) for k, v in re.findall(r'id="export-(png|pdf)" href="([^"]+)"', page)}
+    links = {
+        k: html.unescape(v) for k, v in re.findall(r'id="export-(png|pdf)" href="([^"]+)"', page)
+    }
     assert set(links) == {"png", "pdf"}
     assert links["png"].startswith("/snapshot.png?") and "rag=red" in links["png"]
     resp = client.get(links["png"])

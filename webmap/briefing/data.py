@@ -55,15 +55,23 @@ def county_briefs(session, query: IssueQuery, counties, *, day: date, amber_days
     out = []
     for row in counties.itertuples():
         mine = [i for i in items if i.county_code == row.code]
-        out.append(CountyBrief(row.code, row.name, mine,
-                               leaders_for(session, row.code, [i.number for i in mine], day)))
+        out.append(
+            CountyBrief(
+                row.code,
+                row.name,
+                mine,
+                leaders_for(session, row.code, [i.number for i in mine], day),
+            )
+        )
     return items, out
 
 
 def leaders_for(session, county_code: str, numbers: list[str], day: date) -> list[str]:
     """Return the leaders answering for a county on ``day``: roster lines and recorded parties."""
-    valid = and_(LeaderAssignment.valid_from <= day,
-                 or_(LeaderAssignment.valid_to.is_(None), LeaderAssignment.valid_to >= day))
+    valid = and_(
+        LeaderAssignment.valid_from <= day,
+        or_(LeaderAssignment.valid_to.is_(None), LeaderAssignment.valid_to >= day),
+    )
     roster = session.scalars(select(LeaderAssignment).where(valid, or_(
         and_(LeaderAssignment.kind == "city_leader", LeaderAssignment.county_code == county_code),
         and_(LeaderAssignment.kind == "county_leader", LeaderAssignment.issue_number.in_(numbers)),
@@ -93,11 +101,15 @@ def _compact(whats: list[str]) -> list[str]:
 
 
 def finished_dates(session, numbers: list[str], day: date) -> dict[str, date]:
-    """Return issue number -> the day it was finished (its first sign-off stage on or before ``day``)."""
+    """Return issue number -> the day it was finished (first sign-off stage up to ``day``)."""
     if not numbers:
         return {}
-    stmt = (select(Issue.number, func.min(SignOff.date)).join(SignOff, SignOff.issue_id == Issue.id)
-            .where(Issue.number.in_(numbers), SignOff.date <= day).group_by(Issue.number))
+    stmt = (
+        select(Issue.number, func.min(SignOff.date))
+        .join(SignOff, SignOff.issue_id == Issue.id)
+        .where(Issue.number.in_(numbers), SignOff.date <= day)
+        .group_by(Issue.number)
+    )
     return dict(session.execute(stmt).all())
 
 
@@ -108,10 +120,17 @@ def lookback_table(session, items: list[RenderItem], day: date) -> list[dict]:
     for i in items:
         done = i.status in FINISHED
         when = finished.get(i.number)
-        rows.append({"source_type": i.source_type, "deadline_class": i.deadline_class,
-                     "done": done, "overdue": i.rag == "red", "due_soon": i.rag == "amber",
-                     "on_time": bool(done and i.due_date and when and when <= i.due_date),
-                     "due": bool(i.due_date and (done or i.due_date < day))})
+        rows.append(
+            {
+                "source_type": i.source_type,
+                "deadline_class": i.deadline_class,
+                "done": done,
+                "overdue": i.rag == "red",
+                "due_soon": i.rag == "amber",
+                "on_time": bool(done and i.due_date and when and when <= i.due_date),
+                "due": bool(i.due_date and (done or i.due_date < day)),
+            }
+        )
     return stats.lookback(rows)
 
 
@@ -134,22 +153,35 @@ def week_of(day: date) -> tuple[date, date]:
 def closed_between(session, start: date, end: date) -> set[str]:
     """Return numbers of issues moved to 已销号 with an effective date in [start, end]."""
     stmt = select(Event.issue_number, Event.after).where(
-        Event.kind == "status.changed", Event.effective_date >= start, Event.effective_date <= end)
-    return {number for number, after in session.execute(stmt) if (after or {}).get("status") == "已销号"}
+        Event.kind == "status.changed", Event.effective_date >= start, Event.effective_date <= end
+    )
+    return {
+        number for number, after in session.execute(stmt) if (after or {}).get("status") == "已销号"
+    }
 
 
-def dispatch_counties(items: list[RenderItem], counties, closed: set[str], day: date,
-                      horizon_days: int = 7) -> list[DispatchCounty]:
+def dispatch_counties(
+    items: list[RenderItem], counties, closed: set[str], day: date, horizon_days: int = 7
+) -> list[DispatchCounty]:
     """Per county: open issues due within ``horizon_days`` from ``day``, overdue, newly closed."""
     end = day + timedelta(days=horizon_days - 1)
     out = []
     for row in counties.itertuples():
         mine = [i for i in items if i.county_code == row.code]
-        due = [i for i in mine if i.rag in ("amber", "green") and i.due_date and day <= i.due_date <= end]
+        due = [
+            i
+            for i in mine
+            if i.rag in ("amber", "green") and i.due_date and day <= i.due_date <= end
+        ]
         out.append(DispatchCounty(row.code, row.name, sorted(due, key=lambda i: i.due_date),
-                                  sorted((i for i in mine if i.rag == "red"), key=lambda i: i.due_date),
+                                  sorted((i for i in mine if i.rag == "red"), key=_due),
                                   [i for i in mine if i.number in closed]))  # fmt: skip
     return out
+
+
+def _due(item: RenderItem) -> date:
+    """Return an item's due date for sorting (undated last)."""
+    return item.due_date or date.max
 
 
 def with_day(query: IssueQuery, day: date) -> IssueQuery:

@@ -27,17 +27,23 @@ class Notice:
     @property
     def subtitle(self) -> str:
         """Return the period line of the notice."""
-        return (f"（{self.start:%Y年%m月%d日}—{self.day:%Y年%m月%d日}，"
-                f"{self.day:%Y}年第{self.day.isocalendar().week}周）")
+        return (
+            f"（{self.start:%Y年%m月%d日}—{self.day:%Y年%m月%d日}，"
+            f"{self.day:%Y}年第{self.day.isocalendar().week}周）"
+        )
 
     def totals(self) -> tuple[int, int, int]:
         """Return city totals of due, overdue and newly closed issues."""
-        return (sum(len(c.due) for c in self.counties), sum(len(c.overdue) for c in self.counties),
-                sum(len(c.closed) for c in self.counties))
+        return (
+            sum(len(c.due) for c in self.counties),
+            sum(len(c.overdue) for c in self.counties),
+            sum(len(c.closed) for c in self.counties),
+        )
 
 
-def build_notice(session, layers, *, today: date, as_of: date | None = None,
-                 amber_days: int = 30) -> Notice:
+def build_notice(
+    session, layers, *, today: date, as_of: date | None = None, amber_days: int = 30
+) -> Notice:
     """Gather the week ending on ``as_of`` (or today) from the shared query and the event log."""
     day = as_of or today
     query = data.base_query(as_of, today)
@@ -51,21 +57,28 @@ def build_notice(session, layers, *, today: date, as_of: date | None = None,
 def summary_line(notice: Notice) -> str:
     """Return the opening sentence with the city totals."""
     due, overdue, closed = notice.totals()
-    return (f"截至{notice.day:%Y年%m月%d日}，全市未来一周到期问题 {due} 个，逾期未完成问题 {overdue} 个，"
-            f"本周新销号问题 {closed} 个。各县市区情况如下：")
+    return (
+        f"截至{notice.day:%Y年%m月%d日}，全市未来一周到期问题 {due} 个，"
+        f"逾期未完成问题 {overdue} 个，"
+        f"本周新销号问题 {closed} 个。各县市区情况如下："
+    )
 
 
 def county_lines(county: data.DispatchCounty, day: date) -> list[tuple[str, list[str]]]:
     """Return the three headed lists of one county, each item as one line of text."""
+
     def fmt(item, extra: str = "") -> str:
         """Describe one issue on one line."""
         due = item.due_date.isoformat() if item.due_date else "无时限"
-        return f"{item.number} {pages.short(item.title, 30)}（{item.lead_unit or '—'}，时限 {due}{extra}）"
+        unit = item.lead_unit or "—"
+        return f"{item.number} {pages.short(item.title, 30)}（{unit}，时限 {due}{extra}）"
 
     late = lambda i: f"，逾期 {(day - i.due_date).days} 天" if i.due_date else ""  # noqa: E731
-    return [("一周内到期", [fmt(i) for i in county.due]),
-            ("逾期未完成", [fmt(i, late(i)) for i in county.overdue]),
-            ("本周新销号", [fmt(i) for i in county.closed])]
+    return [
+        ("一周内到期", [fmt(i) for i in county.due]),
+        ("逾期未完成", [fmt(i, late(i)) for i in county.overdue]),
+        ("本周新销号", [fmt(i) for i in county.closed]),
+    ]
 
 
 def write_docx(notice: Notice, target) -> None:
@@ -110,8 +123,11 @@ def write_pdf(notice: Notice, target, size: str = "A4") -> int:
             lines.append((f"  {head}（{len(items)} 个）", 9.5))
             lines += [(f"      · {t}", 8.5) for t in items]
     per_page = 38
-    chunks = [lines[i:i + per_page] for i in range(0, len(lines), per_page)]
-    with matplotlib.rc_context(rc_params()), PdfPages(target, metadata={"Title": NOTICE_TITLE}) as pdf:
+    chunks = [lines[i : i + per_page] for i in range(0, len(lines), per_page)]
+    with (
+        matplotlib.rc_context(rc_params()),
+        PdfPages(target, metadata={"Title": NOTICE_TITLE}) as pdf,
+    ):
         for n, chunk in enumerate(chunks, start=1):
             fig = draw.new_figure(size)
             pages.page_header(fig, NOTICE_TITLE, notice.subtitle)

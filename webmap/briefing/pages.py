@@ -35,18 +35,32 @@ def short(text: str | None, width: float) -> str:
 
 def issue_row(item, day: date) -> list[str]:
     """Return the table cells of one issue: number, title, status, deadline, warning, lead unit."""
-    late = f"（逾期 {(day - item.due_date).days} 天）" if item.rag == "red" and item.due_date else ""
+    late = (
+        f"（逾期 {(day - item.due_date).days} 天）" if item.rag == "red" and item.due_date else ""
+    )
     due = item.due_date.isoformat() if item.due_date else "—"
-    return [item.number, short(item.title, 22), item.status, due + late,
-            workflow.RAG_LABELS.get(item.rag, ""), short(item.lead_unit, 14)]
+    return [
+        item.number,
+        short(item.title, 22),
+        item.status,
+        due + late,
+        workflow.RAG_LABELS.get(item.rag, ""),
+        short(item.lead_unit, 14),
+    ]
 
 
 ISSUE_COLUMNS = ["编号", "问题", "状态", "整改时限", "预警", "牵头单位"]
 ISSUE_WIDTHS = [0.09, 0.31, 0.11, 0.21, 0.09, 0.19]
 
 
-def draw_table(ax, columns: list[str], rows: list[list[str]], widths: list[float],
-               fontsize: float = 7.5, colors: list[str | None] | None = None) -> None:
+def draw_table(
+    ax,
+    columns: list[str],
+    rows: list[list[str]],
+    widths: list[float],
+    fontsize: float = 7.5,
+    colors: list[str | None] | None = None,
+) -> None:
     """Draw a simple ruled table filling ``ax`` from the top (one line per row)."""
     ax.axis("off")
     ax.set_xlim(0, 1)
@@ -104,33 +118,49 @@ def county_page(brief, layers, *, day: date, cutoff: str, size: str = "A4") -> F
     draw.draw_scale_bar(ax, extent)
     draw.draw_north_arrow(ax, extent)
     total, open_items = len(brief.items), brief.open_items
-    page_header(fig, f"{brief.name}：整改问题情况",
-                f"{cutoff}    共 {total} 条，未销号 {len(open_items)} 条，逾期 {len(brief.overdue)} 条")
-    shown = open_items[:ROWS_PER_PAGE - 6]
+    page_header(
+        fig,
+        f"{brief.name}：整改问题情况",
+        f"{cutoff}    共 {total} 条，未销号 {len(open_items)} 条，逾期 {len(brief.overdue)} 条",
+    )
+    shown = open_items[: ROWS_PER_PAGE - 6]
     tab = fig.add_axes((0.47, 0.30, 0.51, 0.58))
-    draw_table(tab, ISSUE_COLUMNS, [issue_row(i, day) for i in shown], ISSUE_WIDTHS,
-               colors=[maps.RAG_COLORS.get(i.rag) for i in shown])
+    draw_table(
+        tab,
+        ISSUE_COLUMNS,
+        [issue_row(i, day) for i in shown],
+        ISSUE_WIDTHS,
+        colors=[maps.RAG_COLORS.get(i.rag) for i in shown],
+    )
     notes = []
     if len(open_items) > len(shown):
         notes.append(f"另有 {len(open_items) - len(shown)} 条未销号问题，见“逾期问题清单”及台账。")
     leaders = brief.leaders or ["（未录入包联领导）"]
-    fig.text(0.47, 0.27, "包联领导：\n" + "\n".join(leaders[:8]) + ("\n" + "\n".join(notes) if notes else ""),
-             fontsize=8.5, ha="left", va="top", linespacing=1.5)
+    fig.text(
+        0.47,
+        0.27,
+        "包联领导：\n" + "\n".join(leaders[:8]) + ("\n" + "\n".join(notes) if notes else ""),
+        fontsize=8.5,
+        ha="left",
+        va="top",
+        linespacing=1.5,
+    )
     if any(i.is_sample for i in brief.items):
         fig.text(0.98, 0.955, "示例数据", fontsize=10, color="#b2182b", ha="right", va="center")
     return fig
 
 
-def list_pages(title: str, subtitle: str, rows: list[list[str]], columns, widths, colors=None,
-               size: str = "A4") -> list[Figure]:
+def list_pages(
+    title: str, subtitle: str, rows: list[list[str]], columns, widths, colors=None, size: str = "A4"
+) -> list[Figure]:
     """Draw a long table over as many pages as it needs (``ROWS_PER_PAGE`` rows each)."""
     pages = []
-    chunks = [rows[i:i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)] or [[]]
+    chunks = [rows[i : i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)] or [[]]
     for n, chunk in enumerate(chunks):
         fig = draw.new_figure(size)
         more = f"（续 {n + 1}/{len(chunks)}）" if len(chunks) > 1 else ""
         page_header(fig, title + more, subtitle)
-        part = colors[n * ROWS_PER_PAGE:(n + 1) * ROWS_PER_PAGE] if colors else None
+        part = colors[n * ROWS_PER_PAGE : (n + 1) * ROWS_PER_PAGE] if colors else None
         draw_table(fig.add_axes((0.025, 0.07, 0.95, 0.80)), columns, chunk, widths, colors=part)
         pages.append(fig)
     return pages
@@ -139,20 +169,47 @@ def list_pages(title: str, subtitle: str, rows: list[list[str]], columns, widths
 def lookback_page(table: list[dict], *, cutoff: str, size: str = "A4") -> Figure:
     """Draw the look-back deadline classes (20/5/5) against what was finished and on time."""
     fig = draw.new_figure(size)
-    page_header(fig, "省督察“回头看”问题：按整改时限的目标与完成情况",
-                f"{cutoff}    目标：2021年底前 20 个、2022年 5 个、2023年及以后（含持续推进）5 个")
-    rows = [[r["deadline_class"], str(r["target"]), str(r["total"]), str(r["done"]),
-             str(r["on_time"]), str(r["overdue"]),
-             f"{r['done'] / r['total']:.0%}" if r["total"] else "—"] for r in table]
-    cols = ["整改时限", "方案目标（个）", "台账问题数", "已完成整改", "按时完成", "逾期未完成", "完成率"]
-    draw_table(fig.add_axes((0.025, 0.62, 0.95, 0.26)), cols, rows,
-               [0.2, 0.14, 0.13, 0.13, 0.13, 0.14, 0.13], fontsize=9)
+    page_header(
+        fig,
+        "省督察“回头看”问题：按整改时限的目标与完成情况",
+        f"{cutoff}    目标：2021年底前 20 个、2022年 5 个、2023年及以后（含持续推进）5 个",
+    )
+    rows = [
+        [
+            r["deadline_class"],
+            str(r["target"]),
+            str(r["total"]),
+            str(r["done"]),
+            str(r["on_time"]),
+            str(r["overdue"]),
+            f"{r['done'] / r['total']:.0%}" if r["total"] else "—",
+        ]
+        for r in table
+    ]
+    cols = [
+        "整改时限",
+        "方案目标（个）",
+        "台账问题数",
+        "已完成整改",
+        "按时完成",
+        "逾期未完成",
+        "完成率",
+    ]
+    draw_table(
+        fig.add_axes((0.025, 0.62, 0.95, 0.26)),
+        cols,
+        rows,
+        [0.2, 0.14, 0.13, 0.13, 0.13, 0.14, 0.13],
+        fontsize=9,
+    )
     ax = fig.add_axes((0.08, 0.10, 0.86, 0.45))
     labels = [r["deadline_class"] for r in table]
     x = range(len(table))
-    for offset, key, label, color in ((-0.27, "target", "方案目标", "#bdbdbd"),
-                                      (0, "done", "已完成整改", "#1a9641"),
-                                      (0.27, "on_time", "按时完成", "#2c7bb6")):
+    for offset, key, label, color in (
+        (-0.27, "target", "方案目标", "#bdbdbd"),
+        (0, "done", "已完成整改", "#1a9641"),
+        (0.27, "on_time", "按时完成", "#2c7bb6"),
+    ):
         values = [r[key] for r in table]
         bars = ax.bar([i + offset for i in x], values, width=0.25, color=color, label=label)
         ax.bar_label(bars, fontsize=7)

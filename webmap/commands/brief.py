@@ -23,12 +23,16 @@ def dispatch_paths(out: Path, dispatch_out: str | None) -> tuple[Path, Path]:
 
 @click.command("brief")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="汇报材料 PDF")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="按该日的台账状态生成（回看；调度通报为截至该日的一周）")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="按该日的台账状态生成（回看；调度通报为截至该日的一周）",
+)
 @click.option("--dispatch-out", default=None, help="调度通报 DOCX 路径（默认与汇报材料同目录）")
 @click.option("--size", type=click.Choice(["A4", "A3"]), default="A4", show_default=True)
 def brief_command(out: str, as_of, dispatch_out: str | None, size: str) -> None:
-    """Write the briefing pack (city map, county pages, overdue list, look-back) and the dispatch notice."""
+    """Write the briefing pack (map, county pages, overdue list, look-back) and dispatch notice."""
     from webmap import db
     from webmap.api import today
     from webmap.briefing import dispatch
@@ -47,18 +51,23 @@ def brief_command(out: str, as_of, dispatch_out: str | None, size: str) -> None:
         session, layers = db.get_session(), get_layers()
         amber = app.config.get("AMBER_DAYS", 30)
         with write_atomically(path) as handle:
-            pack = build_pack(session, layers, handle, today=today(), as_of=day, size=size,
-                              amber_days=amber)
+            pack = build_pack(
+                session, layers, handle, today=today(), as_of=day, size=size, amber_days=amber
+            )
         notice = dispatch.build_notice(session, layers, today=today(), as_of=day, amber_days=amber)
         with write_atomically(docx_path) as handle:
             dispatch.write_docx(notice, handle)
         with write_atomically(notice_pdf) as handle:
             dispatch.write_pdf(notice, handle, size=size)
     due, overdue, closed = notice.totals()
-    click.echo(f"已生成汇报材料 {out}：{pack.page_count} 页，{len(pack.items)} 条问题，"
-               f"逾期 {len(pack.overdue)} 条")
-    click.echo(f"已生成调度通报 {docx_path} 和 {notice_pdf}：一周内到期 {due}，逾期 {overdue}，"
-               f"本周新销号 {closed}")
+    click.echo(
+        f"已生成汇报材料 {out}：{pack.page_count} 页，{len(pack.items)} 条问题，"
+        f"逾期 {len(pack.overdue)} 条"
+    )
+    click.echo(
+        f"已生成调度通报 {docx_path} 和 {notice_pdf}：一周内到期 {due}，逾期 {overdue}，"
+        f"本周新销号 {closed}"
+    )
 
 
 COMMANDS = [brief_command]

@@ -16,18 +16,29 @@ from webmap.commands.ledger import build_query, filter_options
 
 
 @click.command("snapshot")
-@click.option("--out", type=click.Path(dir_okay=False), required=True,
-              help="输出文件：.png（300 dpi）或 .pdf（矢量）")
-@click.option("--size", type=click.Choice(["A4", "A3"]), default="A4", show_default=True,
-              help="纸张（横向）")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="输出文件：.png（300 dpi）或 .pdf（矢量）",
+)
+@click.option(
+    "--size", type=click.Choice(["A4", "A3"]), default="A4", show_default=True, help="纸张（横向）"
+)
 @click.option("--title", default=None, help="图名（默认按县区生成）")
-@click.option("--basemap", default="none", show_default=True,
-              help="底图：none/tianditu_vec/tianditu_img/amap/osm（仅在已配置且可连接时绘制）")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="按该日的台账状态出图（回看）")
+@click.option(
+    "--basemap",
+    default="none",
+    show_default=True,
+    help="底图：none/tianditu_vec/tianditu_img/amap/osm（仅在已配置且可连接时绘制）",
+)
+@click.option(
+    "--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="按该日的台账状态出图（回看）"
+)
 @filter_options
-def snapshot_command(out: str, size: str, title: str | None, basemap: str, as_of,
-                     **filters) -> None:
+def snapshot_command(
+    out: str, size: str, title: str | None, basemap: str, as_of, **filters
+) -> None:
     """Draw the issues the filters select (as the map view selects them) into a PNG or PDF."""
     from webmap import db, maps
     from webmap.api import today
@@ -43,13 +54,25 @@ def snapshot_command(out: str, size: str, title: str | None, basemap: str, as_of
     with app_context() as app:
         query = build_query(filters, as_of.date() if as_of else None)
         with write_atomically(path) as handle:
-            shot = render_snapshot(db.get_session(), query, get_layers(), handle, fmt=fmt,
-                                   today=today(), title=title, size=size, basemap=basemap,
-                                   config=app.config, amber_days=app.config.get("AMBER_DAYS", 30))
+            shot = render_snapshot(
+                db.get_session(),
+                query,
+                get_layers(),
+                handle,
+                fmt=fmt,
+                today=today(),
+                title=title,
+                size=size,
+                basemap=basemap,
+                config=app.config,
+                amber_days=app.config.get("AMBER_DAYS", 30),
+            )
     drawn = sum(1 for item in shot.items if item.located)
-    click.echo(f"已生成 {out}：{shot.spec.title}，{len(shot.items)} 条问题（已绘 {drawn} 条），"
-               f"查询标识 {shot.spec.query_id}"
-               + ("" if shot.basemap_used or basemap == "none" else "；底图不可用，仅绘制行政区界"))
+    click.echo(
+        f"已生成 {out}：{shot.spec.title}，{len(shot.items)} 条问题（已绘 {drawn} 条），"
+        f"查询标识 {shot.spec.query_id}"
+        + ("" if shot.basemap_used or basemap == "none" else "；底图不可用，仅绘制行政区界")
+    )
 
 
 COMMANDS = [snapshot_command]

@@ -48,18 +48,35 @@ def default_title(query: IssueQuery) -> str:
     return CITY_TITLE
 
 
-def build_spec(query: IssueQuery, *, title: str | None = None, size: str = "A4",
-               now: datetime | None = None) -> draw.SnapshotSpec:
+def build_spec(
+    query: IssueQuery, *, title: str | None = None, size: str = "A4", now: datetime | None = None
+) -> draw.SnapshotSpec:
     """Return the caption of a snapshot of ``query``."""
-    return draw.SnapshotSpec(title=title or default_title(query), description=describe_filters(query),
-                             cutoff=cutoff_text(query, now), query_id=query_id(query), size=size,
-                             focus=tuple(query.county))  # fmt: skip
+    return draw.SnapshotSpec(
+        title=title or default_title(query),
+        description=describe_filters(query),
+        cutoff=cutoff_text(query, now),
+        query_id=query_id(query),
+        size=size,
+        focus=tuple(query.county),
+    )
 
 
-def render_snapshot(session, query: IssueQuery, layers, target, *, fmt: str = "png",
-                    today: date, title: str | None = None, size: str = "A4",
-                    basemap: str = "none", config=None, amber_days: int = 30,
-                    now: datetime | None = None) -> Snapshot:
+def render_snapshot(
+    session,
+    query: IssueQuery,
+    layers,
+    target,
+    *,
+    fmt: str = "png",
+    today: date,
+    title: str | None = None,
+    size: str = "A4",
+    basemap: str = "none",
+    config=None,
+    amber_days: int = 30,
+    now: datetime | None = None,
+) -> Snapshot:
     """Draw the snapshot of ``query`` and write it to ``target`` (path or binary file)."""
     import matplotlib
 
@@ -93,13 +110,19 @@ def _basemap(key: str, config, layers, spec: draw.SnapshotSpec):
 def save_figure(fig, target, fmt: str, spec: draw.SnapshotSpec, query: IssueQuery) -> None:
     """Write the figure as PNG (300 dpi) or PDF (vector), with title and query in its metadata."""
     if fmt == "pdf":
-        meta = {"Title": spec.title, "Subject": spec.description,
-                "Keywords": f"yzmap;{spec.query_id};{query.to_args(paging=False)}",
-                "Creator": "yzmap"}
+        meta = {
+            "Title": spec.title,
+            "Subject": spec.description,
+            "Keywords": f"yzmap;{spec.query_id};{query.to_args(paging=False)}",
+            "Creator": "yzmap",
+        }
     else:
-        meta = {"Title": spec.title, "Description": spec.description,
-                "Comment": f"query={query.to_args(paging=False)} id={spec.query_id}",
-                "Software": "yzmap"}
+        meta = {
+            "Title": spec.title,
+            "Description": spec.description,
+            "Comment": f"query={query.to_args(paging=False)} id={spec.query_id}",
+            "Software": "yzmap",
+        }
     fig.savefig(target, format=fmt, dpi=draw.DPI, metadata=meta)
 
 

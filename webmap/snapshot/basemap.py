@@ -119,8 +119,11 @@ def fetch_basemap(key: str, config, extent, size_px: tuple[int, int]) -> Basemap
     while (int(tx.max()) - int(tx.min()) + 1) * (int(ty.max()) - int(ty.min()) + 1) > MAX_TILES:
         z -= 1
         tx, ty = _tile_xy(lon, lat, z)
-    wanted = [(x, y) for x in range(int(tx.min()), int(tx.max()) + 1)
-              for y in range(int(ty.min()), int(ty.max()) + 1)]
+    wanted = [
+        (x, y)
+        for x in range(int(tx.min()), int(tx.max()) + 1)
+        for y in range(int(ty.min()), int(ty.max()) + 1)
+    ]
     layers = []
     for template in urls:
         tiles = _fetch_tiles(template, z, wanted)
@@ -166,5 +169,7 @@ def _warp(tiles: dict, tx: np.ndarray, ty: np.ndarray) -> np.ndarray:
         mask = (ix == x) & (iy == y)
         if mask.any():
             h, w = img.shape[:2]
-            out[mask] = img[np.clip(py[mask] * h // TILE, 0, h - 1), np.clip(px[mask] * w // TILE, 0, w - 1)]
+            out[mask] = img[
+                np.clip(py[mask] * h // TILE, 0, h - 1), np.clip(px[mask] * w // TILE, 0, w - 1)
+            ]
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import shapely
 from shapely.geometry import shape
@@ -69,16 +69,21 @@ def _item(row, day: date, amber_days: int, geometry) -> RenderItem:
     )  # fmt: skip
 
 
-def collect_items(session, query: IssueQuery, *, today: date, amber_days: int = 30) -> list[RenderItem]:
+def collect_items(
+    session, query: IssueQuery, *, today: date, amber_days: int = 30
+) -> list[RenderItem]:
     """Return every issue the query matches (all pages), in number order, as render items."""
     query = query if query.today else _with_today(query, today)
     if query.as_of is not None:
         day = query.as_of
         states = sorted(query.states(session), key=lambda s: s.number)
-        return [_item(s, day, amber_days, shape(s.geometry) if s.geometry else None)
-                for s in states]
-    return [_item(issue, today, amber_days, issue.geometry)
-            for issue in session.scalars(query.select(session))]
+        return [
+            _item(s, day, amber_days, shape(s.geometry) if s.geometry else None) for s in states
+        ]
+    return [
+        _item(issue, today, amber_days, issue.geometry)
+        for issue in session.scalars(query.select(session))
+    ]
 
 
 def _with_today(query: IssueQuery, today: date) -> IssueQuery:
@@ -128,7 +133,7 @@ def cutoff_text(query: IssueQuery, now: datetime | None = None) -> str:
     """Return the data cut-off line: the as-of day, or the time the picture was made (Beijing)."""
     if query.as_of is not None:
         return f"数据截至 {query.as_of.isoformat()} 24:00（回看）"
-    now = (now or datetime.now(timezone.utc)).astimezone(BEIJING)
+    now = (now or datetime.now(UTC)).astimezone(BEIJING)
     return f"数据截至 {now:%Y-%m-%d %H:%M}（北京时间）"
 
 

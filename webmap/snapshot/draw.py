@@ -33,7 +33,14 @@ HALO = [patheffects.Stroke(linewidth=2.5, foreground="white")]
 # a filled tick for 已销号 (matplotlib has no check marker)
 CHECK = MplPath([(-0.7, 0.05), (-0.45, 0.3), (-0.2, 0.05), (0.45, 0.7), (0.7, 0.45), (-0.2, -0.45),
                  (-0.7, 0.05)], closed=True)  # fmt: skip
-MARKERS = {"circle": "o", "triangle": "^", "square": "s", "diamond": "D", "star": "*", "check": CHECK}
+MARKERS = {
+    "circle": "o",
+    "triangle": "^",
+    "square": "s",
+    "diamond": "D",
+    "star": "*",
+    "check": CHECK,
+}
 
 
 @dataclass
@@ -68,7 +75,9 @@ def new_figure(size: str) -> Figure:
     return Figure(figsize=(w / DPI, h / DPI), dpi=DPI, facecolor="white")
 
 
-def map_extent(counties, focus: tuple[str, ...], aspect: float) -> tuple[float, float, float, float]:
+def map_extent(
+    counties, focus: tuple[str, ...], aspect: float
+) -> tuple[float, float, float, float]:
     """Return (minx, maxx, miny, maxy) around the focus counties, padded to the axes' aspect."""
     frame = counties[counties["code"].isin(focus)] if focus else counties
     if frame.empty:
@@ -110,12 +119,14 @@ def draw_map(ax, items, layers, extent, focus=(), basemap=None) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     if basemap is not None:
-        ax.imshow(basemap.image, extent=basemap.extent, origin="upper", zorder=0,
-                  interpolation="nearest")
+        ax.imshow(
+            basemap.image, extent=basemap.extent, origin="upper", zorder=0, interpolation="nearest"
+        )
     counties = metric_frame(layers.counties)
     if focus:
-        counties[~counties["code"].isin(focus)].plot(ax=ax, color="#f2f2f2", edgecolor="#bbbbbb",
-                                                     linewidth=0.5, zorder=1)
+        counties[~counties["code"].isin(focus)].plot(
+            ax=ax, color="#f2f2f2", edgecolor="#bbbbbb", linewidth=0.5, zorder=1
+        )
     if layers.protected_areas is not None:
         _draw_protected_areas(ax, layers.protected_areas)
     counties.boundary.plot(ax=ax, color="#555555", linewidth=0.7, zorder=3)
@@ -124,8 +135,17 @@ def draw_map(ax, items, layers, extent, focus=(), basemap=None) -> None:
         if focus and row.code not in focus:
             continue
         p = row.geometry.representative_point()
-        halo_text(ax, p.x, p.y, row.name, fontsize=11 if not focus else 14, color="#333333",
-                  ha="center", va="center", zorder=4)
+        halo_text(
+            ax,
+            p.x,
+            p.y,
+            row.name,
+            fontsize=11 if not focus else 14,
+            color="#333333",
+            ha="center",
+            va="center",
+            zorder=4,
+        )
     _draw_items(ax, items, label=len(items) <= 40)
     ax.set_xlabel("")  # geopandas labels projected axes "Easting [metre]"; the scale bar says it
     ax.set_ylabel("")
@@ -146,8 +166,17 @@ def _draw_protected_areas(ax, layer) -> None:
         return
     for name, part in frame.groupby("name"):
         p = part.geometry.union_all().representative_point()
-        halo_text(ax, p.x, p.y, f"{name.removeprefix('湖南')}（示意）", fontsize=6,
-                  color="#54278f", ha="center", va="center", zorder=4)
+        halo_text(
+            ax,
+            p.x,
+            p.y,
+            f"{name.removeprefix('湖南')}（示意）",
+            fontsize=6,
+            color="#54278f",
+            ha="center",
+            va="center",
+            zorder=4,
+        )
 
 
 def _to_metric():
@@ -168,20 +197,38 @@ def _draw_items(ax, items: list[RenderItem], label: bool) -> None:
             continue
         color = maps.RAG_COLORS.get(item.rag, "#8c8c8c")
         if item.geometry is not None:
-            metric = shapely.transform(geom, lambda c: np.column_stack(tf.transform(c[:, 0], c[:, 1])))
+            metric = shapely.transform(
+                geom, lambda c: np.column_stack(tf.transform(c[:, 0], c[:, 1]))
+            )
             _draw_extent(ax, metric, color)
         x, y = tf.transform(item.lon, item.lat)
         groups.setdefault((shapes.get(item.status, "circle"), item.rag), []).append((x, y))
         if label:
             for effects in (HALO, None):
-                ax.annotate(item.number, (x, y), xytext=(4, 4), textcoords="offset points",
-                            fontsize=5.5, color="#222222", zorder=7, path_effects=effects,
-                            annotation_clip=True, clip_on=True)
+                ax.annotate(
+                    item.number,
+                    (x, y),
+                    xytext=(4, 4),
+                    textcoords="offset points",
+                    fontsize=5.5,
+                    color="#222222",
+                    zorder=7,
+                    path_effects=effects,
+                    annotation_clip=True,
+                    clip_on=True,
+                )
     for (shape, rag), pts in groups.items():
         xs, ys = zip(*pts, strict=True)
-        ax.scatter(xs, ys, marker=MARKERS.get(shape, "o"), s=46 if shape != "star" else 80,
-                   c=maps.RAG_COLORS.get(rag, "#8c8c8c"), edgecolors="#111111", linewidths=0.5,
-                   zorder=6)
+        ax.scatter(
+            xs,
+            ys,
+            marker=MARKERS.get(shape, "o"),
+            s=46 if shape != "star" else 80,
+            c=maps.RAG_COLORS.get(rag, "#8c8c8c"),
+            edgecolors="#111111",
+            linewidths=0.5,
+            zorder=6,
+        )
 
 
 def _draw_extent(ax, geom, color: str) -> None:
@@ -189,9 +236,17 @@ def _draw_extent(ax, geom, color: str) -> None:
     parts = getattr(geom, "geoms", [geom])
     for part in parts:
         if part.geom_type == "Polygon":
-            ax.add_patch(Polygon(np.asarray(part.exterior.coords)[:, :2], closed=True,
-                                 facecolor=color, alpha=0.35, edgecolor=color, linewidth=1.2,
-                                 zorder=5))
+            ax.add_patch(
+                Polygon(
+                    np.asarray(part.exterior.coords)[:, :2],
+                    closed=True,
+                    facecolor=color,
+                    alpha=0.35,
+                    edgecolor=color,
+                    linewidth=1.2,
+                    zorder=5,
+                )
+            )
         elif part.geom_type == "LineString":
             xy = np.asarray(part.coords)
             ax.plot(xy[:, 0], xy[:, 1], color=color, linewidth=1.8, zorder=5)
@@ -215,19 +270,51 @@ def draw_scale_bar(ax, extent) -> None:
     x0 = maxx - (maxx - minx) * 0.05 - length
     y0 = miny + (maxy - miny) * 0.04
     h = (maxy - miny) * 0.008
-    ax.add_patch(Rectangle((x0 - length * 0.08, y0 - h * 3.2), length * 1.3, h * 8.2,
-                           facecolor="white", alpha=0.8, edgecolor="none", zorder=8))
+    ax.add_patch(
+        Rectangle(
+            (x0 - length * 0.08, y0 - h * 3.2),
+            length * 1.3,
+            h * 8.2,
+            facecolor="white",
+            alpha=0.8,
+            edgecolor="none",
+            zorder=8,
+        )
+    )
     for i in range(4):
-        ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, h,
-                               facecolor="#111111" if i % 2 == 0 else "white",
-                               edgecolor="#111111", linewidth=0.6, zorder=9))
+        ax.add_patch(
+            Rectangle(
+                (x0 + i * length / 4, y0),
+                length / 4,
+                h,
+                facecolor="#111111" if i % 2 == 0 else "white",
+                edgecolor="#111111",
+                linewidth=0.6,
+                zorder=9,
+            )
+        )
     for frac in (0, 0.5, 1):
         km = length * frac / 1000
-        ax.text(x0 + length * frac, y0 + h * 1.8, f"{km:g}", fontsize=7, ha="center",
-                va="bottom", zorder=9)
+        ax.text(
+            x0 + length * frac,
+            y0 + h * 1.8,
+            f"{km:g}",
+            fontsize=7,
+            ha="center",
+            va="bottom",
+            zorder=9,
+        )
     ax.text(x0 + length * 1.12, y0 + h / 2, "公里", fontsize=7, ha="left", va="center", zorder=9)
-    ax.text(x0 + length / 2, y0 - h * 1.2, "CGCS2000 / 3度带 CM111°E（EPSG:4546）", fontsize=5,
-            ha="center", va="top", color="#444444", zorder=9)
+    ax.text(
+        x0 + length / 2,
+        y0 - h * 1.2,
+        "CGCS2000 / 3度带 CM111°E（EPSG:4546）",
+        fontsize=5,
+        ha="center",
+        va="top",
+        color="#444444",
+        zorder=9,
+    )
 
 
 def north_angle(extent) -> float:
@@ -249,10 +336,26 @@ def draw_north_arrow(ax, extent) -> None:
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
     left = np.array([[0, size], [-size * 0.35, -size * 0.45], [0, -size * 0.2]]) @ rot.T
     right = np.array([[0, size], [size * 0.35, -size * 0.45], [0, -size * 0.2]]) @ rot.T
-    ax.add_patch(Polygon(left + (cx, cy), closed=True, facecolor="#111111", edgecolor="#111111",
-                         linewidth=0.6, zorder=9))
-    ax.add_patch(Polygon(right + (cx, cy), closed=True, facecolor="white", edgecolor="#111111",
-                         linewidth=0.6, zorder=9))
+    ax.add_patch(
+        Polygon(
+            left + (cx, cy),
+            closed=True,
+            facecolor="#111111",
+            edgecolor="#111111",
+            linewidth=0.6,
+            zorder=9,
+        )
+    )
+    ax.add_patch(
+        Polygon(
+            right + (cx, cy),
+            closed=True,
+            facecolor="white",
+            edgecolor="#111111",
+            linewidth=0.6,
+            zorder=9,
+        )
+    )
     tip = np.array([0, size * 1.35]) @ rot.T + (cx, cy)
     halo_text(ax, tip[0], tip[1], "北", fontsize=11, ha="center", va="center", zorder=9)
 
@@ -260,10 +363,24 @@ def draw_north_arrow(ax, extent) -> None:
 def draw_header(fig: Figure, spec: SnapshotSpec) -> None:
     """Write the title, the filter line and the cut-off / query identifier line."""
     fig.text(0.025, 0.955, spec.title, fontsize=20, ha="left", va="center")
-    fig.text(0.025, 0.915, f"筛选条件：{spec.description}", fontsize=10, ha="left", va="center",
-             color="#333333")
-    fig.text(0.025, 0.885, f"{spec.cutoff}    查询标识：{spec.query_id}", fontsize=9,
-             ha="left", va="center", color="#333333")
+    fig.text(
+        0.025,
+        0.915,
+        f"筛选条件：{spec.description}",
+        fontsize=10,
+        ha="left",
+        va="center",
+        color="#333333",
+    )
+    fig.text(
+        0.025,
+        0.885,
+        f"{spec.cutoff}    查询标识：{spec.query_id}",
+        fontsize=9,
+        ha="left",
+        va="center",
+        color="#333333",
+    )
 
 
 def rag_counts(items: list[RenderItem]) -> Counter:
@@ -275,35 +392,88 @@ def draw_side_panel(ax, items: list[RenderItem], layers) -> None:
     """Draw the legend (RAG colours with counts, status shapes, layers) and the totals."""
     ax.axis("off")
     counts = rag_counts(items)
-    rag_handles = [Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor=c,
-                          markeredgecolor="#111111", markeredgewidth=0.5) for c in maps.RAG_COLORS.values()]
+    rag_handles = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=8,
+            markerfacecolor=c,
+            markeredgecolor="#111111",
+            markeredgewidth=0.5,
+        )
+        for c in maps.RAG_COLORS.values()
+    ]
     rag_labels = [f"{maps.RAG_LABELS[k]}（{counts.get(k, 0)}）" for k in maps.RAG_COLORS]
-    first = ax.legend(rag_handles, rag_labels, title="颜色：预警等级（条数）", loc="upper left",
-                      fontsize=8, title_fontsize=9, frameon=False, alignment="left")
+    first = ax.legend(
+        rag_handles,
+        rag_labels,
+        title="颜色：预警等级（条数）",
+        loc="upper left",
+        fontsize=8,
+        title_fontsize=9,
+        frameon=False,
+        alignment="left",
+    )
     ax.add_artist(first)
     legend = maps.legend_items(maps.status_shapes(workflow.STATUSES))
     shape_of = {v: k for k, v in maps.SHAPE_LABELS.items()}
-    status_handles = [Line2D([], [], marker=MARKERS[shape_of[sym]], linestyle="", markersize=8,
-                             markerfacecolor="#bdbdbd", markeredgecolor="#111111",
-                             markeredgewidth=0.5) for sym, _ in legend["status"]]
-    second = ax.legend(status_handles, [label for _, label in legend["status"]],
-                       title="形状：整改状态", loc="upper left", bbox_to_anchor=(0, 0.72),
-                       fontsize=8, title_fontsize=9, frameon=False, alignment="left")
+    status_handles = [
+        Line2D(
+            [],
+            [],
+            marker=MARKERS[shape_of[sym]],
+            linestyle="",
+            markersize=8,
+            markerfacecolor="#bdbdbd",
+            markeredgecolor="#111111",
+            markeredgewidth=0.5,
+        )
+        for sym, _ in legend["status"]
+    ]
+    second = ax.legend(
+        status_handles,
+        [label for _, label in legend["status"]],
+        title="形状：整改状态",
+        loc="upper left",
+        bbox_to_anchor=(0, 0.72),
+        fontsize=8,
+        title_fontsize=9,
+        frameon=False,
+        alignment="left",
+    )
     ax.add_artist(second)
-    layer_handles = [Line2D([], [], color="#222222", linewidth=1.6),
-                     Line2D([], [], color="#555555", linewidth=0.7)]
+    layer_handles = [
+        Line2D([], [], color="#222222", linewidth=1.6),
+        Line2D([], [], color="#555555", linewidth=0.7),
+    ]
     layer_labels = ["市界", "县（市、区）界"]
     pa = layers.protected_areas
     if pa is not None:
         suffix = "" if pa.info.authoritative else "（示意）"
         for zone in ("核心区", "缓冲区", "实验区"):
-            layer_handles.append(Patch(facecolor=maps.ZONE_COLORS[zone], alpha=0.35,
-                                       edgecolor="#6a51a3", linewidth=0.3))
+            layer_handles.append(
+                Patch(
+                    facecolor=maps.ZONE_COLORS[zone], alpha=0.35, edgecolor="#6a51a3", linewidth=0.3
+                )
+            )
             layer_labels.append(f"自然保护地·{zone}{suffix}")
-        layer_handles.append(Patch(facecolor="#2c7fb8", alpha=0.35, edgecolor="#6a51a3", linewidth=0.3))
+        layer_handles.append(
+            Patch(facecolor="#2c7fb8", alpha=0.35, edgecolor="#6a51a3", linewidth=0.3)
+        )
         layer_labels.append(f"湿地公园等其他分区{suffix}")
-    ax.legend(layer_handles, layer_labels, title="图层", loc="upper left", bbox_to_anchor=(0, 0.42),
-              fontsize=8, title_fontsize=9, frameon=False, alignment="left")
+    ax.legend(
+        layer_handles,
+        layer_labels,
+        title="图层",
+        loc="upper left",
+        bbox_to_anchor=(0, 0.42),
+        fontsize=8,
+        title_fontsize=9,
+        frameon=False,
+        alignment="left",
+    )
     drawn = sum(1 for i in items if item_geometry(i) is not None)
     total = f"本图共 {len(items)} 条问题，已绘 {drawn} 条"
     if drawn < len(items):
@@ -321,12 +491,44 @@ def draw_footer(fig: Figure, spec: SnapshotSpec, layers, items, basemap) -> None
     if layers.protected_areas is not None and not layers.protected_areas.info.authoritative:
         lines.append("自然保护地范围为示意，不作为执法和审批依据")
     lines += spec.notes
-    fig.text(0.025, 0.088, "\n".join(lines), fontsize=7, ha="left", va="top", color="#333333",
-             linespacing=1.4)
-    fig.text(0.98, 0.02, f"yzmap 生成 · 查询标识 {spec.query_id}", fontsize=7, ha="right",
-             va="bottom", color="#666666")
+    fig.text(
+        0.025,
+        0.088,
+        "\n".join(lines),
+        fontsize=7,
+        ha="left",
+        va="top",
+        color="#333333",
+        linespacing=1.4,
+    )
+    fig.text(
+        0.98,
+        0.02,
+        f"yzmap 生成 · 查询标识 {spec.query_id}",
+        fontsize=7,
+        ha="right",
+        va="bottom",
+        color="#666666",
+    )
     if any(item.is_sample for item in items):
-        fig.text(0.37, 0.47, "示例", fontsize=120, color="#999999", alpha=0.18, rotation=20,
-                 ha="center", va="center", zorder=20)
-        fig.text(0.735, 0.088, "示例：图中含示例数据（非真实台账）", fontsize=8, color="#b2182b",
-                 ha="left", va="top")
+        fig.text(
+            0.37,
+            0.47,
+            "示例",
+            fontsize=120,
+            color="#999999",
+            alpha=0.18,
+            rotation=20,
+            ha="center",
+            va="center",
+            zorder=20,
+        )
+        fig.text(
+            0.735,
+            0.088,
+            "示例：图中含示例数据（非真实台账）",
+            fontsize=8,
+            color="#b2182b",
+            ha="left",
+            va="top",
+        )
