@@ -14,7 +14,7 @@ from webmap import db
 from webmap.models import Issue, Objection, ProgressUpdate
 from webmap.security import neutralise_cell
 
-PAYLOAD = "<script>window.__pwned=1</script><img src=x onerror=alert(1)>"
+PAYLOAD = "<script>__pwned=1</script><img src=x onerror=alert(1)>"  # fits varchar(60) + index
 FORMULA = "=HYPERLINK(\"http://evil.example\",\"x\")"
 TEXT_FIELDS = ("title", "description", "category", "location_text", "lead_unit", "target",
                "measures", "internal_notes", "township_name", "batch")  # fmt: skip
@@ -25,7 +25,7 @@ def poisoned(app, make_issue):
     """An issue with a script payload in every text field, a formula title, a poisoned objection."""
     app.config["TODAY"] = "2022-06-01"
     make_issue("X-1", status="公示", partner_units=[PAYLOAD],
-               **{f: f"{PAYLOAD}{f}" for f in TEXT_FIELDS})  # fmt: skip
+               **{f: f"{PAYLOAD}{i}" for i, f in enumerate(TEXT_FIELDS)})  # fmt: skip
     make_issue("X-2", title=FORMULA, lead_unit="-2+3", category="@SUM(A1)")
     with app.app_context():
         session = db.get_session()
@@ -39,9 +39,9 @@ def poisoned(app, make_issue):
 
 def _assert_inert(html: str, where: str) -> None:
     """No raw payload tag in the HTML: it is only present escaped."""
-    assert "<script>window.__pwned" not in html, where
+    assert "<script>__pwned" not in html, where
     assert "<img src=x" not in html, where
-    assert "&lt;script&gt;window.__pwned" in html or "\\u003cscript" in html, where
+    assert "&lt;script&gt;__pwned" in html or "\\u003cscript" in html, where
 
 
 def test_script_payloads_are_escaped_in_every_page(poisoned, logged_in_client, client):
@@ -54,7 +54,7 @@ def test_script_payloads_are_escaped_in_every_page(poisoned, logged_in_client, c
         _assert_inert(resp.get_data(as_text=True), url)
     for url in ("/", "/dashboard", "/?q=script"):
         html = admin.get(url).get_data(as_text=True)
-        assert "<script>window.__pwned" not in html and "<img src=x" not in html, url
+        assert "<script>__pwned" not in html and "<img src=x" not in html, url
     public = client.get("/public").get_data(as_text=True)
     _assert_inert(public, "/public")
 
@@ -64,7 +64,7 @@ def test_popup_data_is_served_as_json_not_html(poisoned, logged_in_client):
     admin = logged_in_client("admin")
     resp = admin.get("/api/issues/X-1")
     assert resp.mimetype == "application/geo+json"
-    assert resp.get_json()["properties"]["title"] == f"{PAYLOAD}title"
+    assert resp.get_json()["properties"]["title"] == f"{PAYLOAD}0"
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     with admin.get("/static/map.js") as js:
         assert "innerHTML" not in js.get_data(as_text=True)
