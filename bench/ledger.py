@@ -27,8 +27,24 @@ from webmap.ledger_io.importer import import_ledger  # noqa: E402
 from webmap.models import Issue  # noqa: E402
 from webmap.sample import CATEGORIES, COUNTIES  # noqa: E402
 
-HEADERS = ["编号", "问题来源", "问题名称", "问题描述", "问题类别", "具体位置", "经度", "纬度", "坐标系",
-           "所在县区", "牵头单位", "责任单位", "整改时限", "完成情况", "完成进度", "整改进展"]
+HEADERS = [
+    "编号",
+    "问题来源",
+    "问题名称",
+    "问题描述",
+    "问题类别",
+    "具体位置",
+    "经度",
+    "纬度",
+    "坐标系",
+    "所在县区",
+    "牵头单位",
+    "责任单位",
+    "整改时限",
+    "完成情况",
+    "完成进度",
+    "整改进展",
+]
 
 
 def write_ledger(path: Path, rows: int, layers, seed: int = 1) -> None:
@@ -55,10 +71,26 @@ def write_ledger(path: Path, rows: int, layers, seed: int = 1) -> None:
                 break
         cat = cats[i % len(cats)]
         town = towns[i % len(towns)]
-        ws.append([f"B-{i + 1:05d}", "省督察回头看", CATEGORIES[cat][0].format(t=town), "基准测试问题", cat,
-                   f"永州市{name}{town}", round(p.x, 6), round(p.y, 6), "WGS84", name,
-                   f"{name}{CATEGORIES[cat][1]}", f"{name}人民政府、{town}人民政府",
-                   "2021-12-31" if i % 3 else "2022年6月底前", "整改中", f"{i % 100}%", "推进中"])
+        ws.append(
+            [
+                f"B-{i + 1:05d}",
+                "省督察回头看",
+                CATEGORIES[cat][0].format(t=town),
+                "基准测试问题",
+                cat,
+                f"永州市{name}{town}",
+                round(p.x, 6),
+                round(p.y, 6),
+                "WGS84",
+                name,
+                f"{name}{CATEGORIES[cat][1]}",
+                f"{name}人民政府、{town}人民政府",
+                "2021-12-31" if i % 3 else "2022年6月底前",
+                "整改中",
+                f"{i % 100}%",
+                "推进中",
+            ]
+        )
     wb.save(path)
 
 

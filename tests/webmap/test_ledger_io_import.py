@@ -33,7 +33,10 @@ def layers():
 
 def _counts(session) -> tuple[int, int]:
     """Return the number of issues and events in the database."""
-    return (session.scalar(select(func.count(Issue.id))), session.scalar(select(func.count(Event.id))))
+    return (
+        session.scalar(select(func.count(Issue.id))),
+        session.scalar(select(func.count(Event.id))),
+    )
 
 
 def test_import_creates_issues_with_attribution(session, layers):
@@ -57,7 +60,11 @@ def test_bad_rows_change_nothing_and_are_all_named(session, layers):
     assert not report.ok
     assert sorted({e.row for e in report.errors}) == [3, 4, 5, 6, 7, 8]
     assert {(e.row, e.column, str(e.value)) for e in report.errors} >= {
-        (3, "所在县区", "长沙县"), (4, "整改时限", "明年春天"), (7, "坐标系", "北京54"), (8, "编号", "B-01")}
+        (3, "所在县区", "长沙县"),
+        (4, "整改时限", "明年春天"),
+        (7, "坐标系", "北京54"),
+        (8, "编号", "B-01"),
+    }
     session.expire_all()
     assert _counts(session) == before
     assert session.scalar(select(Issue).where(Issue.number == "B-01")) is None
@@ -96,10 +103,16 @@ def test_wrong_datum_is_caught(session, layers, tmp_path):
     if found is None:
         pytest.skip("no clear test point on this county line")
     path = tmp_path / "datum.csv"
-    path.write_text(f"编号,问题名称,所在县区,经度,纬度,坐标系\nD-1,测试,零陵区,{found[0]:.6f},{found[1]:.6f},WGS84\n",
-                    encoding="utf-8")
+    path.write_text(
+        f"编号,问题名称,所在县区,经度,纬度,坐标系\nD-1,测试,零陵区,{found[0]:.6f},{found[1]:.6f},WGS84\n",
+        encoding="utf-8",
+    )
     report = import_ledger(session, path, layers, actor="t", day=DAY)
-    assert not report.ok and report.errors[0].column == "坐标系" and "GCJ-02" in report.errors[0].message
+    assert (
+        not report.ok
+        and report.errors[0].column == "坐标系"
+        and "GCJ-02" in report.errors[0].message
+    )
 
 
 def test_reimport_updates_by_number_and_logs_changes(session, layers, tmp_path):
@@ -118,8 +131,9 @@ def test_reimport_updates_by_number_and_logs_changes(session, layers, tmp_path):
     assert set(report.updated["HK-02"]) >= {"status", "progress"}
     assert sorted(report.unchanged) == ["HK-01", "HK-03"]
     assert session.scalar(select(func.count(Issue.id))) == 3
-    events = session.scalars(select(Event).where(Event.issue_number == "HK-02",
-                                                 Event.kind == "issue.reimported")).all()
+    events = session.scalars(
+        select(Event).where(Event.issue_number == "HK-02", Event.kind == "issue.reimported")
+    ).all()
     assert events[0].before == {"status": "整改中", "progress": 60}
     assert events[0].after == {"status": "已完成待销号", "progress": 100}
     assert events[0].effective_date == later and events[0].actor == "t2"
@@ -129,7 +143,9 @@ def test_reimport_updates_by_number_and_logs_changes(session, layers, tmp_path):
 
 def test_dry_run_writes_nothing(session, layers):
     """--dry-run checks and reports but leaves the database as it was."""
-    report = import_ledger(session, DATA / "ledger_gbk.csv", layers, actor="t", dry_run=True, day=DAY)
+    report = import_ledger(
+        session, DATA / "ledger_gbk.csv", layers, actor="t", dry_run=True, day=DAY
+    )
     assert report.ok and report.created == ["SJ-01", "SJ-02"]
     assert _counts(session) == (0, 0)
 
@@ -149,8 +165,9 @@ def _gpkg_rows(path: Path) -> list:
     import pyogrio
 
     frame = pyogrio.read_dataframe(path)
-    return [tuple(r) for r in frame.drop(columns="geometry").fillna("").itertuples(index=False)], \
-        [g.wkt for g in frame.geometry]
+    return [tuple(r) for r in frame.drop(columns="geometry").fillna("").itertuples(index=False)], [
+        g.wkt for g in frame.geometry
+    ]
 
 
 def test_round_trip_is_identical(session, layers, tmp_path, database_url):
@@ -219,10 +236,21 @@ def test_kill_mid_import_leaves_database_unchanged(session, layers, database_url
     env = os.environ | {"YZMAP_DATABASE_URL": database_url, PAUSE_ENV: str(marker)}
     yzmap = Path(sys.executable).parent / "yzmap"
     log = tmp_path / "stderr.txt"
-    with open(log, "wb") as err, subprocess.Popen(
-        [str(yzmap), "import-ledger", str(DATA / "ledger_title_rows.xlsx"), "--actor", "killed"],
-        env=env, stdout=subprocess.DEVNULL, stderr=err,
-    ) as proc:
+    with (
+        open(log, "wb") as err,
+        subprocess.Popen(
+            [
+                str(yzmap),
+                "import-ledger",
+                str(DATA / "ledger_title_rows.xlsx"),
+                "--actor",
+                "killed",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        ) as proc,
+    ):
         deadline = time.monotonic() + 60
         while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)

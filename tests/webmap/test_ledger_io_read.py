@@ -16,11 +16,25 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 @pytest.mark.parametrize(
     ("header", "field"),
-    [("编号", "number"), ("序 号", "number"), ("问题编号", "number"), ("来源", "source"),
-     ("问题标题", "title"), ("具体问题", "description"), ("问题内容", "description"),
-     ("问题地点", "location_text"), ("地址", "location_text"), ("属地", "declared_county"),
-     ("配合单位", "partner_units"), ("整改\n时限", "due_date"), ("整改状态", "status"),
-     ("完成情况", "status"), ("经度(°)", "lon"), ("内部备注", "internal_notes"), ("合计", None)],
+    [
+        ("编号", "number"),
+        ("序 号", "number"),
+        ("问题编号", "number"),
+        ("来源", "source"),
+        ("问题标题", "title"),
+        ("具体问题", "description"),
+        ("问题内容", "description"),
+        ("问题地点", "location_text"),
+        ("地址", "location_text"),
+        ("属地", "declared_county"),
+        ("配合单位", "partner_units"),
+        ("整改\n时限", "due_date"),
+        ("整改状态", "status"),
+        ("完成情况", "status"),
+        ("经度(°)", "lon"),
+        ("内部备注", "internal_notes"),
+        ("合计", None),
+    ],
 )
 def test_header_synonyms(header, field):
     """Each synonym officials write maps to its template field; unknown text maps to none."""
@@ -83,7 +97,9 @@ def test_garbage_file_is_refused(tmp_path):
 def test_missing_required_column(tmp_path):
     """A table without any column saying where the issue is names the missing column."""
     path = tmp_path / "l.csv"
-    path.write_text("编号,问题名称,牵头单位,整改时限\nX-1,非法采砂,水利局,2021-12-31\n", encoding="utf-8")
+    path.write_text(
+        "编号,问题名称,牵头单位,整改时限\nX-1,非法采砂,水利局,2021-12-31\n", encoding="utf-8"
+    )
     with pytest.raises(LedgerFileError) as info:
         read_ledger(path)
     assert "缺少必需列" in str(info.value) and "所在县区" in str(info.value)
@@ -105,11 +121,17 @@ def test_bad_rows_are_all_named():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2021-12-31", (dt.date(2021, 12, 31), None)), ("2021年底前", (dt.date(2021, 12, 31), None)),
-     ("2022年6月底前", (dt.date(2022, 6, 30), None)), ("2024年2月", (dt.date(2024, 2, 29), None)),
-     ("2021.10.1", (dt.date(2021, 10, 1), None)), (44561, (dt.date(2021, 12, 31), None)),
-     ("持续推进", (None, "持续推进")), ("长期坚持", (None, "持续推进")),
-     ("2023年及以后", (None, "2023年及以后"))],
+    [
+        ("2021-12-31", (dt.date(2021, 12, 31), None)),
+        ("2021年底前", (dt.date(2021, 12, 31), None)),
+        ("2022年6月底前", (dt.date(2022, 6, 30), None)),
+        ("2024年2月", (dt.date(2024, 2, 29), None)),
+        ("2021.10.1", (dt.date(2021, 10, 1), None)),
+        (44561, (dt.date(2021, 12, 31), None)),
+        ("持续推进", (None, "持续推进")),
+        ("长期坚持", (None, "持续推进")),
+        ("2023年及以后", (None, "2023年及以后")),
+    ],
 )
 def test_parse_due(text, expected):
     """Deadline cells in the forms officials write read as a date or a deadline class."""

@@ -30,7 +30,9 @@ def test_sample_size_and_split(sample):
     assert sum(lookback.values()) == 30
     assert lookback["2021年底前"] == 20 and lookback["2022年"] == 5
     assert lookback["2023年及以后"] + lookback["持续推进"] == 5
-    assert {"中央督察", "长江警示片", "省日常交办", "市交办", "专项督察"} <= {i.source_type for i in issues}
+    assert {"中央督察", "长江警示片", "省日常交办", "市交办", "专项督察"} <= {
+        i.source_type for i in issues
+    }
     assert all(i.is_sample for i in issues)
 
 
@@ -72,8 +74,9 @@ def test_sample_is_deterministic(sample, tmp_path):
     db.upgrade_db(engine)
     with Session(engine) as other:
         again = sorted(load_sample(other, layers), key=lambda i: i.number)
-        assert [(i.number, i.title, i.lon, i.lat, i.status) for i in again] == \
-            [(i.number, i.title, i.lon, i.lat, i.status) for i in issues]
+        assert [(i.number, i.title, i.lon, i.lat, i.status) for i in again] == [
+            (i.number, i.title, i.lon, i.lat, i.status) for i in issues
+        ]
     engine.dispose()
 
 

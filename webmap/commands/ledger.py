@@ -7,6 +7,7 @@ selects exactly what the same filters select on the map page and in the API.
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from datetime import date
 
 import click
@@ -14,24 +15,29 @@ import click
 from webmap.commands import app_context
 
 FILTER_OPTIONS = (
-    ("county", "县市区（名称或代码，可重复）"), ("source", "问题来源类型"), ("status", "整改状态"),
+    ("county", "县市区（名称或代码，可重复）"),
+    ("source", "问题来源类型"),
+    ("status", "整改状态"),
     ("deadline", "时限类别：2021年底前/2022年/2023年及以后/持续推进"),
     ("rag", "预警：red/amber/green/done/none 或 逾期/临期/正常/已销号/无时限"),
-    ("category", "问题类别"), ("protected_area", "自然保护地名称"),
+    ("category", "问题类别"),
+    ("protected_area", "自然保护地名称"),
 )
 
 
 def filter_options(func):
     """Add the view filters (repeatable) plus --q, --leader and --bbox to a command."""
     for name, help_text in reversed(FILTER_OPTIONS):
-        func = click.option(f"--{name.replace('_', '-')}", name, multiple=True, help=help_text)(func)
+        func = click.option(f"--{name.replace('_', '-')}", name, multiple=True, help=help_text)(
+            func
+        )
     func = click.option("--q", "q", default=None, help="关键词")(func)
     func = click.option("--leader", default=None, help="责任领导")(func)
     return click.option("--bbox", default=None, help="minx,miny,maxx,maxy (WGS84)")(func)
 
 
 def build_query(filters: dict, as_of: date | None = None):
-    """Turn CLI filter values into the shared ``IssueQuery``; exit with its Chinese message if bad."""
+    """Turn CLI filter values into the shared ``IssueQuery``; bad values stop with its message."""
     from webmap.query import IssueQuery, QueryError
 
     args = {k: list(v) if isinstance(v, tuple) else v for k, v in filters.items() if v}
@@ -43,32 +49,60 @@ def build_query(filters: dict, as_of: date | None = None):
         raise click.UsageError(str(exc)) from exc
 
 
+@contextmanager
+def ledger_app():
+    """Yield an app context with a checked schema; close the session and engine afterwards."""
+    from webmap import db
+
+    with app_context() as app:
+        try:
+            _require_schema()
+            yield app
+        finally:
+            db.close_session()
+            engine = app.extensions["db"]["engine"]
+            if engine is not None:
+                engine.dispose()  # a CLI run must not leave pooled connections behind
+
+
 def _require_schema() -> None:
     """Stop with a hint when the database has not been created or migrated."""
     from webmap import db
 
     current, head = db.schema_status(db.get_engine())
     if current != head:
-        raise click.ClickException(f"数据库未初始化或版本过旧（{current} → {head}），请先运行 yzmap init")
+        raise click.ClickException(
+            f"数据库未初始化或版本过旧（{current} → {head}），请先运行 yzmap init"
+        )
 
 
 @click.command("import-ledger")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="只检查，不写入数据库")
 @click.option("--actor", default="import", show_default=True, help="记录在事件日志中的操作人")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="变更生效日期（默认今天）")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="变更生效日期（默认今天）",
+)
 def import_ledger_command(path: str, dry_run: bool, actor: str, day) -> None:
     """Import a ledger .xlsx/.csv: all rows in one transaction, or nothing and every error."""
     from webmap import db
     from webmap.layers import get_layers
     from webmap.ledger_io.importer import import_ledger
 
-    with app_context():
-        _require_schema()
+    with ledger_app():
         session = db.get_session()
-        report = import_ledger(session, path, get_layers(), actor=actor, dry_run=dry_run,
-                               day=day.date() if day else None)
+        report = import_ledger(
+            session,
+            path,
+            get_layers(),
+            actor=actor,
+            dry_run=dry_run,
+            day=day.date() if day else None,
+        )
     for warning in report.warnings:
         click.echo(f"注意：{warning}", err=True)
     if not report.ok:
@@ -77,26 +111,32 @@ def import_ledger_command(path: str, dry_run: bool, actor: str, day) -> None:
         click.echo(f"导入失败：{len(report.errors)} 处错误，数据库未作任何修改。", err=True)
         sys.exit(1)
     verb = "检查通过（未写入）" if dry_run else "导入完成"
-    click.echo(f"{verb}：共 {report.rows} 行，新增 {len(report.created)}，更新 {len(report.updated)}，"
-               f"未变 {len(report.unchanged)}。")
+    click.echo(
+        f"{verb}：共 {report.rows} 行，新增 {len(report.created)}，更新 {len(report.updated)}，"
+        f"未变 {len(report.unchanged)}。"
+    )
     for number, changed in sorted(report.updated.items()):
         click.echo(f"  更新 {number}: {', '.join(changed)}")
 
 
 @click.command("export-ledger")
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "geojson", "gpkg", "kml"]),
-              required=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "csv", "geojson", "gpkg", "kml"]), required=True
+)
 @click.option("--out", type=click.Path(dir_okay=False), required=True)
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="按该日的状态筛选（导出当前记录）")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="按该日的状态筛选（导出当前记录）",
+)
 @filter_options
 def export_ledger_command(fmt: str, out: str, as_of, **filters) -> None:
     """Export the issues the filters select (as the views select them) to a file, atomically."""
     from webmap import db
     from webmap.ledger_io.exporters import export_ledger
 
-    with app_context():
-        _require_schema()
+    with ledger_app():
         query = build_query(filters, as_of.date() if as_of else None)
         n = export_ledger(db.get_session(), query, fmt, out)
     click.echo(f"已导出 {n} 条问题到 {out}")
@@ -108,8 +148,12 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("status")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="显示该日的台账（由事件日志重建），默认今天")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="显示该日的台账（由事件日志重建），默认今天",
+)
 @filter_options
 def status_command(as_of, **filters) -> None:
     """Print each issue's number, county, status, progress and RAG on a date, plus totals."""
@@ -117,8 +161,7 @@ def status_command(as_of, **filters) -> None:
     from webmap.ledger_io.status import format_status, ledger_status
 
     day = as_of.date() if as_of else date.today()
-    with app_context():
-        _require_schema()
+    with ledger_app():
         query = build_query(filters, day)
         rows = ledger_status(db.get_session(), query, day)
     click.echo(format_status(rows, day))

@@ -24,8 +24,9 @@ from webmap.ledger_io.validate import COUNTIES, RowValues
 _DATUM_KEYS = {"WGS84": "wgs84", "CGCS2000": "cgcs2000", "GCJ-02": "gcj02", "BD-09": "bd09"}
 
 
-def attribute_rows(layers: LayerSet, rows: list[RowValues],
-                   headers: dict[str, str]) -> tuple[dict[int, Attribution], list[CellError]]:
+def attribute_rows(
+    layers: LayerSet, rows: list[RowValues], headers: dict[str, str]
+) -> tuple[dict[int, Attribution], list[CellError]]:
     """Attribute every row; return attributions by Excel row number and the errors found."""
     out: dict[int, Attribution] = {}
     errors: list[CellError] = []
@@ -36,7 +37,9 @@ def attribute_rows(layers: LayerSet, rows: list[RowValues],
             try:
                 geom = shapely.from_wkt(v["geometry_wkt"])
             except shapely.errors.GEOSException:
-                errors.append(_err(r, "geometry_wkt", headers, v["geometry_wkt"], "不是有效的 WKT 几何"))
+                errors.append(
+                    _err(r, "geometry_wkt", headers, v["geometry_wkt"], "不是有效的 WKT 几何")
+                )
                 continue
             out[r.row] = attribute_geometry(layers, geom)
             out[r.row].precision = "coordinates"
@@ -89,8 +92,9 @@ def _attribute_text(layers: LayerSet, values: dict) -> Attribution:
     return att
 
 
-def _check(row: RowValues, att: Attribution, headers: dict[str, str],
-           layers: LayerSet) -> list[CellError]:
+def _check(
+    row: RowValues, att: Attribution, headers: dict[str, str], layers: LayerSet
+) -> list[CellError]:
     """Refuse rows outside the city, rows in a mistaken datum and rows with no county at all."""
     v = row.values
     coords = f"{v.get('lon')}, {v.get('lat')}"
@@ -99,17 +103,36 @@ def _check(row: RowValues, att: Attribution, headers: dict[str, str],
     if "outside_city" in att.flags:
         return [_err(row, "lon", headers, coords, "坐标不在永州市范围内（按县区边界判定）")]
     declared = v.get("declared_county")
-    if declared and att.county_code and att.county_code != declared and att.precision == "coordinates":
+    if (
+        declared
+        and att.county_code
+        and att.county_code != declared
+        and att.precision == "coordinates"
+    ):
         hint = _other_datum(layers, v, declared)
         if hint:
-            return [_err(row, "datum", headers, v.get("datum") or "（空）",
-                         f"坐标落在{att.county_name}，按 {hint} 换算则在{COUNTIES[declared]}："
-                         f"坐标系可能填错，请在坐标系列注明 {hint}")]
+            return [
+                _err(
+                    row,
+                    "datum",
+                    headers,
+                    v.get("datum") or "（空）",
+                    f"坐标落在{att.county_name}，按 {hint} 换算则在{COUNTIES[declared]}："
+                    f"坐标系可能填错，请在坐标系列注明 {hint}",
+                )
+            ]
         att.add_flag("declared_mismatch")
         att.evidence.append(f"declared county {COUNTIES[declared]} differs from the coordinates")
     if att.county_code is None:
-        return [_err(row, "declared_county", headers, None,
-                     "无法确定所在县区：请填写所在县区、具体位置或经纬度")]
+        return [
+            _err(
+                row,
+                "declared_county",
+                headers,
+                None,
+                "无法确定所在县区：请填写所在县区、具体位置或经纬度",
+            )
+        ]
     return []
 
 

@@ -29,8 +29,13 @@ def export_issues(issues: Iterable, fmt: str, out: str | Path, today: dt.date | 
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     issues = sorted(issues, key=lambda i: i.number)
-    writer = {"xlsx": _write_xlsx, "csv": _write_csv, "geojson": _write_geojson,
-              "gpkg": _write_gpkg, "kml": _write_kml}[fmt]
+    writer = {
+        "xlsx": _write_xlsx,
+        "csv": _write_csv,
+        "geojson": _write_geojson,
+        "gpkg": _write_gpkg,
+        "kml": _write_kml,
+    }[fmt]
     _write_atomically(Path(out), lambda tmp: writer(issues, tmp, today))
     return len(issues)
 
@@ -117,12 +122,22 @@ def _write_geojson(issues: list, path: Path, today) -> None:
         if geom is not None:
             gj = json.loads(shapely.to_geojson(geom))
             gj["coordinates"] = _round_coords(gj["coordinates"])
-        feature = {"type": "Feature", "id": issue.number, "geometry": gj,
-                   "properties": _feature_properties(issue, today)}
+        feature = {
+            "type": "Feature",
+            "id": issue.number,
+            "geometry": gj,
+            "properties": _feature_properties(issue, today),
+        }
         lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
     body = ",\n".join(lines)
-    text = ('{"type":"FeatureCollection","name":"' + SHEET_TITLE + '","features":[\n'
-            + body + ("\n" if lines else "") + "]}\n")
+    text = (
+        '{"type":"FeatureCollection","name":"'
+        + SHEET_TITLE
+        + '","features":[\n'
+        + body
+        + ("\n" if lines else "")
+        + "]}\n"
+    )
     path.write_text(text, encoding="utf-8")
 
 
@@ -136,9 +151,20 @@ def _write_gpkg(issues: list, path: Path, today) -> None:
     geoms = []
     for issue in issues:
         geom = _geometry_of(issue)
-        geoms.append(None if geom is None else shapely.from_geojson(json.dumps(
-            {"type": geom.geom_type, "coordinates": _round_coords(
-                json.loads(shapely.to_geojson(geom))["coordinates"])})))
+        geoms.append(
+            None
+            if geom is None
+            else shapely.from_geojson(
+                json.dumps(
+                    {
+                        "type": geom.geom_type,
+                        "coordinates": _round_coords(
+                            json.loads(shapely.to_geojson(geom))["coordinates"]
+                        ),
+                    }
+                )
+            )
+        )
     frame = pd.DataFrame(records, columns=headers())
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
     gdf.to_file(path, driver="GPKG", layer=SHEET_TITLE, engine="pyogrio")
@@ -148,14 +174,20 @@ def _kml_coords(geom) -> str:
     """Return the KML geometry element for a shapely geometry (lon,lat pairs)."""
     kind = geom.geom_type
     if kind == "Point":
-        return f"<Point><coordinates>{format_coord(geom.x)},{format_coord(geom.y)}</coordinates></Point>"
+        xy = f"{format_coord(geom.x)},{format_coord(geom.y)}"
+        return f"<Point><coordinates>{xy}</coordinates></Point>"
     if kind == "LineString":
         return f"<LineString><coordinates>{_ring(geom.coords)}</coordinates></LineString>"
     if kind == "Polygon":
-        inner = "".join(f"<innerBoundaryIs><LinearRing><coordinates>{_ring(r.coords)}"
-                        f"</coordinates></LinearRing></innerBoundaryIs>" for r in geom.interiors)
-        return (f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{_ring(geom.exterior.coords)}"
-                f"</coordinates></LinearRing></outerBoundaryIs>{inner}</Polygon>")
+        inner = "".join(
+            f"<innerBoundaryIs><LinearRing><coordinates>{_ring(r.coords)}"
+            f"</coordinates></LinearRing></innerBoundaryIs>"
+            for r in geom.interiors
+        )
+        return (
+            f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{_ring(geom.exterior.coords)}"
+            f"</coordinates></LinearRing></outerBoundaryIs>{inner}</Polygon>"
+        )
     parts = "".join(_kml_coords(g) for g in geom.geoms)
     return f"<MultiGeometry>{parts}</MultiGeometry>"
 
@@ -166,20 +198,27 @@ def _ring(coords) -> str:
 
 
 def _write_kml(issues: list, path: Path, today) -> None:
-    """Write KML 2.2 placemarks with the ledger columns as ExtendedData (opens in Google Earth, 奥维)."""
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>',
-           f"<name>{SHEET_TITLE}</name>"]
+    """Write KML 2.2 placemarks with the ledger columns as ExtendedData (Google Earth, 奥维)."""
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>',
+        f"<name>{SHEET_TITLE}</name>",
+    ]
     for issue in issues:
         values = issue_values(issue, today)
         name = f"{issue.number} {issue.title}" + (f"（{SAMPLE_MARK}）" if issue.is_sample else "")
-        data = "".join(f'<Data name="{escape(h)}"><value>{escape(v)}</value></Data>'
-                       for h, v in zip(headers(), issue_row(issue, today), strict=True))
+        data = "".join(
+            f'<Data name="{escape(h)}"><value>{escape(v)}</value></Data>'
+            for h, v in zip(headers(), issue_row(issue, today), strict=True)
+        )
         geom = _geometry_of(issue)
-        out.append(f"<Placemark id=\"{escape(issue.number)}\"><name>{escape(name)}</name>"
-                   f"<description>{escape(str(values.get('description') or ''))}</description>"
-                   f"<ExtendedData>{data}</ExtendedData>"
-                   + (_kml_coords(geom) if geom is not None else "") + "</Placemark>")
+        out.append(
+            f'<Placemark id="{escape(issue.number)}"><name>{escape(name)}</name>'
+            f"<description>{escape(str(values.get('description') or ''))}</description>"
+            f"<ExtendedData>{data}</ExtendedData>"
+            + (_kml_coords(geom) if geom is not None else "")
+            + "</Placemark>"
+        )
     out.append("</Document></kml>")
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
@@ -195,13 +234,13 @@ def read_xlsx_cells(path: str | Path) -> list[list[object]]:
         wb.close()
 
 
-
 def export_ledger(session, query, fmt: str, out: str | Path, today: dt.date | None = None) -> int:
     """Export the issues an ``IssueQuery`` selects (the views' own filter object) to ``out``."""
     from sqlalchemy.orm import selectinload
 
     from webmap.models import Issue
 
-    stmt = query.select(session).options(selectinload(Issue.updates),
-                                         selectinload(Issue.responsibilities))
+    stmt = query.select(session).options(
+        selectinload(Issue.updates), selectinload(Issue.responsibilities)
+    )
     return export_issues(session.scalars(stmt).all(), fmt, out, today)

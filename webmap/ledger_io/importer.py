@@ -51,8 +51,15 @@ class ImportReport:
         return not self.errors
 
 
-def import_ledger(session: Session, path: str | Path, layers: LayerSet, *, actor: str,
-                  dry_run: bool = False, day: dt.date | None = None) -> ImportReport:
+def import_ledger(
+    session: Session,
+    path: str | Path,
+    layers: LayerSet,
+    *,
+    actor: str,
+    dry_run: bool = False,
+    day: dt.date | None = None,
+) -> ImportReport:
     """Import a ledger file in one transaction; on any error write nothing and report them all."""
     report = ImportReport(path=str(path), dry_run=dry_run)
     day = day or dt.date.today()
@@ -66,7 +73,7 @@ def import_ledger(session: Session, path: str | Path, layers: LayerSet, *, actor
     report.warnings += [f"忽略未识别的列：{h}" for h in sheet.ignored_headers]
     clean = [r for r in rows if not any(e.row == r.row for e in errors)]
     places, place_errors = attribute_rows(layers, clean, sheet.headers)
-    report.errors = sorted(errors + place_errors, key=lambda e: (e.row or 0))
+    report.errors = sorted(errors + place_errors, key=lambda e: e.row or 0)
     if report.errors:
         return report
     try:
@@ -94,9 +101,16 @@ def issue_fields(row: RowValues, att, present: set[str]) -> dict:
     """Return the issue fields a row sets; columns absent from the file leave fields untouched."""
     v = row.values
     out: dict = {}
-    simple = {"batch": "batch", "original_number": "original_number", "category": "category",
-              "location_text": "location_text", "lead_unit": "lead_unit", "target": "target",
-              "measures": "measures", "internal_notes": "internal_notes"}
+    simple = {
+        "batch": "batch",
+        "original_number": "original_number",
+        "category": "category",
+        "location_text": "location_text",
+        "lead_unit": "lead_unit",
+        "target": "target",
+        "measures": "measures",
+        "internal_notes": "internal_notes",
+    }
     for src, dst in simple.items():
         if src in present:
             out[dst] = v.get(src)
@@ -126,10 +140,15 @@ def issue_fields(row: RowValues, att, present: set[str]) -> dict:
 
 def _place_fields(v: dict, att) -> dict:
     """Return geometry, display point and attributed county/township/zone for a row."""
-    out = {"county_code": att.county_code, "county_name": att.county_name,
-           "township_code": att.township_code, "township_name": att.township_name,
-           "protected_area": att.protected_area, "zone": att.zone,
-           "attribution": attribution_record(att)}
+    out = {
+        "county_code": att.county_code,
+        "county_name": att.county_name,
+        "township_code": att.township_code,
+        "township_name": att.township_name,
+        "protected_area": att.protected_area,
+        "zone": att.zone,
+        "attribution": attribution_record(att),
+    }
     if att.lon is not None and att.lat is not None and att.precision == "coordinates":
         # lon/lat before geometry: set_geometry keeps a display point that is already set
         out["lon"], out["lat"] = round(att.lon, COORD_DECIMALS), round(att.lat, COORD_DECIMALS)
@@ -149,25 +168,42 @@ def _existing(session: Session, numbers: list[str]) -> tuple[dict[str, Issue], d
     issues: dict[str, Issue] = {}
     latest: dict[str, dt.date] = {}
     for i in range(0, len(numbers), CHUNK):
-        part = numbers[i:i + CHUNK]
-        stmt = select(Issue).where(Issue.number.in_(part)).options(
-            selectinload(Issue.updates), selectinload(Issue.responsibilities))
+        part = numbers[i : i + CHUNK]
+        stmt = (
+            select(Issue)
+            .where(Issue.number.in_(part))
+            .options(selectinload(Issue.updates), selectinload(Issue.responsibilities))
+        )
         issues |= {x.number: x for x in session.scalars(stmt)}
-        stmt = (select(Event.issue_number, func.max(Event.effective_date))
-                .where(Event.issue_number.in_(part)).group_by(Event.issue_number))
+        stmt = (
+            select(Event.issue_number, func.max(Event.effective_date))
+            .where(Event.issue_number.in_(part))
+            .group_by(Event.issue_number)
+        )
         latest |= dict(session.execute(stmt).all())
     return issues, latest
 
 
-def _write_rows(session: Session, rows: list[RowValues], places: dict, present: set[str],
-                actor: str, day: dt.date, report: ImportReport) -> None:
+def _write_rows(
+    session: Session,
+    rows: list[RowValues],
+    places: dict,
+    present: set[str],
+    actor: str,
+    day: dt.date,
+    report: ImportReport,
+) -> None:
     """Insert or update every row (the caller commits or rolls back)."""
     numbers = [r.values["number"] for r in rows]
     issues, latest = _existing(session, numbers)
     late = [n for n, d in latest.items() if d > day]
     if late:
-        raise LedgerFileError([CellError(None, "编号", n, f"已有 {latest[n]} 的记录，导入日期 {day} 不能早于它")
-                               for n in late])
+        raise LedgerFileError(
+            [
+                CellError(None, "编号", n, f"已有 {latest[n]} 的记录，导入日期 {day} 不能早于它")
+                for n in late
+            ]
+        )
     for k, row in enumerate(rows, start=1):
         values = issue_fields(row, places[row.row], present)
         issue = issues.get(values["number"])
@@ -175,8 +211,14 @@ def _write_rows(session: Session, rows: list[RowValues], places: dict, present: 
             issue = _insert(session, values, actor, day)
             report.created.append(issue.number)
         else:
-            changed = update_issue(session, issue, {k2: v for k2, v in values.items() if k2 != "number"},
-                                   actor=actor, date=day, kind="issue.reimported")
+            changed = update_issue(
+                session,
+                issue,
+                {k2: v for k2, v in values.items() if k2 != "number"},
+                actor=actor,
+                date=day,
+                kind="issue.reimported",
+            )
             if changed:
                 report.updated[issue.number] = sorted(changed)
         extra = _sync_children(session, issue, row, present, actor, day)
@@ -193,20 +235,29 @@ def _insert(session: Session, values: dict, actor: str, day: dt.date) -> Issue:
     """Add a new issue and its ``issue.imported`` event carrying the full snapshot."""
     if not values.get("source_type"):
         values["source_type"] = "未注明"
-    issue = Issue(partner_units=[], progress=0, status="未启动", public=True, sensitive=False,
-                  is_sample=False)
+    issue = Issue(
+        partner_units=[], progress=0, status="未启动", public=True, sensitive=False, is_sample=False
+    )
     geometry = values.pop("geometry", None)
     for name, value in values.items():
         setattr(issue, name, value)
     issue.set_geometry(geometry)
     session.add(issue)
-    session.add(Event(kind="issue.imported", actor=actor, effective_date=day,
-                      issue_number=issue.number, after=snapshot(issue)))
+    session.add(
+        Event(
+            kind="issue.imported",
+            actor=actor,
+            effective_date=day,
+            issue_number=issue.number,
+            after=snapshot(issue),
+        )
+    )
     return issue
 
 
-def _sync_children(session: Session, issue: Issue, row: RowValues, present: set[str],
-                   actor: str, day: dt.date) -> list[str]:
+def _sync_children(
+    session: Session, issue: Issue, row: RowValues, present: set[str], actor: str, day: dt.date
+) -> list[str]:
     """Record a new 整改进展 text as a progress update and the 责任领导 as declared leaders."""
     v = row.values
     changed = []
@@ -214,8 +265,11 @@ def _sync_children(session: Session, issue: Issue, row: RowValues, present: set[
     if "progress_text" in present and text:
         texts = [u.text for u in issue.updates if u.text]
         if not texts or texts[-1] != text:
-            issue.updates.append(ProgressUpdate(date=day, percent=issue.progress or 0, text=text,
-                                                author=None, actor=actor))
+            issue.updates.append(
+                ProgressUpdate(
+                    date=day, percent=issue.progress or 0, text=text, author=None, actor=actor
+                )
+            )
             changed.append("progress_text")
     if "leader" in present:
         names = [n for n in (v.get("leader") or "").replace("，", "、").split("、") if n.strip()]
@@ -224,9 +278,15 @@ def _sync_children(session: Session, issue: Issue, row: RowValues, present: set[
             for r in current:
                 issue.responsibilities.remove(r)
             for name in names:
-                issue.responsibilities.append(Responsibility(
-                    party_kind="county_leader", name=name.strip(), reason="台账填报的责任领导",
-                    source="declared", actor=actor))
+                issue.responsibilities.append(
+                    Responsibility(
+                        party_kind="county_leader",
+                        name=name.strip(),
+                        reason="台账填报的责任领导",
+                        source="declared",
+                        actor=actor,
+                    )
+                )
             changed.append("leader")
     if changed and issue.id is not None:
         detail = {"ledger_import": changed}
@@ -235,6 +295,13 @@ def _sync_children(session: Session, issue: Issue, row: RowValues, present: set[
         if "leader" in changed:
             detail["leaders"] = names
         session.flush()
-        record_event(session, "issue.reimported", actor=actor, effective=day,
-                     issue_number=issue.number, before=None, after=detail)
+        record_event(
+            session,
+            "issue.reimported",
+            actor=actor,
+            effective=day,
+            issue_number=issue.number,
+            before=None,
+            after=detail,
+        )
     return changed

@@ -70,8 +70,9 @@ def read_ledger(path: str | Path) -> LedgerSheet:
     elif suffix in (".csv", ".txt"):
         records = _csv_records(path)
     else:
-        raise LedgerFileError([CellError(None, "文件", path.name,
-                                         "不支持的文件类型，请使用 .xlsx 或 .csv")])
+        raise LedgerFileError(
+            [CellError(None, "文件", path.name, "不支持的文件类型，请使用 .xlsx 或 .csv")]
+        )
     return _sheet_from_records(str(path), records)
 
 
@@ -86,8 +87,16 @@ def _xlsx_records(path: Path):
         wb = CalamineWorkbook.from_path(str(path))
         sheets = [wb.get_sheet_by_index(i) for i in range(len(wb.sheet_names))]
     except Exception as exc:  # calamine raises zip, xml and its own errors alike for a bad file
-        raise LedgerFileError([CellError(None, "文件", path.name,
-                                         f"无法作为 Excel 工作簿打开（{exc.__class__.__name__}）")]) from exc
+        raise LedgerFileError(
+            [
+                CellError(
+                    None,
+                    "文件",
+                    path.name,
+                    f"无法作为 Excel 工作簿打开（{exc.__class__.__name__}）",
+                )
+            ]
+        ) from exc
     rows: list = []
     # a workbook may carry an instructions sheet first: take the first sheet with a header row
     for sheet in sheets:
@@ -167,17 +176,27 @@ def _sheet_from_records(path: str, rows: list[tuple[int, list]]) -> LedgerSheet:
     idx = _find_header(rows)
     name = Path(path).name
     if idx is None:
-        raise LedgerFileError([CellError(None, "文件", name,
-                                         "不是整改台账：前30行中找不到表头（如 编号、问题名称、所在县区）")])
+        raise LedgerFileError(
+            [
+                CellError(
+                    None,
+                    "文件",
+                    name,
+                    "不是整改台账：前30行中找不到表头（如 编号、问题名称、所在县区）",
+                )
+            ]
+        )
     header_row, cells = rows[idx]
     columns, headers, ignored = _map_headers(cells)
     missing = [g for g in REQUIRED_GROUPS if not any(f in columns for f in g)]
     if missing:
-        errors = [CellError(header_row, "/".join(BY_FIELD[f].header for f in g), None,
-                            "缺少必需列") for g in missing]
+        errors = [
+            CellError(header_row, "/".join(BY_FIELD[f].header for f in g), None, "缺少必需列")
+            for g in missing
+        ]
         raise LedgerFileError(errors)
     sheet = LedgerSheet(path=path, header_row=header_row, headers=headers, ignored_headers=ignored)
-    for row_number, cells in rows[idx + 1:]:
+    for row_number, cells in rows[idx + 1 :]:
         values = {f: (cells[c] if c < len(cells) else None) for f, c in columns.items()}
         if all(_is_blank(v) for v in values.values()):
             continue

@@ -29,8 +29,12 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("number", "编号", ("问题编号", "序号", "台账编号"), note="唯一；重复导入按编号更新"),
-    Column("source", "问题来源", ("来源", "督察来源", "问题类型来源"),
-           note="如 省督察回头看、中央环保督察、长江经济带警示片、省日常督察交办、市委市政府交办"),
+    Column(
+        "source",
+        "问题来源",
+        ("来源", "督察来源", "问题类型来源"),
+        note="如 省督察回头看、中央环保督察、长江经济带警示片、省日常督察交办、市委市政府交办",
+    ),
     Column("batch", "批次", ("交办批次",), note="如 第3批"),
     Column("original_number", "原编号", ("交办编号", "原始编号"), note="来源文件中的编号"),
     Column("title", "问题名称", ("问题标题", "名称"), note="简短标题"),
@@ -39,25 +43,56 @@ COLUMNS: tuple[Column, ...] = (
     Column("location_text", "具体位置", ("问题地点", "地址", "位置", "地点")),
     Column("lon", "经度", ("东经", "经度(°)", "lon", "lng", "longitude"), kind="number"),
     Column("lat", "纬度", ("北纬", "纬度(°)", "lat", "latitude"), kind="number"),
-    Column("datum", "坐标系", ("坐标系统", "坐标类型", "datum", "crs"),
-           note="WGS84 / CGCS2000 / GCJ-02（高德、腾讯）/ BD-09（百度）；空白按 CGCS2000"),
-    Column("declared_county", "所在县区", ("属地", "县市区", "所在县市区", "所属县区", "县区"),
-           note="填报的县市区；与坐标判定不一致时标记"),
+    Column(
+        "datum",
+        "坐标系",
+        ("坐标系统", "坐标类型", "datum", "crs"),
+        note="WGS84 / CGCS2000 / GCJ-02（高德、腾讯）/ BD-09（百度）；空白按 CGCS2000",
+    ),
+    Column(
+        "declared_county",
+        "所在县区",
+        ("属地", "县市区", "所在县市区", "所属县区", "县区"),
+        note="填报的县市区；与坐标判定不一致时标记",
+    ),
     Column("lead_unit", "牵头单位", ("牵头部门",)),
-    Column("partner_units", "责任单位", ("配合单位", "责任部门", "配合部门"), kind="list",
-           note="多个单位以 、，; 分隔"),
+    Column(
+        "partner_units",
+        "责任单位",
+        ("配合单位", "责任部门", "配合部门"),
+        kind="list",
+        note="多个单位以 、，; 分隔",
+    ),
     Column("leader", "责任领导", ("包案领导", "责任人")),
     Column("target", "整改目标", ("目标",)),
     Column("measures", "整改措施", ("措施",)),
-    Column("due_date", "整改时限", ("完成时限", "时限", "整改期限"), kind="date",
-           note="日期，或 2021年底前 / 2022年6月底前 / 持续推进 / 长期坚持"),
-    Column("deadline_class", "时限类别", ("完成时限类别", "时限分类"),
-           note="2021年底前 / 2022年 / 2023年及以后 / 持续推进；空白由整改时限推出"),
+    Column(
+        "due_date",
+        "整改时限",
+        ("完成时限", "时限", "整改期限"),
+        kind="date",
+        note="日期，或 2021年底前 / 2022年6月底前 / 持续推进 / 长期坚持",
+    ),
+    Column(
+        "deadline_class",
+        "时限类别",
+        ("完成时限类别", "时限分类"),
+        note="2021年底前 / 2022年 / 2023年及以后 / 持续推进；空白由整改时限推出",
+    ),
     Column("progress_text", "整改进展", ("进展情况", "工作进展", "推进情况")),
-    Column("status", "完成情况", ("整改状态", "状态", "整改情况", "办理状态"),
-           note="未启动 / 整改中 / 已完成待销号 / 初审 / 公示 / 申请 / 核查 / 已销号 / 持续推进"),
-    Column("progress_pct", "完成进度", ("进度", "完成比例", "完成率"), kind="percent",
-           note="0–100 或 80%"),
+    Column(
+        "status",
+        "完成情况",
+        ("整改状态", "状态", "整改情况", "办理状态"),
+        note="未启动 / 整改中 / 已完成待销号 / 初审 / 公示 / 申请 / 核查 / 已销号 / 持续推进",
+    ),
+    Column(
+        "progress_pct",
+        "完成进度",
+        ("进度", "完成比例", "完成率"),
+        kind="percent",
+        note="0–100 或 80%",
+    ),
     Column("is_public", "是否公开", ("公开",), kind="bool", note="是 / 否；空白为 是"),
     Column("internal_notes", "内部备注", ("备注",)),
     Column("is_sample", "示例", ("示例数据",), kind="bool", note="示例数据标记；正式台账留空"),
@@ -80,8 +115,19 @@ REQUIRED_GROUPS: tuple[tuple[str, ...], ...] = (
 )
 
 # the minimal header set that makes a row a ledger row: used to find the header row
-SIGNAL_FIELDS = ("number", "source", "title", "description", "declared_county", "lead_unit",
-                 "due_date", "status", "location_text", "measures", "target")
+SIGNAL_FIELDS = (
+    "number",
+    "source",
+    "title",
+    "description",
+    "declared_county",
+    "lead_unit",
+    "due_date",
+    "status",
+    "location_text",
+    "measures",
+    "target",
+)
 
 DEADLINE_CLASSES = ("2021年底前", "2022年", "2023年及以后", "持续推进")
 
@@ -90,7 +136,7 @@ _PAREN_TAIL = re.compile(r"[（(][^）)]*[）)]\s*$")
 
 
 def normalise_header(text: object) -> str:
-    """Reduce a header cell to a matching key: no spaces, breaks, punctuation or units in brackets."""
+    """Reduce a header cell to a matching key: no spaces, breaks, punctuation or bracketed units."""
     s = "" if text is None else str(text).strip()
     s = _PAREN_TAIL.sub("", s) if not s.startswith(("(", "（")) else s
     return _STRIP.sub("", s).lower()

@@ -17,33 +17,84 @@ from webmap.ledger_io.template import BY_FIELD, DEADLINE_CLASSES
 CITY_BBOX = (110.9, 24.4, 112.6, 27.1)
 
 COUNTIES = {
-    "431102": "零陵区", "431103": "冷水滩区", "431181": "祁阳市", "431122": "东安县",
-    "431123": "双牌县", "431124": "道县", "431125": "江永县", "431126": "宁远县",
-    "431127": "蓝山县", "431128": "新田县", "431129": "江华瑶族自治县",
-    "431171": "永州经济技术开发区", "431173": "永州市回龙圩管理区",
+    "431102": "零陵区",
+    "431103": "冷水滩区",
+    "431181": "祁阳市",
+    "431122": "东安县",
+    "431123": "双牌县",
+    "431124": "道县",
+    "431125": "江永县",
+    "431126": "宁远县",
+    "431127": "蓝山县",
+    "431128": "新田县",
+    "431129": "江华瑶族自治县",
+    "431171": "永州经济技术开发区",
+    "431173": "永州市回龙圩管理区",
 }
 COUNTY_ALIASES = {
-    "祁阳县": "431181", "祁阳": "431181", "江华县": "431129", "江华": "431129",
-    "经开区": "431171", "永州经开区": "431171", "经济技术开发区": "431171",
-    "回龙圩": "431173", "回龙圩管理区": "431173",
+    "祁阳县": "431181",
+    "祁阳": "431181",
+    "江华县": "431129",
+    "江华": "431129",
+    "经开区": "431171",
+    "永州经开区": "431171",
+    "经济技术开发区": "431171",
+    "回龙圩": "431173",
+    "回龙圩管理区": "431173",
 }
 
 DATUMS = {
-    "wgs84": "WGS84", "wgs-84": "WGS84", "epsg:4326": "WGS84", "4326": "WGS84", "gps": "WGS84",
-    "cgcs2000": "CGCS2000", "2000": "CGCS2000", "epsg:4490": "CGCS2000", "4490": "CGCS2000",
-    "国家2000": "CGCS2000", "天地图": "CGCS2000",
-    "gcj-02": "GCJ-02", "gcj02": "GCJ-02", "高德": "GCJ-02", "腾讯": "GCJ-02", "火星坐标": "GCJ-02",
-    "bd-09": "BD-09", "bd09": "BD-09", "百度": "BD-09",
+    "wgs84": "WGS84",
+    "wgs-84": "WGS84",
+    "epsg:4326": "WGS84",
+    "4326": "WGS84",
+    "gps": "WGS84",
+    "cgcs2000": "CGCS2000",
+    "2000": "CGCS2000",
+    "epsg:4490": "CGCS2000",
+    "4490": "CGCS2000",
+    "国家2000": "CGCS2000",
+    "天地图": "CGCS2000",
+    "gcj-02": "GCJ-02",
+    "gcj02": "GCJ-02",
+    "高德": "GCJ-02",
+    "腾讯": "GCJ-02",
+    "火星坐标": "GCJ-02",
+    "bd-09": "BD-09",
+    "bd09": "BD-09",
+    "百度": "BD-09",
 }
 
 STATUS_ALIASES = {
-    "未开始": "未启动", "尚未启动": "未启动", "正在整改": "整改中", "推进中": "整改中",
-    "整改中": "整改中", "序时推进": "整改中", "基本完成": "整改中",
-    "已完成": "已完成待销号", "已整改": "已完成待销号", "已完成整改": "已完成待销号",
-    "完成": "已完成待销号", "已销号": "已销号", "已销号(备案)": "已销号", "备案": "已销号",
-    "已备案": "已销号", "长期坚持": "持续推进", "持续整改": "持续推进",
+    "未开始": "未启动",
+    "尚未启动": "未启动",
+    "正在整改": "整改中",
+    "推进中": "整改中",
+    "整改中": "整改中",
+    "序时推进": "整改中",
+    "基本完成": "整改中",
+    "已完成": "已完成待销号",
+    "已整改": "已完成待销号",
+    "已完成整改": "已完成待销号",
+    "完成": "已完成待销号",
+    "已销号": "已销号",
+    "已销号(备案)": "已销号",
+    "备案": "已销号",
+    "已备案": "已销号",
+    "长期坚持": "持续推进",
+    "持续整改": "持续推进",
 }
-STATUSES = ("未启动", "整改中", "已完成待销号", "初审", "公示", "申请", "核查", "已销号", "持续推进")
+STATUSES = (
+    "未启动",
+    "整改中",
+    "已完成待销号",
+    "初审",
+    "公示",
+    "申请",
+    "核查",
+    "已销号",
+    "持续推进",
+)
 
 _ONGOING = ("持续推进", "长期坚持", "长期", "持续", "常态化")
 _YES = {"是", "y", "yes", "true", "1", "公开", "√", "示例"}
@@ -241,7 +292,11 @@ def _check_required(out: RowValues, raw: RawRow, fail) -> None:
     if not vals.get("number"):
         fail("number", None, "编号不能为空")
     if not (vals.get("title") or vals.get("description")):
-        fail("title" if "title" in raw.values else "description", None, "问题名称和问题描述不能都为空")
+        fail(
+            "title" if "title" in raw.values else "description",
+            None,
+            "问题名称和问题描述不能都为空",
+        )
 
 
 def _check_deadline(out: RowValues, raw_values: dict, fail) -> None:
@@ -252,8 +307,11 @@ def _check_deadline(out: RowValues, raw_values: dict, fail) -> None:
     vals["due_date"] = due
     declared = vals.get("deadline_class")
     derived = implied or (deadline_class_for(due) if due else None)
-    if declared and derived and declared != derived and not (
-        declared == "持续推进" and due is not None
+    if (
+        declared
+        and derived
+        and declared != derived
+        and not (declared == "持续推进" and due is not None)
     ):
         fail("deadline_class", declared, f"与整改时限（{derived}）不一致")
     vals["deadline_class"] = declared or derived
@@ -269,19 +327,24 @@ def _check_coordinates(out: RowValues, fail) -> None:
         fail("lon" if lon is None else "lat", None, "经度和纬度须同时填写")
         return
     if abs(lon) > 180 or abs(lat) > 90:
-        fail("lon", f"{lon}, {lat}",
-             "不是经纬度（像是投影坐标，如高斯-克吕格 CGCS2000 3度带）；请换算为经纬度或用 geo 导入")
+        fail(
+            "lon",
+            f"{lon}, {lat}",
+            "不是经纬度（像是投影坐标，如高斯-克吕格 CGCS2000 3度带）；请换算为经纬度或用 geo 导入",
+        )
         return
     x0, y0, x1, y1 = CITY_BBOX
     if not (x0 <= lon <= x1 and y0 <= lat <= y1):
         if x0 <= lat <= x1 and y0 <= lon <= y1:
             fail("lon", f"{lon}, {lat}", "经度和纬度填反了")
         else:
-            fail("lon", f"{lon}, {lat}", "坐标不在永州市范围内（约东经111.1–112.4°、北纬24.6–26.9°）")
+            fail(
+                "lon", f"{lon}, {lat}", "坐标不在永州市范围内（约东经111.1–112.4°、北纬24.6–26.9°）"
+            )
 
 
 def validate_sheet(sheet: LedgerSheet) -> tuple[list[RowValues], list[CellError]]:
-    """Validate every row and the file as a whole (duplicate numbers); return rows and all errors."""
+    """Validate every row and the file as a whole (duplicate numbers); return rows and errors."""
     rows, errors = [], []
     seen: dict[str, int] = {}
     for raw in sheet.rows:
@@ -290,8 +353,14 @@ def validate_sheet(sheet: LedgerSheet) -> tuple[list[RowValues], list[CellError]
         number = values.values.get("number")
         if number:
             if number in seen:
-                errors.append(CellError(raw.row, sheet.headers["number"], number,
-                                        f"编号重复（与第{seen[number]}行相同）"))
+                errors.append(
+                    CellError(
+                        raw.row,
+                        sheet.headers["number"],
+                        number,
+                        f"编号重复（与第{seen[number]}行相同）",
+                    )
+                )
             else:
                 seen[number] = raw.row
         rows.append(values)
