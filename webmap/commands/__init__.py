@@ -14,5 +14,11 @@ def app_context():
     from webmap import create_app
 
     app = create_app()
-    with app.app_context():
-        yield app
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        # a command is a whole process: close pooled connections so none outlive it
+        engine = app.extensions.get("db", {}).get("engine")
+        if engine is not None:
+            engine.dispose()
