@@ -172,8 +172,8 @@ def _display_points(lon: list, lat: list, to_display) -> tuple[list, list]:
     """Shift and round whole columns of lon/lat at once; missing points stay None."""
     x = np.array([np.nan if v is None else v for v in lon], dtype=float)
     y = np.array([np.nan if v is None else v for v in lat], dtype=float)
-    if to_display is not None and len(x):
-        shifted = np.isfinite(x)
+    shifted = np.isfinite(x) & np.isfinite(y)
+    if to_display is not None and shifted.any():
         x[shifted], y[shifted] = (np.asarray(c, dtype=float)
                                   for c in to_display(x[shifted], y[shifted]))
     x, y = np.round(x, 6), np.round(y, 6)
