@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import Text, func, or_, select
@@ -34,7 +34,7 @@ def _day(name: str) -> date | None:
 
 def _start_of(day: date) -> datetime:
     """Return midnight UTC of a day (``recorded_at`` is stored in UTC)."""
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def issue_condition(number: str):

@@ -140,7 +140,9 @@ def load_scoped_issue(number: str) -> Issue:
     from webmap.query import IssueQuery
 
     query = IssueQuery(scope=g.get("scope") or scope_for(current_user()))
-    issue = db.get_session().scalars(query.apply(select(Issue).where(Issue.number == number))).first()
+    issue = (
+        db.get_session().scalars(query.apply(select(Issue).where(Issue.number == number))).first()
+    )
     if issue is None:
         abort(404, f"问题编号“{number}”不存在或无权查看")
     return issue

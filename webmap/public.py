@@ -16,7 +16,16 @@ import hashlib
 import io
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
@@ -30,7 +39,8 @@ from webmap.security import neutralise_cell
 
 bp = Blueprint("public", __name__)
 
-PUBLIC_FIELDS = ("number", "title", "source_type", "batch", "category", "county_code", "county_name",
+PUBLIC_FIELDS = ("number", "title", "source_type", "batch", "category", "county_code",
+                 "county_name",
                  "township_name", "deadline_class", "due_date", "lead_unit", "status",
                  "progress", "is_sample")  # fmt: skip
 LABELS = {"number": "编号", "title": "问题", "source_type": "来源", "batch": "批次",
@@ -80,15 +90,18 @@ def public_point(row) -> tuple[float, float] | None:
     if not row.sensitive:
         return None if row.lon is None else (round(row.lon, 6), round(row.lat, 6))
     layers = get_layers()
-    return _point_of(layers.townships, row.township_code) or _point_of(layers.counties,
-                                                                        row.county_code)
+    return _point_of(layers.townships, row.township_code) or _point_of(
+        layers.counties, row.county_code
+    )
 
 
 def public_record(row, day) -> dict:
     """Return one issue's public fields, with its RAG class and a ``generalised`` flag."""
     props = {f: getattr(row, f) for f in PUBLIC_FIELDS}
     props["due_date"] = row.due_date.isoformat() if row.due_date else None
-    props["rag"] = workflow.rag(row.status, row.due_date, day, current_app.config.get("AMBER_DAYS", 30))
+    props["rag"] = workflow.rag(
+        row.status, row.due_date, day, current_app.config.get("AMBER_DAYS", 30)
+    )
     props["generalised"] = bool(row.sensitive)
     return props
 
@@ -110,8 +123,18 @@ def county_progress(query: IssueQuery) -> list[dict]:
                   func.count(Issue.id).filter(Issue.status == workflow.DONE),
                   func.count(Issue.id).filter(overdue)).select_from(Issue)  # fmt: skip
     stmt = query.apply(stmt.group_by(Issue.county_code, Issue.county_name))
-    rows = [{"code": c, "name": n or c or "未定位", "total": t, "finished": f, "done": d, "overdue": o,
-             "rate": f / t if t else 0} for c, n, t, f, d, o in db.get_session().execute(stmt)]
+    rows = [
+        {
+            "code": c,
+            "name": n or c or "未定位",
+            "total": t,
+            "finished": f,
+            "done": d,
+            "overdue": o,
+            "rate": f / t if t else 0,
+        }
+        for c, n, t, f, d, o in db.get_session().execute(stmt)
+    ]
     return sorted(rows, key=lambda r: r["code"] or "")
 
 
@@ -174,8 +197,11 @@ def issues_csv():
         record = public_record(row, day)
         point = public_point(row) or ("", "")
         writer.writerow([neutralise_cell(record[n]) for n in names] + list(point))
-    return Response("\ufeff" + buf.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=public-issues.csv"})
+    return Response(
+        "\ufeff" + buf.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=public-issues.csv"},
+    )
 
 
 def client_hash() -> str:
@@ -215,6 +241,7 @@ def object_to(number):
         session.add(obj)
         session.flush()
         # logged without an issue number: the issue's own event chain (and its dates) stays as is
+        after = {"issue_ref": number, "objection": obj.id, "chars": len(text)}
         record_event(session, "objection.submitted", actor="public", effective=utcnow().date(),
-                     after={"issue_ref": number, "objection": obj.id, "chars": len(text)})  # fmt: skip
+                     after=after)  # fmt: skip
     return redirect(url_for("public.index", sent=number) + "#notices")

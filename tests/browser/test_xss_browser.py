@@ -49,7 +49,9 @@ def poisoned_server(tmp_path_factory):
     _cli(url, "init")
     _cli(url, "import-ledger", str(tmp / "poisoned.csv"))
     _cli(url, "users", "add", ADMIN, "--role", "admin", "--password", PASSWORD)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "xss-test", "PROPAGATE_TEST_ERRORS": False})
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "xss-test", "PROPAGATE_TEST_ERRORS": False}
+    )
     base, server = serve_in_thread(app)
     yield base, number
     server.close()
@@ -74,8 +76,13 @@ def test_imported_script_title_never_runs(browser, poisoned_server):
     page.wait_for_url(f"{base}/")
     page.wait_for_selector("body[data-map-ready='1']", state="attached", timeout=20000)
     assert page.evaluate("() => window.__pwned") is None
-    for path in (f"/issues/{number}", "/dashboard", "/public", f"/audit?issue={number}",
-                 f"/?q={number}"):
+    for path in (
+        f"/issues/{number}",
+        "/dashboard",
+        "/public",
+        f"/audit?issue={number}",
+        f"/?q={number}",
+    ):
         page.goto(base + path)
         page.wait_for_load_state("load")
         assert page.evaluate("() => window.__pwned") is None, path

@@ -21,10 +21,21 @@ def changes(app, make_issue, logged_in_client, anon_client):
     make_issue("AU-2", county_code="431124", county_name="道县", actor="导入员")
     county = logged_in_client("county", username="县填报员")
     admin = logged_in_client("admin", username="督察办")
-    assert county.post("/issues/AU-1/progress", data={"percent": "80", "text": "清淤完成"}).status_code == 302
-    assert county.post("/issues/AU-1/transition", data={"to_status": "整改中", "note": "异议成立"}).status_code == 302
+    assert (
+        county.post("/issues/AU-1/progress", data={"percent": "80", "text": "清淤完成"}).status_code
+        == 302
+    )
+    assert (
+        county.post(
+            "/issues/AU-1/transition", data={"to_status": "整改中", "note": "异议成立"}
+        ).status_code
+        == 302
+    )
     assert county.post("/issues/AU-2/progress", data={"percent": "10"}).status_code == 404
-    assert admin.post("/issues/AU-2/disclosure", data={"public": "1", "sensitive": "1"}).status_code == 302
+    assert (
+        admin.post("/issues/AU-2/disclosure", data={"public": "1", "sensitive": "1"}).status_code
+        == 302
+    )
     assert anon_client.post("/public/issues/AU-1/objection", data={"text": "x"}).status_code == 400
     return admin
 
@@ -41,12 +52,19 @@ def test_every_change_is_in_the_audit_log_with_before_and_after(app, changes):
     with app.app_context():
         events = db.get_session().scalars(select(Event).order_by(Event.id.desc())).all()
     rows = _rows(page)
-    assert len(rows) == len(events) and int(re.search(r'id="audit-count">(\d+)<', page).group(1)) == len(events)
+    assert len(rows) == len(events) and int(
+        re.search(r'id="audit-count">(\d+)<', page).group(1)
+    ) == len(events)
     for event, row in zip(events, rows, strict=True):
         assert event.actor in row and event.kind in row
     kinds = {e.kind: e for e in events}
-    assert {"issue.created", "progress.reported", "status.changed", "disclosure.changed",
-            "auth.login"} <= set(kinds)
+    assert {
+        "issue.created",
+        "progress.reported",
+        "status.changed",
+        "disclosure.changed",
+        "auth.login",
+    } <= set(kinds)
     assert kinds["status.changed"].before == {"status": "公示"}
     assert kinds["status.changed"].after["status"] == "整改中"
     assert kinds["status.changed"].actor == "县填报员"
@@ -74,7 +92,9 @@ def test_audit_filters_by_user_issue_and_date(app, changes):
 def test_objections_are_found_by_issue(app, changes, anon_client, make_issue):
     """An objection event (kept off the issue's own chain) is still listed under its issue."""
     make_issue("AU-3", status="公示")
-    assert anon_client.post("/public/issues/AU-3/objection", data={"text": "异议"}).status_code == 302
+    assert (
+        anon_client.post("/public/issues/AU-3/objection", data={"text": "异议"}).status_code == 302
+    )
     rows = _rows(changes.get("/audit?issue=AU-3").get_data(as_text=True))
     assert any("objection.submitted" in r and "public" in r for r in rows)
 

@@ -42,8 +42,11 @@ def test_cookie_is_secure_over_https(app, make_user):
     make_user("alice", "viewer")
     client = app.test_client()
     token = csrf_from(client)
-    resp = client.post("/login", base_url="https://localhost",
-                       data={"username": "alice", "password": PASSWORD, "csrf_token": token})
+    resp = client.post(
+        "/login",
+        base_url="https://localhost",
+        data={"username": "alice", "password": PASSWORD, "csrf_token": token},
+    )
     assert "Secure" in resp.headers["Set-Cookie"]
 
 
@@ -51,8 +54,15 @@ def test_cookie_is_secure_over_https(app, make_user):
 def test_next_never_leaves_the_site(client, make_user, target):
     """An outside ``next`` is replaced by the map page (no open redirect)."""
     make_user("alice", "viewer")
-    resp = client.post("/login", data={"username": "alice", "password": PASSWORD,
-                                       "csrf_token": csrf_from(client), "next": target})
+    resp = client.post(
+        "/login",
+        data={
+            "username": "alice",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(client),
+            "next": target,
+        },
+    )
     assert resp.headers["Location"] == "/"
 
 
@@ -104,8 +114,9 @@ def test_login_form_without_csrf_token_is_refused(client, make_user):
     resp = client.post("/login", data={"username": "alice", "password": PASSWORD})
     assert resp.status_code == 400
     assert "CSRF" in resp.get_data(as_text=True)
-    resp = client.post("/login", data={"username": "alice", "password": PASSWORD,
-                                       "csrf_token": "forged"})
+    resp = client.post(
+        "/login", data={"username": "alice", "password": PASSWORD, "csrf_token": "forged"}
+    )
     assert resp.status_code == 400
 
 
@@ -140,17 +151,39 @@ def _cli(url, *args, input=None):
 
 def test_users_cli_add_list_disable_reset(app, database_url, client):
     """The users commands create, list, disable and reset accounts, logging each change."""
-    r = _cli(database_url, "users", "add", "county1", "--role", "county", "--county", "冷水滩区",
-             "--password", "pass-word-1")
+    r = _cli(
+        database_url,
+        "users",
+        "add",
+        "county1",
+        "--role",
+        "county",
+        "--county",
+        "冷水滩区",
+        "--password",
+        "pass-word-1",
+    )
     assert r.exit_code == 0, r.output
-    r = _cli(database_url, "users", "add", "boss", "--role", "admin",
-             input="long-secret-1\nlong-secret-1\n")
+    r = _cli(
+        database_url,
+        "users",
+        "add",
+        "boss",
+        "--role",
+        "admin",
+        input="long-secret-1\nlong-secret-1\n",
+    )
     assert r.exit_code == 0, r.output
     assert "密码" in r.output and "long-secret-1" not in r.output
     listing = _cli(database_url, "users", "list").output
     assert "county1\tcounty\t431103" in listing and "boss\tadmin" in listing
     assert login(client, "boss", "long-secret-1").status_code == 302
-    assert _cli(database_url, "users", "reset-password", "boss", "--password", "new-secret-2").exit_code == 0
+    assert (
+        _cli(
+            database_url, "users", "reset-password", "boss", "--password", "new-secret-2"
+        ).exit_code
+        == 0
+    )
     assert client.get("/dashboard").status_code == 302  # the old session ended
     assert _cli(database_url, "users", "disable", "county1").exit_code == 0
     assert "停用" in _cli(database_url, "users", "list").output
@@ -171,7 +204,10 @@ def test_users_cli_add_list_disable_reset(app, database_url, client):
 ])  # fmt: skip
 def test_users_cli_refuses_bad_accounts(database_url, args, message):
     """Bad roles, missing scopes and short passwords are refused with the reason."""
-    r = _cli(database_url, "users", "add", "x", *args, "--password", "long-enough-1") \
-        if "--password" not in args else _cli(database_url, "users", "add", "x", *args)
+    r = (
+        _cli(database_url, "users", "add", "x", *args, "--password", "long-enough-1")
+        if "--password" not in args
+        else _cli(database_url, "users", "add", "x", *args)
+    )
     assert r.exit_code != 0
     assert message in r.output

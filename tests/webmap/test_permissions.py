@@ -44,7 +44,10 @@ def _url(rule, number: str, objection_id: int) -> str:
     values = {}
     for arg in rule.arguments:
         values[arg] = {"number": number, "objection_id": objection_id}.get(arg, "x")
-        if rule._converters.get(arg).__class__.__name__ == "IntegerConverter" and arg != "objection_id":
+        if (
+            rule._converters.get(arg).__class__.__name__ == "IntegerConverter"
+            and arg != "objection_id"
+        ):
             values[arg] = 1
     return rule.build(values, append_unknown=False)[1]
 
@@ -67,8 +70,14 @@ def targets(app, make_issue):
     for code, name in ((OWN, "冷水滩区"), (OTHER, "道县")):
         for endpoint in FORMS:
             number = f"{code}-{endpoint}"
-            make_issue(number, county_code=code, county_name=name, status="公示", progress=100,
-                       lead_unit="冷水滩区生态环境分局" if code == OWN else "道县水利局")
+            make_issue(
+                number,
+                county_code=code,
+                county_name=name,
+                status="公示",
+                progress=100,
+                lead_unit="冷水滩区生态环境分局" if code == OWN else "道县水利局",
+            )
             with app.app_context():
                 session = db.get_session()
                 with db.transaction(session):
@@ -84,13 +93,19 @@ def _client_for(role, logged_in_client, anon_client):
 
 
 @pytest.mark.parametrize("role", [*ROLES, "anonymous"])
-def test_every_role_against_every_state_changing_endpoint(app, role, targets, logged_in_client,
-                                                          anon_client):
+def test_every_role_against_every_state_changing_endpoint(
+    app, role, targets, logged_in_client, anon_client
+):
     """Allowed requests get through; refused ones are 401/403/404 and change nothing."""
     client = _client_for(role, logged_in_client, anon_client)
     rules = state_changing(app)
-    assert {"edit.progress", "edit.transition", "edit.disclosure", "public.object_to",
-            "audit.handle_objection"} <= {e for e, _, _ in rules}
+    assert {
+        "edit.progress",
+        "edit.transition",
+        "edit.disclosure",
+        "public.object_to",
+        "audit.handle_objection",
+    } <= {e for e, _, _ in rules}
     with app.app_context():
         user = db.get_session().scalar(select(User).where(User.username == f"{role}-user"))
     checked = 0
@@ -98,8 +113,9 @@ def test_every_role_against_every_state_changing_endpoint(app, role, targets, lo
         for code in (OWN, OTHER):
             number, objection_id = targets.get((code, endpoint), targets[(code, "edit.progress")])
             before = _state(app, number, objection_id)
-            resp = client.open(_url(rule, number, objection_id), method=method,
-                               data=FORMS.get(endpoint, {}))
+            resp = client.open(
+                _url(rule, number, objection_id), method=method, data=FORMS.get(endpoint, {})
+            )
             view = app.view_functions[endpoint]
             action = action_of(view, endpoint)
             with app.app_context():
@@ -120,15 +136,17 @@ def test_every_role_against_every_state_changing_endpoint(app, role, targets, lo
     assert checked == 2 * len(rules)
 
 
-def test_county_editor_cannot_change_another_county_through_any_endpoint(app, targets,
-                                                                         logged_in_client):
+def test_county_editor_cannot_change_another_county_through_any_endpoint(
+    app, targets, logged_in_client
+):
     """Every state-changing endpoint aimed at another county's issue leaves it exactly as it was."""
     client = logged_in_client("county", county_code=OWN)
     for endpoint, method, rule in state_changing(app):
         number, objection_id = targets.get((OTHER, endpoint), targets[(OTHER, "edit.progress")])
         before = _state(app, number, objection_id)
-        resp = client.open(_url(rule, number, objection_id), method=method,
-                           data=FORMS.get(endpoint, {}))
+        resp = client.open(
+            _url(rule, number, objection_id), method=method, data=FORMS.get(endpoint, {})
+        )
         if endpoint != "public.object_to":  # anyone may object in 公示; that changes no issue
             assert resp.status_code in (403, 404), (endpoint, resp.status_code)
         assert _state(app, number, objection_id) == before, endpoint
@@ -166,15 +184,29 @@ def spread(app, make_issue):
     app.config["TODAY"] = "2022-06-01"
     make_issue("A-1", lead_unit="冷水滩区生态环境分局")
     make_issue("A-2", partner_units=["冷水滩区生态环境分局"], lead_unit="冷水滩区水利局")
-    make_issue("B-1", county_code=OTHER, county_name="道县", protected_area="都庞岭国家级自然保护区")
+    make_issue(
+        "B-1", county_code=OTHER, county_name="道县", protected_area="都庞岭国家级自然保护区"
+    )
     make_issue("B-2", county_code=OTHER, county_name="道县", public=False)
     with app.app_context():
         session = db.get_session()
         with db.transaction(session):
-            session.add(LeaderAssignment(kind="city_leader", name="测试市领导", county_code=OTHER,
-                                         valid_from=date(2021, 1, 1)))
-            session.add(LeaderAssignment(kind="county_leader", name="测试县领导",
-                                         issue_number="A-2", valid_from=date(2021, 1, 1)))
+            session.add(
+                LeaderAssignment(
+                    kind="city_leader",
+                    name="测试市领导",
+                    county_code=OTHER,
+                    valid_from=date(2021, 1, 1),
+                )
+            )
+            session.add(
+                LeaderAssignment(
+                    kind="county_leader",
+                    name="测试县领导",
+                    issue_number="A-2",
+                    valid_from=date(2021, 1, 1),
+                )
+            )
 
 
 EXPECTED_NUMBERS = {
@@ -211,24 +243,29 @@ def test_can_and_scope_for_rules():
 
         def __init__(self, role, county_code=None, unit=None, disabled=False):
             """Keep the fields ``can`` reads."""
-            self.role, self.county_code, self.unit, self.disabled = role, county_code, unit, disabled
+            self.role, self.county_code, self.unit, self.disabled = (
+                role,
+                county_code,
+                unit,
+                disabled,
+            )
             self.username = role
 
-    class I:
+    class Iss:
         """A stand-in issue."""
 
         county_code, lead_unit, partner_units = OWN, "甲局", ["乙局"]
 
-    assert can(U("county", OWN), "issue.transition", I(), to_status="申请")
-    assert not can(U("county", OWN), "issue.transition", I(), to_status="已销号")
-    assert not can(U("county", OTHER), "issue.progress", I())
-    assert can(U("department", unit="乙局"), "issue.progress", I())
-    assert not can(U("department", unit="乙局"), "issue.transition", I())
-    assert not can(U("department", unit="丙局"), "issue.progress", I())
-    assert not can(U("admin", disabled=True), "issue.progress", I())
+    assert can(U("county", OWN), "issue.transition", Iss(), to_status="申请")
+    assert not can(U("county", OWN), "issue.transition", Iss(), to_status="已销号")
+    assert not can(U("county", OTHER), "issue.progress", Iss())
+    assert can(U("department", unit="乙局"), "issue.progress", Iss())
+    assert not can(U("department", unit="乙局"), "issue.transition", Iss())
+    assert not can(U("department", unit="丙局"), "issue.progress", Iss())
+    assert not can(U("admin", disabled=True), "issue.progress", Iss())
     assert not can(None, "issue.read")
     for role in ("viewer", "city-leader", "county-leader", "reserve"):
-        assert not can(U(role), "issue.progress", I())
+        assert not can(U(role), "issue.progress", Iss())
     assert can(U("reserve"), "layers.manage") and not can(U("viewer"), "layers.manage")
     assert scope_for(None).kind == "public"
     assert scope_for(U("county", OWN)).counties == (OWN,)

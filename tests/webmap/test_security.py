@@ -1,4 +1,4 @@
-"""Safe output and input: headers, CSP nonces on the map's scripts, inert script payloads, uploads."""
+"""Safe output and input: headers, CSP nonces, inert script payloads, upload limits."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from webmap.models import Issue, Objection, ProgressUpdate
 from webmap.security import neutralise_cell
 
 PAYLOAD = "<script>__pwned=1</script><img src=x onerror=alert(1)>"  # fits varchar(60) + index
-FORMULA = "=HYPERLINK(\"http://evil.example\",\"x\")"
+FORMULA = '=HYPERLINK("http://evil.example","x")'
 TEXT_FIELDS = ("title", "description", "category", "location_text", "lead_unit", "target",
                "measures", "internal_notes", "township_name", "batch")  # fmt: skip
 
@@ -31,10 +31,21 @@ def poisoned(app, make_issue):
         session = db.get_session()
         with db.transaction(session):
             issue = session.scalar(select(Issue).where(Issue.number == "X-1"))
-            issue.updates.append(ProgressUpdate(date=date(2021, 5, 1), percent=50, text=PAYLOAD,
-                                                author=PAYLOAD, actor="t"))
-            session.add(Objection(issue_number="X-1", text=PAYLOAD, name=PAYLOAD,
-                                  contact=PAYLOAD, client_hash="h", state="new"))
+            issue.updates.append(
+                ProgressUpdate(
+                    date=date(2021, 5, 1), percent=50, text=PAYLOAD, author=PAYLOAD, actor="t"
+                )
+            )
+            session.add(
+                Objection(
+                    issue_number="X-1",
+                    text=PAYLOAD,
+                    name=PAYLOAD,
+                    contact=PAYLOAD,
+                    client_hash="h",
+                    state="new",
+                )
+            )
 
 
 def _assert_inert(html: str, where: str) -> None:
@@ -91,8 +102,14 @@ def test_neutralise_cell(value, expected):
 def test_security_headers_on_pages_apis_and_errors(client, logged_in_client):
     """CSP with a nonce and frame-ancestors, nosniff, Referrer-Policy on every kind of response."""
     admin = logged_in_client("admin")
-    for resp in (client.get("/public"), client.get("/login"), client.get("/api/public/issues"),
-                 admin.get("/"), admin.get("/no-such-page"), client.get("/api/issues")):
+    for resp in (
+        client.get("/public"),
+        client.get("/login"),
+        client.get("/api/public/issues"),
+        admin.get("/"),
+        admin.get("/no-such-page"),
+        client.get("/api/issues"),
+    ):
         csp = resp.headers["Content-Security-Policy"]
         assert re.search(r"script-src 'self' 'nonce-[\w-]{20,}'", csp)
         assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp

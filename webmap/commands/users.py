@@ -1,4 +1,4 @@
-"""``yzmap users add|list|disable|enable|reset-password``: accounts, each change in the audit log."""
+"""``yzmap users add|list|disable|enable|reset-password``; every change goes to the audit log."""
 
 from __future__ import annotations
 
@@ -96,9 +96,13 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True, help="admin|county|department|reserve|city-leader|county-leader|viewer")
+@click.option(
+    "--role", required=True, help="admin|county|department|reserve|city-leader|county-leader|viewer"
+)
 @click.option("--county", default=None, help="County code or name (county role; leaders optional).")
-@click.option("--unit", default=None, help="Unit name (department role), or a leader's roster name.")
+@click.option(
+    "--unit", default=None, help="Unit name (department role), or a leader's roster name."
+)
 @click.option("--password", default=None, help="Prompted (hidden, twice) when not given.")
 def add(name: str, role: str, county: str | None, unit: str | None, password: str | None) -> None:
     """Create an account."""
