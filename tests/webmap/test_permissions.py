@@ -273,3 +273,18 @@ def test_can_and_scope_for_rules():
     assert scope_for(U("nonsense")).kind == "public"
     with pytest.raises(ValueError, match="unknown action"):
         can(U("admin"), "issue.delete")
+
+
+def test_detail_page_links_to_the_edit_form_only_for_editors(make_issue, logged_in_client):
+    """The county editor sees the 填报 link and its form; a viewer sees neither."""
+    make_issue("L-1", status="申请", progress=100)
+    editor = logged_in_client("county")
+    assert "/issues/L-1/edit" in editor.get("/issues/L-1").get_data(as_text=True)
+    form = editor.get("/issues/L-1/edit").get_data(as_text=True)
+    assert 'name="percent"' in form and 'name="csrf_token"' in form
+    assert "核查" not in form.split('name="to_status"')[1].split("</select>")[0]
+    admin_form = logged_in_client("admin").get("/issues/L-1/edit").get_data(as_text=True)
+    assert "<option>核查</option>" in admin_form
+    viewer = logged_in_client("viewer")
+    assert "/issues/L-1/edit" not in viewer.get("/issues/L-1").get_data(as_text=True)
+    assert viewer.get("/issues/L-1/edit").status_code == 403
