@@ -9,6 +9,9 @@ import pytest
 REQUIRE_SERVICES = os.environ.get("YZMAP_REQUIRE_SERVICES") == "1"
 SERVICE_MARKERS = ("postgis", "browser")
 
+# pytest allows plugin registration only in the top-level conftest
+pytest_plugins = ["tests.webmap.conftest_auth"]  # users and logged-in clients (access control)
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):

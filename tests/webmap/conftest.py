@@ -22,7 +22,7 @@ from webmap.events import create_issue
 from webmap.models import Base
 
 PG_URL = os.environ.get("YZMAP_TEST_POSTGRES_URL")
-pytest_plugins = ["tests.webmap.conftest_auth"]  # users and logged-in clients (access control)
+
 
 
 @pytest.fixture(scope="session")
