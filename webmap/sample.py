@@ -22,100 +22,23 @@ from sqlalchemy.orm import Session
 from geo.boundaries import LayerSet
 from webmap.events import create_issue
 from webmap.models import Issue
+from webmap.responsibility import assign_responsibility, load_defaults, override_responsibility
+from webmap.sample_data import rosters
+from webmap.sample_data.tables import (  # noqa: F401 (COUNTIES, CATEGORIES: bench/ledger.py)
+    CATEGORIES,
+    COUNTIES,
+    LOOKBACK_DUES,
+    OTHER_SOURCES,
+    PA_CATEGORY,
+    PA_TITLES,
+)
 from webmap.workflow import Evidence, record_action, record_progress, transition
+
+_transition, _record_progress, _record_action = transition, record_progress, record_action
 
 ACTOR = "示例数据"
 FEEDBACK_DAY = date(2021, 3, 6)
 SEED = 20210306
-
-# county code -> (name, real townships from the NBS 2023 gazetteer)
-COUNTIES = {
-    "431102": ("零陵区", ("富家桥镇", "珠山镇", "邮亭圩镇")),
-    "431103": ("冷水滩区", ("花桥街镇", "普利桥镇", "黄阳司镇")),
-    "431181": ("祁阳市", ("观音滩镇", "茅竹镇", "大忠桥镇")),
-    "431122": ("东安县", ("白牙市镇", "紫溪市镇", "井头圩镇")),
-    "431123": ("双牌县", ("江村镇", "五里牌镇", "何家洞镇")),
-    "431124": ("道县", ("梅花镇", "寿雁镇", "祥霖铺镇")),
-    "431125": ("江永县", ("上江圩镇", "桃川镇", "粗石江镇")),
-    "431126": ("宁远县", ("天堂镇", "湾井镇", "冷水镇")),
-    "431127": ("蓝山县", ("毛俊镇", "楠市镇", "所城镇")),
-    "431128": ("新田县", ("金陵镇", "骥村镇", "石羊镇")),
-    "431129": ("江华瑶族自治县", ("大路铺镇", "白芒营镇", "河路口镇")),
-}
-# category -> (title pattern, lead department, target, measures)
-CATEGORIES = {
-    "畜禽养殖污染": (
-        "{t}生猪养殖场粪污直排",
-        "畜牧水产事务中心",
-        "粪污资源化利用率达标，杜绝直排",
-        "关停禁养区养殖场，配套建设粪污处理设施",
-    ),
-    "矿山生态修复": (
-        "{t}废弃矿山生态修复滞后",
-        "自然资源局",
-        "完成矿山复绿",
-        "清理废渣、覆土复绿、边坡治理",
-    ),
-    "小水电清理整改": (
-        "{t}小水电站未落实生态流量",
-        "水利局",
-        "保障最小下泄生态流量",
-        "安装生态流量泄放设施和在线监控，退出类电站拆除",
-    ),
-    "黑臭水体": (
-        "{t}集镇黑臭水体",
-        "住房和城乡建设局",
-        "消除黑臭，水质稳定达标",
-        "截污纳管、清淤疏浚、生态补水",
-    ),
-    "污水处理厂提标": (
-        "{t}污水处理厂出水超标",
-        "住房和城乡建设局",
-        "出水稳定达到一级A标准",
-        "实施提标改造，完善配套管网",
-    ),
-    "非法采砂": (
-        "{t}河段非法采砂",
-        "水利局",
-        "取缔非法采砂点，修复河道",
-        "联合执法打击，清理砂石堆场",
-    ),
-    "工业污染": (
-        "{t}工业企业废气超标排放",
-        "生态环境分局",
-        "废气稳定达标排放",
-        "停产整治，安装在线监测",
-    ),
-    "垃圾填埋场": (
-        "{t}垃圾填埋场渗滤液外溢",
-        "城市管理和综合执法局",
-        "渗滤液全收集全处理",
-        "建设渗滤液处理站，封场覆盖",
-    ),
-}
-PA_CATEGORY = "自然保护区内违规建设"
-PA_TITLES = (
-    "{pa}{zone}内违规建设旅游设施",
-    "{pa}{zone}内小水电站未退出",
-    "{pa}{zone}内违规采石",
-    "{pa}{zone}内违规修建道路",
-)
-# look-back due dates: 20 by end-2021, 5 in 2022, 5 in 2023 and later or ongoing (the plan)
-LOOKBACK_DUES = (
-    [date(2021, 6, 30)] * 4
-    + [date(2021, 9, 30)] * 4
-    + [date(2021, 12, 31)] * 12
-    + [date(2022, 6, 30)] * 2
-    + [date(2022, 12, 31)] * 3
-    + [date(2023, 12, 31), date(2024, 6, 30), date(2025, 12, 31), None, None]
-)
-OTHER_SOURCES = (
-    ("中央督察", "中央环保督察", 5),
-    ("中央督察回头看", "中央督察回头看", 3),
-    ("长江警示片", "2020年长江经济带警示片", 6),
-    ("省日常交办", "省日常督察交办", 6),
-    ("市交办", "市委市政府交办", 6),
-)
 
 
 def _random_point_in(geom, rng: random.Random, inset: float = 0.01, avoid=None) -> Point:
@@ -194,7 +117,7 @@ def _plan(number, source, batch, code, category, due, i, counties, rng) -> dict:
     """Return one issue's values, placed at a random point in a named township of its county."""
     name, towns = COUNTIES[code]
     town = towns[i % len(towns)]
-    pattern, dept, target, measures = CATEGORIES[category]
+    pattern, _dept, target, measures = CATEGORIES[category]
     geom, avoid = counties[code]
     point = _random_point_in(geom, rng, avoid=avoid)
     return {
@@ -211,8 +134,6 @@ def _plan(number, source, batch, code, category, due, i, counties, rng) -> dict:
         "county_name": name,
         "due_date": due,
         "deadline_class": _deadline_class(due),
-        "lead_unit": f"{name}{dept}",
-        "partner_units": [f"{name}人民政府", f"{town}人民政府"],
         "target": target,
         "measures": measures,
         "is_sample": True,
@@ -262,8 +183,6 @@ def _protected_area_plans(layers: LayerSet, rng: random.Random) -> list[dict]:
                 "zone": feat["zone"],
                 "due_date": due,
                 "deadline_class": _deadline_class(due),
-                "lead_unit": f"{name}林业局",
-                "partner_units": [f"{name}人民政府", f"{feat['name']}管理局"],
                 "target": "拆除违规设施，恢复植被",
                 "measures": "拆除、复绿，纳入保护地日常巡护",
                 "is_sample": True,
@@ -277,7 +196,18 @@ def _evidence(number: str, kind: str) -> tuple[Evidence, ...]:
     return (Evidence(kind, filename=f"示例-{number}-{kind}.pdf", mime="application/pdf"),)
 
 
-def _sign_off(session, issue, start: date, stop_at: str = "已销号") -> None:
+def _hooked(write, before):
+    """Return ``write`` calling ``before(date)`` first, so dated side events keep their order."""
+
+    def call(session, issue, *args, date, **kwargs):
+        """Run the pending side events up to ``date``, then the write itself."""
+        before(date)
+        return write(session, issue, *args, date=date, **kwargs)
+
+    return call
+
+
+def _sign_off(session, issue, start: date, stop_at: str = "已销号", transition=transition) -> None:
     """Walk an issue at 100% through 已完成待销号 and the sign-off stages up to ``stop_at``."""
     steps = (
         ("已完成待销号", 0, ()),
@@ -301,8 +231,16 @@ def _sign_off(session, issue, start: date, stop_at: str = "已销号") -> None:
             return
 
 
-def _history(session, issue: Issue, outcome: str, rng: random.Random) -> None:
-    """Write one issue's progress, sign-off and accountability history for ``outcome``."""
+def _history(session, issue: Issue, outcome: str, rng: random.Random, before=None) -> None:
+    """Write one issue's progress, sign-off and accountability history for ``outcome``.
+
+    ``before(day)`` runs before each write: it slots in the roster hand-overs and overrides
+    that fall earlier, because an issue's events must be recorded in date order.
+    """
+    hook = before or (lambda day: None)
+    transition, record_progress, record_action = (
+        _hooked(w, hook) for w in (_transition, _record_progress, _record_action)
+    )
     start = FEEDBACK_DAY + timedelta(days=rng.randint(10, 40))
     due = issue.due_date
     if outcome == "ongoing":
@@ -336,7 +274,7 @@ def _history(session, issue: Issue, outcome: str, rng: random.Random) -> None:
             session, issue, percent=100, date=finish, actor=ACTOR, text="整改任务全部完成（示例）"
         )
         stop = {"done": "已销号", "signing": "公示", "checking": "核查"}[outcome]
-        _sign_off(session, issue, finish + timedelta(days=3), stop)
+        _sign_off(session, issue, finish + timedelta(days=3), stop, transition)
         return
     # late: stuck below 100% past the due date; the ladder starts
     record_progress(
@@ -403,14 +341,14 @@ def _outcomes(plans: list[dict], rng: random.Random) -> list[str]:
     return out
 
 
-def _attributed(layers: LayerSet, point: Point) -> dict:
-    """Return county, protected area, zone and attribution evidence for a point, from ``geo``."""
+def _attributed(layers: LayerSet, point: Point) -> tuple[dict, object]:
+    """Return the issue fields (county, protected area, zone, evidence) and the attribution."""
     from geo.lookup import attribute_geometry
     from webmap.ledger_io.attribute import attribution_record
 
     att = attribute_geometry(layers, point)
     att.evidence.insert(0, "示例数据：坐标在所在县区内随机生成")
-    return {
+    fields = {
         "geometry": shapely.geometry.mapping(point),
         "county_code": att.county_code,
         "county_name": att.county_name,
@@ -418,6 +356,42 @@ def _attributed(layers: LayerSet, point: Point) -> dict:
         "zone": att.zone,
         "attribution": attribution_record(att),
     }
+    return fields, att
+
+
+def _side_events(session, issue: Issue, plan: dict, index: int, att) -> list[tuple]:
+    """Return the issue's dated side events: roster hand-overs (re-assignment) and overrides."""
+
+    def reassign(day):
+        """Re-run the assignment on a hand-over day while the case is still open."""
+        if issue.status != "已销号":
+            assign_responsibility(session, issue, actor=ACTOR, date=day, attribution=att)
+
+    events = [(day, reassign) for day in rosters.roster_changes(plan, index)]
+    if plan["number"] in rosters.OVERRIDES:
+        kind, names, reason, actor, day = rosters.OVERRIDES[plan["number"]]
+        events.append(
+            (day, lambda _day: override_responsibility(
+                session, issue, kind, names, reason=reason, actor=actor, date=day))
+        )  # fmt: skip
+    return sorted(events, key=lambda e: e[0])
+
+
+def _write_issue(session, plan: dict, index: int, outcome: str, att, rng) -> Issue:
+    """Create one issue, assign who answers for it, then write its history and side events."""
+    issue = create_issue(session, plan, actor=ACTOR, date=FEEDBACK_DAY)
+    assign_responsibility(session, issue, actor=ACTOR, date=FEEDBACK_DAY, attribution=att)
+    pending = _side_events(session, issue, plan, index, att)
+
+    def before(day):
+        """Run the side events dated on or before ``day``."""
+        while pending and pending[0][0] <= day:
+            when, run = pending.pop(0)
+            run(when)
+
+    _history(session, issue, outcome, rng, before)
+    before(date.max)  # hand-overs after the last progress report (still-open cases)
+    return issue
 
 
 def load_sample(session: Session, layers: LayerSet | None = None) -> list[Issue]:
@@ -432,11 +406,16 @@ def load_sample(session: Session, layers: LayerSet | None = None) -> list[Issue]
     outcomes = _outcomes(plans, rng)
     issues = []
     try:
-        for plan, outcome in zip(plans, outcomes, strict=True):
-            plan |= _attributed(layers, plan["geometry"])
-            issue = create_issue(session, plan, actor=ACTOR, date=FEEDBACK_DAY)
-            _history(session, issue, outcome, rng)
-            issues.append(issue)
+        load_defaults(session, actor=ACTOR, date=FEEDBACK_DAY)
+        located = []
+        for plan in plans:
+            fields, att = _attributed(layers, plan["geometry"])
+            located.append(att)
+            plan |= fields
+        rosters.load_rules(session, actor=ACTOR, day=FEEDBACK_DAY)
+        rosters.load_rosters(session, plans)
+        for i, (plan, outcome, att) in enumerate(zip(plans, outcomes, located, strict=True)):
+            issues.append(_write_issue(session, plan, i, outcome, att, rng))
         session.commit()
     except BaseException:
         session.rollback()
