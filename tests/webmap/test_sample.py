@@ -1,17 +1,20 @@
-"""The sample ledger: size, the plan's 20/5/5 split, placement, histories, 示例 marks."""
+"""The sample ledger: size, 20/5/5 split, placement, histories, 示例 marks, leaders, reasons."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from geo.boundaries import load_shipped
 from webmap.events import current_state, ledger_as_of
-from webmap.models import Issue
+from webmap.models import PARTY_KINDS, Event, Issue, LeaderAssignment, ResponsibilityRule
+from webmap.responsibility import explain
 from webmap.sample import load_sample
+from webmap.sample_data.rosters import CASE_HANDOVER_DAY, HANDOVER_DAY, OVERRIDES
 
 
 @pytest.fixture
@@ -84,3 +87,168 @@ def test_sample_refuses_second_load(sample, session):
     """Loading the sample into a database that has it already is refused."""
     with pytest.raises(ValueError, match="示例台账已加载"):
         load_sample(session)
+
+
+# --- leader rosters and responsibility (issues 4 and 5) -------------------------------------
+
+
+def _live(issue, kind: str) -> list:
+    """Return the in-force reasons of one party kind for an issue."""
+    return [r for r in explain(issue) if r.party_kind == kind and not r.overridden]
+
+
+def test_every_county_has_one_city_leader_every_day(sample, session):
+    """On every day of 2021-2024 each of the 11 counties has exactly one 示例 city leader."""
+    issues, layers = sample
+    lines = session.scalars(
+        select(LeaderAssignment).where(LeaderAssignment.kind == "city_leader")
+    ).all()
+    assert all(a.name.startswith("示例·") and "示例" in a.title for a in lines)
+    assert {len([a for a in lines if a.name == n]) for n in {a.name for a in lines}} <= {1, 2, 3}
+    day = date(2021, 1, 1)
+    while day <= date(2024, 12, 31):
+        for code in layers.counties.frame["code"]:
+            serving = [
+                a.name
+                for a in lines
+                if a.county_code == code
+                and a.valid_from <= day
+                and (a.valid_to is None or a.valid_to >= day)
+            ]
+            assert len(serving) == 1, (code, day, serving)
+        day += timedelta(days=1)
+
+
+def test_handover_gives_issues_before_and_after_different_leaders(sample, session):
+    """道县 changes city leader on 2023-03-01: cases closed before keep the old, open ones move."""
+    issues, _ = sample
+    daoxian = [i for i in issues if i.county_code == "431124"]
+    closed_before = [
+        i for i in daoxian if current_state(i, HANDOVER_DAY - timedelta(days=1)).status == "已销号"
+    ]
+    open_after = [i for i in daoxian if i.status != "已销号"]
+    assert closed_before and open_after
+    for issue in closed_before:
+        assert [r.name for r in _live(issue, "city_leader")] == ["示例·市领导丙"], issue.number
+    for issue in open_after:
+        (leader,) = _live(issue, "city_leader")
+        assert leader.name == "示例·市领导己" and str(HANDOVER_DAY) in leader.reason
+    # the re-assignment is in the event log on the hand-over day, not on the load day
+    kinds = session.execute(
+        select(Event.effective_date).where(
+            Event.issue_number == open_after[0].number, Event.kind == "responsibility.assigned"
+        )
+    ).scalars()
+    assert HANDOVER_DAY in set(kinds)
+
+
+def test_every_issue_has_a_county_leader_some_change(sample, session):
+    """Each issue has one case leader in force; some cases changed hands on 2022-07-01."""
+    issues, _ = sample
+    for issue in issues:
+        (leader,) = _live(issue, "county_leader")
+        assert leader.name.startswith("示例·"), issue.number
+    changed = session.scalars(
+        select(LeaderAssignment.issue_number).where(
+            LeaderAssignment.kind == "county_leader", LeaderAssignment.valid_to.is_not(None)
+        )
+    ).all()
+    assert len(changed) >= 10
+    moved = [i for i in issues if i.number in changed and i.status != "已销号"]
+    assert moved and any(
+        _live(i, "county_leader")[0].source == "roster"
+        and str(CASE_HANDOVER_DAY) in _live(i, "county_leader")[0].reason
+        for i in moved
+    )
+
+
+def test_explain_gives_a_reason_for_every_party(sample):
+    """County from attribution, lead unit from a rule, each leader from a roster line: all said."""
+    issues, _ = sample
+    for issue in issues:
+        reasons = {r.party_kind: r for r in explain(issue) if not r.overridden}
+        assert set(reasons) == set(PARTY_KINDS), issue.number
+        assert all(r.reason.strip() for r in reasons.values())
+        county = reasons["county"]
+        assert county.source == "attribution" and county.code == issue.county_code
+        assert reasons["lead_unit"].name == issue.lead_unit
+        if reasons["lead_unit"].source == "rule":
+            assert f"类别「{issue.category}」" in reasons["lead_unit"].reason
+        for kind in ("city_leader", "county_leader"):
+            assert reasons[kind].source in ("roster", "override"), (issue.number, kind)
+        assert set(issue.partner_units) == {r.name for r in _live(issue, "partner_unit")}
+
+
+def test_manual_overrides_keep_reason_and_actor(sample):
+    """Two overrides show the manual path: the computed party is kept but flagged overridden."""
+    issues, _ = sample
+    by_number = {i.number: i for i in issues}
+    for number, (kind, names, reason, actor, _day) in OVERRIDES.items():
+        issue = by_number[number]
+        live = _live(issue, kind)
+        assert [r.name for r in live] == names and live[0].source == "override"
+        assert live[0].reason == reason and live[0].actor == actor
+        assert any(r.overridden for r in explain(issue) if r.party_kind == kind)
+    assert by_number["HKT-05"].lead_unit == "永州市水利局"
+
+
+def test_sample_rosters_and_rules_load_once(sample, session):
+    """Loading the rosters and rules again adds nothing; the sample's rules are marked 示例."""
+    from webmap.sample import ACTOR, FEEDBACK_DAY
+    from webmap.sample_data.rosters import load_rosters, load_rules
+
+    issues, _ = sample
+    # the plans in load (id) order: a case's place in it picks its leader
+    plans = [
+        {"number": i.number, "county_code": i.county_code}
+        for i in sorted(issues, key=lambda i: i.id)
+    ]
+    assert load_rules(session, actor=ACTOR, day=FEEDBACK_DAY) == 0
+    before = session.scalar(select(func.count(LeaderAssignment.id)))
+    assert before >= 6 + len(issues)
+    assert load_rosters(session, plans) == 0
+    assert session.scalar(select(func.count(LeaderAssignment.id))) == before
+    notes = session.scalars(
+        select(ResponsibilityRule.note).where(ResponsibilityRule.updated_by == ACTOR)
+    ).all()
+    assert len(notes) >= 99 and all(n.startswith(("示例", "默认")) for n in notes)
+
+
+def test_briefing_lists_leaders_of_every_county(sample, session):
+    """Briefing county pages find a city leader for every county (no 未录入包联领导)."""
+    from webmap.briefing.data import leaders_for
+
+    issues, layers = sample
+    day = date(2024, 6, 30)
+    for code in layers.counties.frame["code"]:
+        numbers = [i.number for i in issues if i.county_code == code]
+        lines = leaders_for(session, code, numbers, day)
+        assert any("包县督导" in line for line in lines), code
+        assert any("包案" in line for line in lines), code
+    assert any(line.startswith("示例·市领导己") for line in leaders_for(session, "431124", [], day))
+
+
+def test_leader_pages_list_their_issues(sample, app, logged_in_client):
+    """/leaders lists the 示例 leaders with counts; one leader's page lists their late issues."""
+    from webmap.workflow import rag
+
+    issues, _ = sample
+    app.config["TODAY"] = "2024-06-30"
+    client = logged_in_client("viewer")
+    resp = client.get("/leaders")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert "尚未录入包联领导" not in html
+    rows = re.findall(r'<a href="/leaders/(\d+)">([^<]+)</a>.*?class="num">(\d+)<', html, re.S)
+    by_name = {name: (int(i), int(total)) for i, name, total in rows}
+    assert {f"示例·市领导{c}" for c in "甲乙丙丁戊己"} <= set(by_name)
+    daoxian = [i for i in issues if i.county_code == "431124"]
+    leader_id, total = by_name["示例·市领导己"]
+    assert total == len(daoxian)
+    page = client.get(f"/leaders/{leader_id}").get_data(as_text=True)
+    assert f"共 {len(daoxian)} 个问题" in page
+    late = [i.number for i in daoxian if rag(i.status, i.due_date, date(2024, 6, 30)) == "red"]
+    assert late and all(f">{n}</a>" in page for n in late)
+    assert client.get("/leaders/999999").status_code == 404
+    detail = client.get(f"/issues/{late[0]}").get_data(as_text=True)
+    assert "示例·市领导己" in detail
