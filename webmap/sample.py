@@ -6,6 +6,10 @@ and central-inspection, Yangtze warning-film, provincial daily-referral and city
 spread over all 11 counties. Each issue's history (progress reports, sign-off stages with
 evidence links, accountability actions) is written through ``webmap.workflow`` with its real
 past dates, 2021-03-06 (feedback day) to 2024, so as-of views and dashboards have shape.
+Who answers for each issue comes from ``webmap.responsibility``: county by ``geo`` attribution,
+units by the sample's category × county rules, leaders from the fictitious 示例 rosters in
+``webmap.sample_data.rosters``; a roster hand-over re-runs the assignment for cases still open
+that day, and two manual overrides show that path. Data tables live in ``webmap.sample_data``.
 Every record has ``is_sample=True``; titles are invented in the style of the plan.
 """
 
@@ -29,8 +33,10 @@ from webmap.sample_data.tables import (  # noqa: F401 (COUNTIES, CATEGORIES: ben
     COUNTIES,
     LOOKBACK_DUES,
     OTHER_SOURCES,
+    OUTCOME_CYCLE,
     PA_CATEGORY,
     PA_TITLES,
+    SOURCE_PREFIXES,
 )
 from webmap.workflow import Evidence, record_action, record_progress, transition
 
@@ -85,7 +91,7 @@ def _plans(layers: LayerSet, rng: random.Random) -> list[dict]:
             code = codes[(k * 4 + 3) % 11]
             plans.append(
                 _plan(
-                    f"{_prefix(source)}-{j + 1:02d}",
+                    f"{SOURCE_PREFIXES[source]}-{j + 1:02d}",
                     source,
                     batch,
                     code,
@@ -99,18 +105,6 @@ def _plans(layers: LayerSet, rng: random.Random) -> list[dict]:
             k += 1
     plans += _protected_area_plans(layers, rng)
     return plans
-
-
-def _prefix(source: str) -> str:
-    """Return the number prefix of a source type."""
-    return {
-        "中央督察": "ZY",
-        "中央督察回头看": "ZYH",
-        "长江警示片": "JSP",
-        "省日常交办": "SRC",
-        "市交办": "SJB",
-        "专项督察": "ZXD",
-    }[source]
 
 
 def _plan(number, source, batch, code, category, due, i, counties, rng) -> dict:
@@ -324,20 +318,7 @@ def _outcomes(plans: list[dict], rng: random.Random) -> list[str]:
         elif p["due_date"] > date(2025, 1, 1):
             out.append("open" if i % 2 else "not_started")
         else:
-            out.append(
-                (
-                    "done",
-                    "done",
-                    "done",
-                    "late",
-                    "done",
-                    "signing",
-                    "done",
-                    "late_escalated",
-                    "checking",
-                    "done",
-                )[i % 10]
-            )
+            out.append(OUTCOME_CYCLE[i % len(OUTCOME_CYCLE)])
     return out
 
 

@@ -96,3 +96,25 @@ OTHER_SOURCES = (
     ("省日常交办", "省日常督察交办", 6),
     ("市交办", "市委市政府交办", 6),
 )
+# number prefix of each source type
+SOURCE_PREFIXES = {
+    "中央督察": "ZY",
+    "中央督察回头看": "ZYH",
+    "长江警示片": "JSP",
+    "省日常交办": "SRC",
+    "市交办": "SJB",
+    "专项督察": "ZXD",
+}
+# outcomes of the dated issues, in turn: most signed off, some late, one escalated
+OUTCOME_CYCLE = (
+    "done",
+    "done",
+    "done",
+    "late",
+    "done",
+    "signing",
+    "done",
+    "late_escalated",
+    "checking",
+    "done",
+)
