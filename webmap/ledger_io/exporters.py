@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from webmap.ledger_io.formulas import neutralise_row
 from webmap.ledger_io.rows import SAMPLE_MARK, format_coord, headers, issue_row, issue_values
 
 FORMATS = ("xlsx", "csv", "geojson", "gpkg", "kml")
@@ -56,16 +57,20 @@ def _write_atomically(out: Path, write: Callable[[Path], None]) -> None:
 
 
 def _write_csv(issues: list, path: Path, today) -> None:
-    """Write UTF-8 CSV with a BOM so Excel opens the Chinese correctly."""
+    """Write UTF-8 CSV with a BOM so Excel opens the Chinese correctly; formula text neutralised."""
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f, lineterminator="\r\n")
         w.writerow(headers())
         for issue in issues:
-            w.writerow(issue_row(issue, today))
+            w.writerow(neutralise_row(issue_row(issue, today)))
 
 
 def _write_xlsx(issues: list, path: Path, today) -> None:
-    """Write one sheet: bold header row, frozen, every cell as text (so numbers keep their form)."""
+    """Write one sheet: bold header row, frozen, every cell as text (so numbers keep their form).
+
+    Text is neutralised like the csv, and every cell is typed as a string: openpyxl would
+    otherwise store any string starting with ``=`` as a formula.
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -82,8 +87,19 @@ def _write_xlsx(issues: list, path: Path, today) -> None:
         header_cells.append(cell)
     ws.append(header_cells)
     for issue in issues:
-        ws.append([v if v != "" else None for v in issue_row(issue, today)])
+        ws.append([_text_cell(ws, v) for v in neutralise_row(issue_row(issue, today))])
     wb.save(path)
+
+
+def _text_cell(ws, value: str):
+    """Return a write-only string cell for ``value`` (None for an empty cell), never a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if value == "":
+        return None
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def _feature_properties(issue, today) -> dict[str, object]:

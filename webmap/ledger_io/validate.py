@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from webmap.ledger_io.formulas import is_text_field, restore_text
 from webmap.ledger_io.reader import CellError, LedgerSheet, RawRow
 from webmap.ledger_io.template import BY_FIELD, DEADLINE_CLASSES
 
@@ -234,6 +235,9 @@ def validate_row(raw: RawRow, headers: dict[str, str]) -> tuple[RowValues, list[
         if text is None:
             out.values[name] = None
             continue
+        if is_text_field(name):
+            # undo our exporter's formula guard after stripping, so a leading tab survives too
+            text = restore_text(text)
         try:
             out.values[name] = _typed(name, col.kind, value, text)
         except ValueError as exc:
