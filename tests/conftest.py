@@ -3,23 +3,42 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("YZMAP_REQUIRE_SERVICES") == "1"
-SERVICE_MARKERS = ("postgis", "browser")
 
 # pytest allows plugin registration only in the top-level conftest
 pytest_plugins = ["tests.webmap.conftest_auth"]  # users and logged-in clients (access control)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """Under scripts/test a skip caused by a missing service is a failure, not a pass."""
-    outcome = yield
-    report = outcome.get_result()
-    if REQUIRE_SERVICES and report.skipped and any(
-        item.get_closest_marker(m) for m in SERVICE_MARKERS
-    ):
-        report.outcome = "failed"
-        report.longrepr = f"service-dependent test skipped under YZMAP_REQUIRE_SERVICES: {report.longrepr}"
+def pytest_sessionstart(session):
+    """Under scripts/test, stop at once when a service the suite needs is missing.
+
+    Backend- and browser-dependent tests skip when their service is absent so a developer can run a
+    subset anywhere; scripts/test sets YZMAP_REQUIRE_SERVICES=1 so that in CI a missing service fails
+    the run instead of turning those tests into silent skips.
+    """
+    if not REQUIRE_SERVICES:
+        return
+    problems = []
+    url = os.environ.get("YZMAP_TEST_POSTGRES_URL")
+    if not url:
+        problems.append("YZMAP_TEST_POSTGRES_URL is not set")
+    else:
+        try:
+            import sqlalchemy
+
+            engine = sqlalchemy.create_engine(url)
+            with engine.connect() as conn:
+                conn.execute(sqlalchemy.text("SELECT postgis_version()"))
+            engine.dispose()
+        except Exception as exc:  # any failure means the backend tests cannot run
+            problems.append(f"PostGIS at {url} is not usable: {exc}")
+    if not shutil.which("chromium"):
+        problems.append("Debian chromium is not installed")
+    if not shutil.which("pdftotext"):
+        problems.append("pdftotext (poppler-utils) is not installed")
+    if problems:
+        raise pytest.UsageError("services missing for the full suite: " + "; ".join(problems))

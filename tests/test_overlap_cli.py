@@ -85,7 +85,7 @@ def test_overlap_to_xlsx_against_imported_layer(tmp_path, imported):
     )
     assert result.exit_code == 0, result.output
     assert f"imported:{imported.version}" in result.output
-    rows = pd.read_excel(out, sheet_name="重叠分析")
+    rows = pd.read_excel(out, sheet_name="重叠分析", engine="openpyxl")
     for col in (
         "site_id",
         "site_name",
@@ -107,7 +107,7 @@ def test_overlap_to_xlsx_against_imported_layer(tmp_path, imported):
     assert line.relation == "partly inside" and line.overlap_length_m > 0
     far = rows[rows.site_id == "K3"]
     assert far.relation.tolist() == ["outside"] and far.protected_area.iloc[0] == "叠加测试保护区"
-    notes = pd.read_excel(out, sheet_name="说明")
+    notes = pd.read_excel(out, sheet_name="说明", engine="openpyxl")
     assert "EPSG:4546" in " ".join(notes["内容"].astype(str))
 
 
