@@ -59,13 +59,11 @@ def layers():
 
 
 def _plant_payloads(session: Session, layers) -> dict[str, str]:
-    """Load the sample and put one payload in every text field of several issues; return number→payload."""
+    """Load the sample, plant a payload in every text field of some issues; return them."""
     from webmap.sample import load_sample
 
     load_sample(session, layers)
-    issues = session.scalars(
-        select(Issue).where(Issue.status != DONE).order_by(Issue.number)
-    ).all()
+    issues = session.scalars(select(Issue).where(Issue.status != DONE).order_by(Issue.number)).all()
     planted = {}
     with db.transaction(session):
         for issue, payload in zip(issues, PAYLOADS, strict=False):
@@ -227,7 +225,7 @@ def test_import_strips_only_the_exporters_apostrophe(session, layers, tmp_path):
      "'\t", "+", "a=1", "'''@", "＝全角"],
 )  # fmt: skip
 def test_neutralise_then_restore_is_identity(value):
-    """restore_text undoes neutralise_text for every value, and the result never starts a formula."""
+    """restore_text undoes neutralise_text for every value; the result never starts a formula."""
     written = neutralise_text(value)
     assert restore_text(written) == value
     assert not written.startswith(FORMULA_STARTS)

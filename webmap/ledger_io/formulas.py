@@ -2,17 +2,19 @@
 
 Excel and WPS run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and, per OWASP's CSV
 injection guidance, tab or carriage return) as a formula, so ``=HYPERLINK(...)`` in a title
-would become a live link. On export every text cell goes through ``webmap.security.neutralise_cell``,
-which puts an apostrophe in front. To keep export → import → export identical the rule must be
-reversible, so it is applied to the whole family ``'*[=+-@\\t\\r]``: a value that starts with any
-number of apostrophes followed by a formula character gets one more apostrophe on export, and
-the importer removes exactly one apostrophe from a cell of that shape. Other text is untouched,
-so an ordinary value starting with an apostrophe survives as written.
+would become a live link. On export every text cell goes through
+``webmap.security.neutralise_cell``, which puts an apostrophe in front. To keep export → import
+→ export identical the rule must be reversible, so it is applied to the whole family
+``'*[=+-@\\t\\r]``: a value that starts with any number of apostrophes followed by a formula
+character gets one more apostrophe on export, and the importer removes exactly one apostrophe
+from a cell of that shape. Other text is untouched, so an ordinary value starting with an
+apostrophe survives as written.
 
-Numeric columns (经度, 纬度, 完成进度) are written as numbers and never prefixed: ``-5`` stays ``-5``.
+Numeric columns (经度, 纬度, 完成进度) are written as numbers and never prefixed:
+``-5`` stays ``-5``.
 
->>> neutralise_text("=1+1"), neutralise_text("'=1+1"), neutralise_text("'ok"), neutralise_text("")
-("'=1+1", "''=1+1", "'ok", '')
+>>> [neutralise_text(v) for v in ("=1+1", "'=1+1", "'ok", "")]
+["'=1+1", "''=1+1", "'ok", '']
 >>> restore_text("'=1+1"), restore_text("''=1+1"), restore_text("'ok"), restore_text("'")
 ('=1+1', "'=1+1", "'ok", "'")
 """
