@@ -13,25 +13,12 @@ from dataclasses import dataclass, field
 from webmap.ledger_io.formulas import is_text_field, restore_text
 from webmap.ledger_io.reader import CellError, LedgerSheet, RawRow
 from webmap.ledger_io.template import BY_FIELD, DEADLINE_CLASSES
+from webmap.query import COUNTIES  # one county table for parsing filters and ledger rows
+from webmap.workflow import STATUSES
 
 # the city spans about 111.1-112.4 E, 24.6-26.9 N (DOMAIN.md 2); a margin keeps border sites in
 CITY_BBOX = (110.9, 24.4, 112.6, 27.1)
 
-COUNTIES = {
-    "431102": "零陵区",
-    "431103": "冷水滩区",
-    "431181": "祁阳市",
-    "431122": "东安县",
-    "431123": "双牌县",
-    "431124": "道县",
-    "431125": "江永县",
-    "431126": "宁远县",
-    "431127": "蓝山县",
-    "431128": "新田县",
-    "431129": "江华瑶族自治县",
-    "431171": "永州经济技术开发区",
-    "431173": "永州市回龙圩管理区",
-}
 COUNTY_ALIASES = {
     "祁阳县": "431181",
     "祁阳": "431181",
@@ -85,17 +72,6 @@ STATUS_ALIASES = {
     "长期坚持": "持续推进",
     "持续整改": "持续推进",
 }
-STATUSES = (
-    "未启动",
-    "整改中",
-    "已完成待销号",
-    "初审",
-    "公示",
-    "申请",
-    "核查",
-    "已销号",
-    "持续推进",
-)
 
 _ONGOING = ("持续推进", "长期坚持", "长期", "持续", "常态化")
 _YES = {"是", "y", "yes", "true", "1", "公开", "√", "示例"}
