@@ -356,3 +356,34 @@ def load_gazetteer(data_dir: str | Path | None = None) -> Gazetteer:
 def _load_default() -> Gazetteer:
     """The shipped gazetteer (the same object as ``load_gazetteer(GAZETTEER_DIR)``)."""
     return _load_cached(str(GAZETTEER_DIR.resolve()))
+
+
+@lru_cache(maxsize=8)
+def _county_names_cached(path: str) -> tuple[tuple[str, str], ...]:
+    """Read (code, name) pairs of the county-level units in listing order, once per directory."""
+    data_dir = Path(path)
+    rows = _read(data_dir / "counties.csv")
+    # official lists keep a renamed county where its former code put it (祁阳市 was 431121
+    # 祁阳县 until 2021, so it follows 冷水滩区): sort by the earliest code each unit carried
+    first_code = {r["code"]: r["code"] for r in rows}
+    for row in _read(data_dir / "aliases.csv"):
+        if row["alias"].isdigit() and row["code"] in first_code:
+            first_code[row["code"]] = min(first_code[row["code"]], row["alias"])
+    rows.sort(key=lambda r: first_code[r["code"]])
+    return tuple((r["code"], r["name"]) for r in rows)
+
+
+def county_names(data_dir: str | Path | None = None) -> dict[str, str]:
+    """County-level codes and NBS names in official listing order, without loading villages.
+
+    Reads only ``counties.csv`` and ``aliases.csv`` (for former codes), so importing modules
+    can build their county table cheaply; each call returns a fresh dict.
+
+    Examples
+    --------
+    >>> names = county_names()
+    >>> list(names)[:4], names["431129"], len(names)
+    (['431102', '431103', '431181', '431122'], '江华瑶族自治县', 13)
+    """
+    path = GAZETTEER_DIR if data_dir is None else Path(data_dir)
+    return dict(_county_names_cached(str(path.resolve())))
