@@ -149,9 +149,14 @@ def parse_due(value: object) -> tuple[dt.date | None, str | None]:
     if any(s.startswith(w) for w in _ONGOING):
         return None, "持续推进"
     if m := _YMD.match(s):
-        return dt.date(int(m[1]), int(m[2]), int(m[3])), None
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3])), None
+        except ValueError:  # python's message is English; officials need to see which part is wrong
+            raise ValueError(f"不是有效日期（{m[1]}年{m[2]}月{m[3]}日不存在）") from None
     if m := _YM.match(s):
         y, mo = int(m[1]), int(m[2])
+        if not 1 <= mo <= 12:
+            raise ValueError(f"不是有效日期（月份 {mo} 不在 1 到 12 之间）")
         nxt = dt.date(y + (mo == 12), mo % 12 + 1, 1)
         return nxt - dt.timedelta(days=1), None
     if m := _Y.match(s):
