@@ -1,9 +1,10 @@
 """``IssueQuery``: the one filter object behind pages, the API, map data and exports.
 
-Build it from request args or CLI options with ``IssueQuery.from_args(args, scope=...)`` (errors
-name the parameter and value, in Chinese), turn it back into a canonical query string with
-``to_args()``, and apply it to any statement over ``Issue`` with ``apply(stmt)``. The access
-``Scope`` is applied inside ``apply`` so no caller can forget it.
+Build it from request args or CLI options with ``IssueQuery.from_args(args, scope=...)`` (the
+parsing, and ``QueryError`` naming parameter and value in Chinese, live in ``webmap.query_args``),
+turn it back into a canonical query string with ``to_args()``, and apply it to any statement over
+``Issue`` with ``apply(stmt)``. The access ``Scope`` is applied inside ``apply`` so no caller can
+forget it.
 
 Parameters (each may repeat or hold comma-separated values where marked *):
 county* (code or name), source*, status*, deadline* (deadline class), rag* (red/amber/green/done/
@@ -28,48 +29,36 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from webmap import workflow
-from webmap.models import DEADLINE_CLASSES, SOURCE_TYPES, Issue, LeaderAssignment, Responsibility
+from webmap.models import Issue, LeaderAssignment, Responsibility
+from webmap.query_args import (  # re-exported: callers import the filter vocabulary from here
+    COUNTIES,
+    COUNTY_ALIASES,
+    DEFAULT_LIMIT,
+    LIST_PARAMS,
+    MAX_LIMIT,
+    RAG_ALIASES,
+    QueryError,
+    parse_filters,
+    reject_unknown,
+    resolve_county,
+)
 
-MAX_LIMIT = 10000
-DEFAULT_LIMIT = 100
-# county codes and names (DOMAIN.md §2) so parsing works without loading boundary layers
-COUNTIES = {
-    "431102": "零陵区",
-    "431103": "冷水滩区",
-    "431181": "祁阳市",
-    "431122": "东安县",
-    "431123": "双牌县",
-    "431124": "道县",
-    "431125": "江永县",
-    "431126": "宁远县",
-    "431127": "蓝山县",
-    "431128": "新田县",
-    "431129": "江华瑶族自治县",
-    "431171": "永州经济技术开发区",
-    "431173": "永州市回龙圩管理区",
-}
-COUNTY_ALIASES = {
-    "祁阳县": "431181",
-    "431121": "431181",
-    "江华县": "431129",
-    "祁阳": "431181",
-    "江华": "431129",
-    "经开区": "431171",
-    "回龙圩": "431173",
-}
-RAG_ALIASES = {label: key for key, label in workflow.RAG_LABELS.items()}
-LIST_PARAMS = ("county", "source", "status", "deadline", "rag", "category", "protected_area")
+__all__ = [
+    "COUNTIES",
+    "COUNTY_ALIASES",
+    "DEFAULT_LIMIT",
+    "LEADER_KINDS",
+    "LIST_PARAMS",
+    "MAX_LIMIT",
+    "RAG_ALIASES",
+    "IssueQuery",
+    "QueryError",
+    "Scope",
+    "bbox_overlaps",
+    "resolve_county",
+]
+
 LEADER_KINDS = ("city_leader", "county_leader")
-
-
-class QueryError(ValueError):
-    """A filter parameter has a value the query cannot use; names parameter and value."""
-
-    def __init__(self, param: str, value, message: str):
-        """Keep parameter, value and the Chinese message."""
-        super().__init__(f"参数 {param} 的值“{value}”无效：{message}")
-        self.param = param
-        self.value = value
 
 
 @dataclass(frozen=True)
@@ -152,125 +141,6 @@ def _bbox_postgis(element, compiler, **kw):
     return compiler.process(Issue.geometry.op("&&")(envelope), **kw)
 
 
-def resolve_county(text: str) -> str | None:
-    """Return the county code for a code, name or alias, or None if unknown."""
-    text = text.strip()
-    if text in COUNTIES:
-        return text
-    by_name = {name: code for code, name in COUNTIES.items()} | COUNTY_ALIASES
-    if text in by_name:
-        return by_name[text]
-    return _resolve_with_gazetteer(text)
-
-
-def _resolve_with_gazetteer(text: str) -> str | None:
-    """Ask ``geo.locate.resolve_county`` with the app's layers, when both are available."""
-    try:
-        from flask import has_app_context
-
-        from geo.locate import resolve_county as geo_resolve
-        from webmap.layers import get_layers
-    except ImportError:
-        return None
-    if not has_app_context():
-        return None
-    try:
-        return geo_resolve(get_layers(), text)
-    except Exception:  # noqa: BLE001 - boundary data unavailable: treat the name as unknown
-        return None
-
-
-def _values(args, name: str) -> list[str]:
-    """Return the non-empty values of a parameter, splitting commas (repeats allowed)."""
-    if hasattr(args, "getlist"):
-        raw = args.getlist(name)
-    else:
-        raw = args.get(name)
-        raw = [] if raw is None else list(raw) if isinstance(raw, list | tuple) else [raw]
-    out = []
-    for item in raw:
-        out += [v.strip() for v in str(item).replace("，", ",").split(",") if v.strip()]
-    return out
-
-
-def _one(args, name: str) -> str | None:
-    """Return the single value of a parameter, or None."""
-    values = [v for v in _raw(args, name) if v.strip()]
-    if len(values) > 1:
-        raise QueryError(name, ",".join(values), "只能给一个值")
-    return values[0].strip() if values else None
-
-
-def _raw(args, name: str) -> list[str]:
-    """Return a parameter's raw values without comma splitting (free text keeps its commas)."""
-    if hasattr(args, "getlist"):
-        return [str(v) for v in args.getlist(name)]
-    raw = args.get(name)
-    return (
-        []
-        if raw is None
-        else [str(v) for v in raw]
-        if isinstance(raw, list | tuple)
-        else [str(raw)]
-    )
-
-
-def _choose(name: str, values: list[str], allowed, aliases=None) -> tuple[str, ...]:
-    """Check each value against the allowed set (after aliases); keep input order, no repeats."""
-    out = []
-    for value in values:
-        value = (aliases or {}).get(value, value)
-        if value not in allowed:
-            raise QueryError(name, value, f"可选值为 {'、'.join(allowed)}")
-        if value not in out:
-            out.append(value)
-    return tuple(out)
-
-
-def _int(args, name: str, default: int, low: int, high: int) -> int:
-    """Parse an integer parameter within [low, high]."""
-    value = _one(args, name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise QueryError(name, value, "不是整数") from None
-    if not low <= number <= high:
-        raise QueryError(name, value, f"应在 {low} 到 {high} 之间")
-    return number
-
-
-def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """Parse ``minx,miny,maxx,maxy`` in degrees."""
-    if value is None:
-        return None
-    parts = value.replace("，", ",").split(",")
-    try:
-        box = tuple(float(p) for p in parts)
-    except ValueError:
-        raise QueryError("bbox", value, "应为四个数：最小经度,最小纬度,最大经度,最大纬度") from None
-    if len(box) != 4:
-        raise QueryError("bbox", value, "应为四个数：最小经度,最小纬度,最大经度,最大纬度")
-    minx, miny, maxx, maxy = box
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise QueryError("bbox", value, "范围不合法（须最小值≤最大值，经度±180，纬度±90）")
-    return box
-
-
-def _as_of(value: str | None) -> date | None:
-    """Parse an ISO date that is not in the future."""
-    if value is None:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise QueryError("as_of", value, "日期格式应为 YYYY-MM-DD") from None
-    if day > date.today():
-        raise QueryError("as_of", value, "不能晚于今天")
-    return day
-
-
 def _today() -> date:
     """Return the day deadlines are judged on (``TODAY`` in app config pins it for tests)."""
     from flask import current_app, has_app_context
@@ -308,37 +178,8 @@ class IssueQuery:
         Unknown parameter names are ignored (pages carry others, e.g. basemap) unless ``strict``.
         """
         if strict:
-            known = {f.name for f in fields(cls)} - {"scope", "today"}
-            for name in args:
-                if name not in known:
-                    raise QueryError(name, _one(args, name) or "", "未知参数")
-        counties = []
-        for value in _values(args, "county"):
-            code = resolve_county(value)
-            if code is None:
-                raise QueryError("county", value, "不是永州市的县（市、区）名称或代码")
-            if code not in counties:
-                counties.append(code)
-        q = _one(args, "q")
-        if q is not None and len(q) > 200:
-            raise QueryError("q", q[:20] + "…", "关键词不能超过 200 字")
-        leader = _one(args, "leader")
-        return cls(
-            county=tuple(counties),
-            source=_choose("source", _values(args, "source"), SOURCE_TYPES),
-            status=_choose("status", _values(args, "status"), workflow.STATUSES),
-            deadline=_choose("deadline", _values(args, "deadline"), DEADLINE_CLASSES),
-            rag=_choose("rag", _values(args, "rag"), workflow.RAGS, RAG_ALIASES),
-            category=tuple(dict.fromkeys(_values(args, "category"))),
-            protected_area=tuple(dict.fromkeys(_values(args, "protected_area"))),
-            leader=leader,
-            q=q,
-            bbox=_bbox(_one(args, "bbox")),
-            as_of=_as_of(_one(args, "as_of")),
-            page=_int(args, "page", 1, 1, 1_000_000),
-            limit=_int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-            scope=scope or Scope.everything(),
-        )
+            reject_unknown(args, {f.name for f in fields(cls)} - {"scope", "today"})
+        return cls(**parse_filters(args), scope=scope or Scope.everything())
 
     def with_scope(self, scope: Scope) -> IssueQuery:
         """Return the same filters under another access scope."""
@@ -473,8 +314,6 @@ def _scope_matches(scope: Scope, state) -> bool:
         return state.lead_unit == scope.unit or scope.unit in (state.partner_units or [])
     if scope.kind == "public":
         return bool(state.public)
-    if scope.kind == "protected":
-        return state.protected_area is not None
     if scope.kind == "protected":
         return state.protected_area is not None
     return True
