@@ -47,6 +47,8 @@ COLUMNS = [
     "rule",
     "rule_source",
     "rule_confidence",
+    "rule_category",
+    "rule_note",
     "boundary_version",
     "boundary_authoritative",
     "boundary_note",
@@ -199,7 +201,8 @@ def overlap_sites(
     buffers : sequence of float
         Distances in metres; 0 stands for "inside". Pairs farther than the largest are not listed.
     site_id_col, site_name_col, category_col : str, optional
-        Columns for the site id, name and category (mine, hydropower, tourism ...); by default
+        Columns for the site id, name and category: a rule category (mine, hydropower ...) or a
+        ledger category (小水电清理整改 ..., resolved through ``category_map.csv``); by default
         ``site_id``/``site_name``/``category`` when present, else the 1-based row number.
     rules : RuleTable, optional
         Zone rules; default ``data/boundaries/zone_rules.csv``.
@@ -305,10 +308,15 @@ def _add_boundary_distance(rows: pd.DataFrame, site_geoms: np.ndarray, z: dict) 
 
 
 def _add_rules(rows: pd.DataFrame, rules: RuleTable) -> None:
-    """Attach the zone rule (inside / partly inside) or the perimeter rule (within buffer)."""
-    texts, sources, confs = [], [], []
+    """Attach the zone rule (inside / partly inside) or the perimeter rule (within buffer).
+
+    ``site_category`` may be a ledger category: ``RuleTable.rule_for`` resolves it through the
+    category map, and ``rule_category``/``rule_note`` say which table row stood in and why.
+    """
+    found = []
+    cats = [None if pd.isna(c) else str(c) for c in rows["site_category"]]
     for rel, scheme, zone, cat in zip(
-        rows["relation"], rows["zone_scheme"], rows["zone"], rows["site_category"], strict=False
+        rows["relation"], rows["zone_scheme"], rows["zone"], cats, strict=False
     ):
         if rel in ("inside", "partly inside"):
             rule = rules.rule_for(scheme, zone, cat)
@@ -318,10 +326,12 @@ def _add_rules(rows: pd.DataFrame, rules: RuleTable) -> None:
             )
         else:
             rule = None
-        texts.append(rule.rule if rule else None)
-        sources.append(rule.source if rule else None)
-        confs.append(rule.confidence if rule else None)
-    rows["rule"], rows["rule_source"], rows["rule_confidence"] = texts, sources, confs
+        found.append(rule)
+    rows["rule"] = [r.rule if r else None for r in found]
+    rows["rule_source"] = [r.source if r else None for r in found]
+    rows["rule_confidence"] = [r.confidence if r else None for r in found]
+    rows["rule_category"] = [r.site_category if r else None for r in found]
+    rows["rule_note"] = [r.resolution if r else None for r in found]
 
 
 def overlap_issue_geometries(

@@ -150,6 +150,25 @@ def test_category_rule_and_issue_geometries():
     assert set(df.site_id) == {"17"}
 
 
+def test_ledger_categories_get_their_zone_rules():
+    """Ledger categories resolve through the category map; an unknown one says it fell back."""
+    df = overlap_issue_geometries(
+        {"XS-01": Point(111.92, 25.915), "XS-02": Point(111.921, 25.916)},
+        _reserve_layer(),
+        categories={"XS-01": "小水电清理整改", "XS-02": "噪声扰民"},
+    )
+    hydro = _row(df, "XS-01", "核心区")
+    assert hydro.rule_category == "hydropower" and "水电站" in hydro.rule
+    assert hydro.rule_note == "类别“小水电清理整改”→ hydropower（类别对照表：精确匹配）"
+    other = _row(df, "XS-02", "核心区")
+    assert other.rule_category == "*" and "不在类别对照表中" in other.rule_note
+    assert other.rule != hydro.rule
+    # beyond the reserve the buffer row holds the perimeter rule (no hydropower row there)
+    near = _row(df, "XS-01", "缓冲区")
+    assert near.relation.startswith("within buffer") and near.rule_category == "*"
+    assert "没有该类专门规则" in near.rule_note
+
+
 def test_illustrative_layer_is_labelled():
     """Results on the shipped illustrative layer say 示意 and name its version."""
     shipped = load_shipped().protected_areas
