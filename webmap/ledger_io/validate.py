@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from webmap.ledger_io.formulas import is_text_field, restore_text
 from webmap.ledger_io.reader import CellError, LedgerSheet, RawRow
 from webmap.ledger_io.template import BY_FIELD, DEADLINE_CLASSES
-from webmap.query import COUNTIES  # one county table for parsing filters and ledger rows
+from webmap.query_args import COUNTIES  # one county table (the gazetteer) for filters and rows
 from webmap.workflow import STATUSES
 
 # the city spans about 111.1-112.4 E, 24.6-26.9 N (DOMAIN.md 2); a margin keeps border sites in
