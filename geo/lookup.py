@@ -202,14 +202,15 @@ def point_attribution(layers: LayerSet, res: PointAttributions, i: int,
     if c >= 0:
         att.county_code, att.county_name = str(counties["code"].iat[c]), counties["name"].iat[c]
         att.candidates.append(att.county_name)
-        att.evidence.append(f"point in polygon of counties layer version {version}")
+        att.evidence.append(f"坐标落在县界图层（版本 {version}）的{att.county_name}范围内")
     else:
         att.add_flag("outside_city")
-        att.evidence.append(f"point in no polygon of counties layer version {version}")
+        att.evidence.append(f"坐标不在县界图层（版本 {version}）的任何县（市、区）范围内")
     if res.near_border[i]:
         att.add_flag("near_border")
         att.evidence.append(_border_evidence(counties, c, int(res.neighbour[i]),
-                                             float(res.border_distance_m[i])))
+                                             float(res.border_distance_m[i]),
+                                             layers.counties.info.positional_accuracy_m))
         nb = int(res.neighbour[i])
         if nb >= 0 and counties["name"].iat[nb] not in att.candidates:
             att.candidates.append(counties["name"].iat[nb])
@@ -221,11 +222,16 @@ def point_attribution(layers: LayerSet, res: PointAttributions, i: int,
     return att
 
 
-def _border_evidence(counties, own: int, neighbour: int, distance: float) -> str:
-    """Say how far the point is from which county line."""
+def _border_evidence(counties, own: int, neighbour: int, distance: float,
+                     accuracy_m: float) -> str:
+    """Say how far the point is from which county line, against the layer's accuracy (zh-CN)."""
     names = [counties["name"].iat[k] for k in (own, neighbour) if k >= 0]
-    line = "/".join(names) + (" line" if len(names) == 2 else " outer (city) line")
-    return f"near border: {distance:.0f} m from {line}"
+    # one name only: the nearest line is the city's outer edge, not a line between two counties
+    if len(names) == 2:
+        line = "/".join(names) + "界线"
+    else:
+        line = f"市界（{names[0]}外沿）" if names else "市界"
+    return f"距{line}约 {distance:.0f} 米（图层精度 {accuracy_m:.0f} 米），请核实"
 
 
 def _add_township(att: Attribution, layers: LayerSet, t: int) -> None:
@@ -234,8 +240,8 @@ def _add_township(att: Attribution, layers: LayerSet, t: int) -> None:
         return
     frame = layers.townships.frame
     att.township_code, att.township_name = str(frame["code"].iat[t]), frame["name"].iat[t]
-    att.evidence.append(f"point in township {att.township_name} "
-                        f"(townships layer version {layers.townships.info.version})")
+    att.evidence.append(f"坐标落在乡镇图层（版本 {layers.townships.info.version}）的"
+                        f"{att.township_name}范围内")
 
 
 def _add_protected_area(att: Attribution, layers: LayerSet, p: int) -> None:
@@ -246,9 +252,9 @@ def _add_protected_area(att: Attribution, layers: LayerSet, p: int) -> None:
     att.protected_area = layer.frame["name"].iat[p]
     zone = layer.frame["zone"].iat[p]
     att.zone = _zone_suffix(zone)[1:] or None
-    tag = "" if layer.info.authoritative else " (示意 illustrative)"
-    att.evidence.append(f"point in protected area {att.protected_area}"
-                        f"{' zone ' + att.zone if att.zone else ''}{tag}")
+    tag = "" if layer.info.authoritative else "（示意范围，仅供参考）"
+    att.evidence.append(f"坐标落在自然保护地{att.protected_area}"
+                        f"{'·' + att.zone if att.zone else ''}范围内{tag}")
 
 
 def attribute_geometry(layers: LayerSet, geom) -> Attribution:
@@ -319,10 +325,10 @@ def _shares(layer: Layer, metric, prefer=None) -> list[tuple[int, float]]:
 def _county_from_shares(att: Attribution, layers: LayerSet, metric, shares) -> None:
     """Set county, flags, confidence and evidence of a line/polygon from its county shares."""
     info = layers.counties.info
-    kind = "area" if metric.area > 0 else "length"
+    kind = "面积" if metric.area > 0 else "长度"
     if not shares:
         att.add_flag("outside_city")
-        att.evidence.append(f"{kind} in no polygon of counties layer version {info.version}")
+        att.evidence.append(f"图形不在县界图层（版本 {info.version}）的任何县（市、区）范围内")
         return
     top, top_share = shares[0]
     counties = layers.counties.frame
@@ -333,11 +339,11 @@ def _county_from_shares(att: Attribution, layers: LayerSet, metric, shares) -> N
         att.add_flag("near_border")
     if top_share < CLEAR_MAJORITY:
         att.add_flag("ambiguous")
-    listed = ", ".join(f"{s.name} {s.share:.0%}" for s in att.county_shares)
-    att.evidence.append(f"{kind} share by county (counties layer version {info.version}): {listed}")
+    listed = "、".join(f"{s.name} {s.share:.0%}" for s in att.county_shares)
+    att.evidence.append(f"按县界图层（版本 {info.version}）计算的各县{kind}占比：{listed}")
     outside = 1 - sum(s for _, s in shares)
     if outside > 0.001:
-        att.evidence.append(f"{outside:.0%} of the {kind} lies outside the city")
+        att.evidence.append(f"{outside:.0%}的{kind}位于永州市以外")
     near = 0.9 if "near_border" in att.flags and len(shares) == 1 else CONFIDENCE_INSIDE
     att.confidence = round(min(near, CONFIDENCE_INSIDE * top_share), 3)
 
@@ -349,10 +355,10 @@ def _pa_from_shares(att: Attribution, layers: LayerSet, shares) -> None:
     frame = layers.protected_areas.frame
     _add_protected_area(att, layers, shares[0][0])
     att.evidence.pop()  # replaced by the share listing below
-    tag = "" if layers.protected_areas.info.authoritative else " (示意 illustrative)"
-    listed = ", ".join(f"{frame['name'].iat[r]}{_zone_suffix(frame['zone'].iat[r])} {s:.0%}"
+    tag = "（示意范围，仅供参考）" if not layers.protected_areas.info.authoritative else ""
+    listed = "、".join(f"{frame['name'].iat[r]}{_zone_suffix(frame['zone'].iat[r])} {s:.0%}"
                        for r, s in shares)
-    att.evidence.append(f"overlaps protected area{tag}: {listed}")
+    att.evidence.append(f"与自然保护地重叠{tag}：{listed}")
 
 
 def _zone_suffix(zone) -> str:

@@ -29,7 +29,8 @@ def test_point_on_county_line_is_near_border_not_outside(synthetic_layers):
     assert (att.county_code, att.flags) == ("900001", ["near_border"])
     assert att.candidates == ["甲县", "乙县"]
     assert att.confidence == 0.5
-    assert "near border: 0 m from 甲县/乙县 line" in att.evidence
+    assert "距甲县/乙县界线约 0 米（图层精度 200 米），请核实" in att.evidence
+    assert att.evidence[0] == "坐标落在县界图层（版本 test:counties）的甲县范围内"
 
 
 @pytest.mark.parametrize(("dlon", "near"), [(0.0015, True), (0.0025, False)])
@@ -42,7 +43,7 @@ def test_near_border_uses_layer_accuracy(synthetic_layers, dlon, near):
         assert res.neighbour[0] == 0
         att = point_attribution(synthetic_layers, res, 0)
         assert 0.5 < att.confidence < 0.98
-        assert att.evidence[1].startswith("near border: 15")
+        assert att.evidence[1].startswith("距乙县/甲县界线约 15")
 
 
 def test_outside_point_near_city_edge(synthetic_layers):
@@ -51,7 +52,7 @@ def test_outside_point_near_city_edge(synthetic_layers):
     att = point_attribution(synthetic_layers, res, 0)
     assert att.county_code is None and att.confidence == 0.0
     assert att.flags == ["outside_city", "near_border"]
-    assert "甲县 outer (city) line" in att.evidence[1]
+    assert att.evidence[1].startswith("距市界（甲县外沿）约 ")
 
 
 def test_line_across_two_counties_70_30(synthetic_layers):
@@ -76,7 +77,7 @@ def test_polygon_in_reserve_zones(synthetic_layers):
     att = attribute_geometry(synthetic_layers, box(111.655, 26.045, 111.675, 26.055))
     assert (att.county_name, att.township_name) == ("乙县", "乙东乡")
     assert (att.protected_area, att.zone) == ("示例自然保护区", "缓冲区")
-    pa = [e for e in att.evidence if e.startswith("overlaps protected area")][0]
+    pa = [e for e in att.evidence if e.startswith("与自然保护地重叠")][0]
     assert "示意" in pa and "核心区 25%" in pa and "缓冲区 50%" in pa and "实验区 25%" in pa
     assert att.flags == []
 
@@ -87,7 +88,7 @@ def test_geometry_outside_and_partly_outside(synthetic_layers):
     assert att.flags == ["outside_city"] and att.county_code is None
     att = attribute_geometry(synthetic_layers, box(111.45, 26.04, 111.55, 26.06))
     assert att.county_name == "甲县" and att.county_shares[0].share == pytest.approx(0.5, abs=0.01)
-    assert any("outside the city" in e for e in att.evidence)
+    assert "50%的面积位于永州市以外" in att.evidence
 
 
 def test_point_geometry_and_empty(synthetic_layers):
