@@ -52,7 +52,7 @@ def test_county_seats_in_every_datum_land_in_their_county(shipped, code):
         assert abs(att.lon - lon) * 100_000 < tol and abs(att.lat - lat) * 110_000 < tol, kind
         assert att.confidence == 0.98 and att.precision == "coordinates"
         assert ("datum_converted" in att.flags) is (kind in ("gcj02", "bd09")), kind
-        assert any("counties layer version shipped:" in e for e in att.evidence)
+        assert any("县界图层（版本 shipped:" in e for e in att.evidence)
 
 
 @pytest.mark.parametrize("place", sorted(OUTSIDE))
