@@ -293,3 +293,25 @@ def test_bad_site_file_names_the_problem(client, reserve):
     assert resp.status_code == 400 and "bad.csv" in html and "第 3 行" in html and "abc" in html
     resp = upload_sites(client, b"{}", "s.geojson", col_site_id="不存在")
     assert resp.status_code == 400
+
+
+def test_sample_issue_in_a_reserve_shows_its_specific_rule(app, client):
+    """A sample 自然保护区内违规建设 issue in a core zone gets the construction rule, not ``*``."""
+    from geo.rules import load_zone_rules
+    from webmap.layers import get_layers
+    from webmap.sample import load_sample
+
+    with app.app_context():
+        load_sample(db.make_session(app), get_layers())
+    rules = load_zone_rules()
+    specific = rules.rule_for("reserve3", "核心区", "自然保护区内违规建设")
+    assert specific.site_category == "construction"
+    assert specific.rule != rules.rule_for("reserve3", "核心区").rule
+    html = client.get("/overlap?zone=核心区&relation=inside").get_data(as_text=True)
+    rule_cells = {
+        site: re.search(r'<td class="rule">(.*?)</td>', body, re.S).group(1)
+        for site, body in ROW.findall(html)
+        if site.startswith("ZXD-")
+    }
+    assert "ZXD-01" in rule_cells  # placed in 都庞岭's core zone by the sample
+    assert set(rule_cells.values()) == {specific.rule}
