@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import subprocess
 import sys
 import tarfile
+import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -44,6 +46,17 @@ GENERIC_AREAS = {
     "市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "城区", "郊区", "矿区",
 }
 EXAMPLES = 3
+# OpenCC's character tables, read from the pinned PyPI wheel (build-time only, never imported)
+OPENCC_WHEEL = "opencc_python_reimplemented-0.1.7-py2.py3-none-any.whl"
+OPENCC_SPEC = "opencc-python-reimplemented==0.1.7"
+OPENCC_SHA256 = "41b3b92943c7bed291f448e9c7fad4b577c8c2eae30fcfe5a74edf8818493aa6"
+OPENCC_SOURCE = "OpenCC {file} (PyPI opencc-python-reimplemented 0.1.7)"
+# traditional -> simplified first; the variant tables map an OpenCC standard form to a regional
+# variant ("峯\t峰"), so their right-hand side is read back to the standard form
+OPENCC_TS = "TSCharacters.txt"
+OPENCC_VARIANTS = ("TWVariants.txt", "HKVariants.txt", "JPVariants.txt")
+# simplified phrases: a regional variant written in them is an ordinary character (予 in 给予)
+OPENCC_SIMPLIFIED_PHRASES = "STPhrases.txt"
 
 
 def fetch_package(spec: str = PACKAGE) -> Path:
@@ -56,6 +69,32 @@ def fetch_package(spec: str = PACKAGE) -> Path:
     if not tarball.exists():
         raise SystemExit(f"npm pack {spec} did not produce {tarball}")
     return tarball
+
+
+def fetch_wheel() -> Path:
+    """Return the cached OpenCC wheel, running ``pip download`` if missing; check its sha256."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    wheel = CACHE / OPENCC_WHEEL
+    if not wheel.exists():
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                        "--only-binary", ":all:", "-d", str(CACHE), OPENCC_SPEC], check=True)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    if digest != OPENCC_SHA256:
+        raise SystemExit(f"{wheel}: sha256 {digest} is not the pinned {OPENCC_SHA256}")
+    return wheel
+
+
+def read_opencc(wheel: Path, name: str, phrases: bool = False) -> dict[str, list[str]]:
+    """One OpenCC dictionary (``key<TAB>value value``) from the wheel, single characters only
+    unless ``phrases``."""
+    with zipfile.ZipFile(wheel) as zf:
+        raw = zf.read(f"opencc/dictionary/{name}").decode("utf-8")
+    table = {}
+    for line in raw.splitlines():
+        key, _, values = line.partition("\t")
+        if len(key) == 1 or (phrases and key):
+            table[key] = values.split()
+    return table
 
 
 def read_tables(tarball: Path, names=("provinces", "cities", "areas", "streets", "villages"),
@@ -281,6 +320,74 @@ def check_features(rows: list[dict], known: dict[str, str], outside: dict[str, s
     return out
 
 
+def name_chars(files: dict[str, list[dict]]) -> set[str]:
+    """Every character of every name the geocoder registers (NBS, outside, alias, feature)."""
+    fields = {"counties": ("name",), "townships": ("name",), "villages": ("name",),
+              "outside_places": ("name",), "collisions": ("name",), "aliases": ("alias", "canonical"),
+              "features": ("name", "aliases", "county_names")}
+    return {ch for table, keys in fields.items() for row in files[table] for key in keys
+            for ch in row[key] if ch not in ";"}
+
+
+def derive_variants(wheel: Path, chars: set[str]) -> tuple[dict[str, dict], list[dict]]:
+    """Variant -> simplified rows from OpenCC for the characters in ``chars``, and skipped ones.
+
+    A traditional or variant character is mapped only when exactly one of its simplified forms
+    occurs in names (so ordinary text is left alone), it does not occur in names itself (迴龙村,
+    乾县 are spelt so) and it is not itself a simplified character (乾 -> 干 乾; a Japanese or
+    regional variant written in simplified phrases, like 予). Skipped characters whose forms do
+    occur in names are returned with the reason.
+    """
+    ts = read_opencc(wheel, OPENCC_TS)
+    simplified = {s for values in ts.values() for s in values}
+    in_phrases = {ch for key in read_opencc(wheel, OPENCC_SIMPLIFIED_PHRASES, True) for ch in key}
+    candidates = [(t, values, "traditional", OPENCC_TS) for t, values in sorted(ts.items())]
+    for name in OPENCC_VARIANTS:
+        for standard, variants in sorted(read_opencc(wheel, name).items()):
+            targets = ts.get(standard, [standard])
+            candidates += [(v, targets, "variant_char", name) for v in variants
+                           if len(v) == 1 and v not in ts]
+    rows: dict[str, dict] = {}
+    skipped: dict[str, dict] = {}
+    for variant, targets, kind, file in candidates:
+        forms = [s for s in dict.fromkeys(targets) if s != variant and s in chars]
+        if not forms or variant in rows:
+            continue
+        reason = ""
+        if variant in chars:
+            reason = "the character itself occurs in names"
+        elif variant in simplified:
+            reason = "also a simplified character (" + "/".join(targets) + ")"
+        elif kind == "variant_char" and variant in in_phrases:
+            reason = f"used in simplified text ({OPENCC_SIMPLIFIED_PHRASES})"
+        elif len(forms) > 1:
+            reason = "several simplified forms occur in names"
+        if reason:
+            skipped.setdefault(variant, {"variant": variant, "standard": "/".join(forms),
+                                         "reason": reason,
+                                         "source": OPENCC_SOURCE.format(file=file)})
+            continue
+        rows[variant] = {"variant": variant, "standard": forms[0], "kind": kind,
+                         "source": OPENCC_SOURCE.format(file=file)}
+    return rows, [skipped[v] for v in sorted(skipped) if v not in rows]
+
+
+def merge_variants(derived: dict[str, dict], curated: list[dict]) -> list[dict]:
+    """OpenCC rows plus the curated rows OpenCC lacks; a curated row may not contradict OpenCC."""
+    rows = dict(derived)
+    for i, row in enumerate(curated, start=2):
+        known = rows.get(row["variant"])
+        if known and known["standard"] != row["standard"]:
+            raise SystemExit(
+                f"sources/variant_chars.csv line {i}: variant {row['variant']!r} -> "
+                f"{row['standard']!r} contradicts {known['standard']!r} from {known['source']}")
+        if not row["source"].strip():
+            raise SystemExit(f"sources/variant_chars.csv line {i}: {row['variant']!r} has no source")
+        if known is None:
+            rows[row["variant"]] = {**row, "source": "curated: " + row["source"]}
+    return sorted(rows.values(), key=lambda r: (r["standard"], r["variant"]))
+
+
 def render(rows: list[dict]) -> str:
     """Serialise rows as CSV text with LF line ends (deterministic output)."""
     buf = io.StringIO()
@@ -301,18 +408,17 @@ def build_all() -> dict[str, str]:
     outside = build_outside(tables)
     known = {"431100": "永州市", **county_names, **{t["code_9"]: t["name"] for t in townships}}
     outside_counties = {o["code"]: o["name"] for o in outside if o["level"] == "county"}
-    return {
-        "counties.csv": render(counties),
-        "townships.csv": render(townships),
-        "villages.csv": render(villages),
-        "outside_places.csv": render(outside),
-        "collisions.csv": render(build_collisions(tables, townships, villages)),
-        "aliases.csv": render(check_aliases(read_source("aliases.csv")
-                                            + former_aliases(former, tables), known)),
-        "features.csv": render(check_features(read_source("features.csv"), known,
-                                              outside_counties)),
-        "variant_chars.csv": render(read_source("variant_chars.csv")),
+    files = {
+        "counties": counties, "townships": townships, "villages": villages, "outside_places": outside,
+        "collisions": build_collisions(tables, townships, villages),
+        "aliases": check_aliases(read_source("aliases.csv") + former_aliases(former, tables),
+                                 known),
+        "features": check_features(read_source("features.csv"), known, outside_counties),
     }
+    derived, skipped = derive_variants(fetch_wheel(), name_chars(files))
+    files["variant_chars"] = merge_variants(derived, read_source("variant_chars.csv"))
+    files["variant_chars_skipped"] = skipped
+    return {name + ".csv": render(rows) for name, rows in files.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

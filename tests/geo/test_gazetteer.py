@@ -91,3 +91,33 @@ def test_missing_file_names_the_file(tmp_path):
     """A gazetteer directory without its files raises BoundaryDataError naming the file."""
     with pytest.raises(BoundaryDataError, match="variant_chars.csv"):
         load_gazetteer(tmp_path)
+
+
+def test_variant_chars_come_from_opencc_or_a_curated_source():
+    """Each variant row says where it comes from; OpenCC gives most, curated rows keep theirs."""
+    rows = read("variant_chars.csv")
+    origins = [r["source"].split()[0] for r in rows]
+    assert set(origins) == {"OpenCC", "curated:"}
+    assert origins.count("OpenCC") > 600 and origins.count("curated:") < 20
+    assert {r["kind"] for r in rows} == {"traditional", "variant_char"}
+    mapping = {r["variant"]: r["standard"] for r in rows}
+    assert (mapping["濤"], mapping["縣"], mapping["県"], mapping["嶷"]) == ("涛", "县", "县", "疑")
+    assert len(mapping) == len(rows)
+
+
+def test_variant_chars_leave_names_and_ordinary_text_alone():
+    """No mapped traditional character occurs in an NBS name, and every target does."""
+    names = {ch for f, key in [("counties.csv", "name"), ("townships.csv", "name"),
+                               ("villages.csv", "name"), ("outside_places.csv", "name")]
+             for r in read(f) for ch in r[key]}
+    opencc = [r for r in read("variant_chars.csv") if r["source"].startswith("OpenCC")]
+    assert not [r["variant"] for r in opencc if r["variant"] in names]
+    curated = [r["name"] + r["aliases"] for r in read("features.csv")]
+    targets = names | set("".join(curated + [r["alias"] for r in read("aliases.csv")]))
+    assert not [r["standard"] for r in opencc if r["standard"] not in targets]
+    # 乾 (乾县, 大塘乾村), 迴 (迴龙村) and 予 (给予) are spelt so on purpose: not mapped
+    skipped = {r["variant"]: r["reason"] for r in read("variant_chars_skipped.csv")}
+    assert {"乾", "迴", "予"} <= set(skipped)
+    g = load_gazetteer()
+    assert g.normalise("给予乾县迴龙村") == "给予乾县迴龙村"
+    assert g.normalise("江華瑤族自治縣濤圩鎮") == "江华瑶族自治县涛圩镇"

@@ -128,3 +128,64 @@ def test_geocode_many_returns_independent_results():
     assert [a.county_name for a in out] == ["道县", "蓝山县", "道县"]
     out[0].flags.append("x")
     assert out[2].flags == []
+
+
+TRADITIONAL = Path(__file__).resolve().parent.parent / "data" / "traditional_names.csv"
+
+
+def read_traditional(level: str) -> list[dict[str, str]]:
+    """Rows of tests/data/traditional_names.csv (OpenCC s2t forms of NBS names) at one level."""
+    with open(TRADITIONAL, encoding="utf-8", newline="") as fh:
+        return [r for r in csv.DictReader(fh) if r["level"] == level]
+
+
+def sample_townships(n: int = 50) -> list[dict[str, str]]:
+    """``n`` townships whose traditional form differs, taken in turn from each county by code."""
+    queues: dict[str, list[dict[str, str]]] = {}
+    for row in sorted(read_traditional("township"), key=lambda r: r["code"]):
+        if row["traditional"] != row["simplified"]:
+            queues.setdefault(row["county_code"], []).append(row)
+    out: list[dict[str, str]] = []
+    while len(out) < n and any(queues.values()):
+        for county in sorted(queues):
+            if queues[county] and len(out) < n:
+                out.append(queues[county].pop(0))
+    return out
+
+
+def outcome(text: str) -> tuple:
+    """The parts of a geocode result that traditional and simplified text must share."""
+    a = geocode(text)
+    return (a.county_code, a.township_code, a.village_name, a.flags, a.candidates, a.precision,
+            a.confidence)
+
+
+@pytest.mark.parametrize("row", read_traditional("county"), ids=lambda r: r["traditional"])
+def test_traditional_county_name_geocodes_like_simplified(row):
+    """Every county name written in traditional characters is read as the simplified name."""
+    simplified = outcome(row["simplified"])
+    assert simplified[0] is not None
+    assert outcome(row["traditional"]) == simplified
+
+
+def test_township_sample_spans_every_county():
+    """The 50 sampled townships are distinct and come from all 13 county-level units."""
+    rows = sample_townships()
+    assert len({r["code"] for r in rows}) == 50
+    assert {r["county_code"] for r in rows} == {r["code"] for r in read_traditional("county")}
+
+
+@pytest.mark.parametrize("row", sample_townships(), ids=lambda r: r["traditional"])
+def test_traditional_township_name_geocodes_like_simplified(row):
+    """A township in traditional characters, alone or after its county, reads as simplified."""
+    assert outcome(row["traditional"]) == outcome(row["simplified"])
+    county = {r["code"]: r for r in read_traditional("county")}[row["county_code"]]
+    a = geocode(county["traditional"] + row["traditional"] + "某养殖场")
+    assert a.township_code == row["code"] and a.flags == [], a.evidence
+
+
+def test_traditional_text_missing_from_the_old_table():
+    """濤 was not in the hand-made table: 江華瑤族自治縣濤圩鎮 now finds 涛圩镇 of 江华县."""
+    a = geocode("江華瑤族自治縣濤圩鎮")
+    assert (a.county_code, a.township_code, a.township_name) == ("431129", "431129105", "涛圩镇")
+    assert a.flags == [] and a.precision == "township"
