@@ -1,12 +1,16 @@
-"""Public disclosure without login: ``/public``, ``/api/public/issues``, a CSV, objections in 公示.
+"""Public disclosure without login: ``/public`` (map, progress, 公示 notices), its data, objections.
 
+``/public`` draws a map of the public issues from ``/api/public/issues?f=map`` (the same public
+query, in the column form ``static/map.js`` draws), over county boundaries and the county progress
+choropleth; popups read ``/api/public/issues/<number>`` and link to ``/public/issues/<number>``.
 Only issues marked public, and of them only ``PUBLIC_FIELDS``, leave the server here: internal
 notes, descriptions, exact place text, measures, responsibility reasons, complainant details and
 accountability internals are never selected. Issues marked sensitive are shown at the
 representative point of their township (or of their county when no township polygon is loaded).
 Filters are limited to public fields, so a free-text search cannot probe internal text.
-Objections to an issue in its 公示 period are stored for the city office, rate-limited per
-client address (salted hash, counted in the database so restarts do not reset it).
+Objections are taken only while the 公示 period is open (from its sign-off date for
+``PUBLICITY_DAYS`` days); they are stored for the city office, rate-limited per client address
+(salted hash, counted in the database so restarts do not reset it).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -29,12 +34,12 @@ from flask import (
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from webmap import db, workflow
+from webmap import db, maps, workflow
 from webmap.api import json_response, today
 from webmap.events import record_event
 from webmap.layers import get_layers
-from webmap.models import Issue, Objection, utcnow
-from webmap.query import IssueQuery, QueryError, Scope
+from webmap.models import Issue, Objection, SignOff, utcnow
+from webmap.query import MAX_LIMIT, IssueQuery, QueryError, Scope
 from webmap.security import neutralise_cell
 
 bp = Blueprint("public", __name__)
@@ -51,7 +56,15 @@ LABELS = {"number": "编号", "title": "问题", "source_type": "来源", "batch
 PUBLIC_FILTERS = ("county", "source", "status", "deadline", "rag", "category", "page", "limit")
 FINISHED = ("已完成待销号", "初审", "公示", "申请", "核查", "已销号")
 DISPLAY_ARGS = ("sent",)  # the page's "objection received" note, not a filter
+PAGING_ARGS = ("page", "limit")
+FORMATS = ("json", "geojson", "map")
 OBJECTION_MAX_CHARS = 2000
+# what a 公示 notice says about its period; objections are taken only while it is "open"
+PUBLICITY_STATES = {"open": "公示中", "ended": "公示期已满", "upcoming": "公示尚未开始",
+                    "unknown": "公示起始日期未登记"}  # fmt: skip
+POPUP_FIELDS = [["county_name", "县（市、区）"], ["township_name", "乡镇（街道）"],
+                ["lead_unit", "牵头单位"], ["due_date", "完成时间"], ["status", "整改状态"],
+                ["progress", "进度（%）"], ["source_type", "来源"]]  # fmt: skip
 
 
 def public_query(args: MultiDict) -> IssueQuery:
@@ -138,50 +151,186 @@ def county_progress(query: IssueQuery) -> list[dict]:
     return sorted(rows, key=lambda r: r["code"] or "")
 
 
-def publicity_notices() -> list[dict]:
-    """Return the public issues now in 公示, with the day the period ends."""
-    session = db.get_session()
-    issues = session.scalars(select(Issue).where(Issue.public.is_(True), Issue.status == "公示")
-                             .order_by(Issue.number)).all()  # fmt: skip
+def publicity_window(start: date | None, day: date) -> dict:
+    """Return a 公示 period's start, last day and state on ``day`` (open/ended/upcoming/unknown).
+
+    The period runs from the 公示 sign-off date for ``PUBLICITY_DAYS`` days, the same rule that
+    lets the issue move on to 申请 (``workflow.publicity_end``).
+    """
+    if start is None:
+        return {"start": None, "last": None, "state": "unknown"}
+    end = workflow.publicity_end(start)
+    state = "upcoming" if day < start else "open" if day < end else "ended"
+    return {"start": start, "last": end - timedelta(days=1), "state": state}
+
+
+def publicity_notices(day: date, number: str | None = None) -> list[dict]:
+    """Return the public issues now in 公示 (or just ``number``), each with its period's state."""
+    latest = (select(SignOff.issue_id, func.max(SignOff.date).label("start"))
+              .where(SignOff.stage == "公示").group_by(SignOff.issue_id).subquery())  # fmt: skip
+    stmt = (select(Issue.number, Issue.title, Issue.county_name, latest.c.start)
+            .outerjoin(latest, latest.c.issue_id == Issue.id)
+            .where(Scope.public().clause(), Issue.status == "公示")
+            .order_by(Issue.number))  # fmt: skip
+    if number is not None:
+        stmt = stmt.where(Issue.number == number)
     notices = []
-    for issue in issues:
-        start = workflow.latest_stage_date(issue, "公示")
-        end = workflow.publicity_end(start) if start else None
-        notices.append({"number": issue.number, "title": issue.title,
-                        "county_name": issue.county_name, "start": start,
-                        "end": end - timedelta(days=1) if end else None})  # fmt: skip
+    for row in db.get_session().execute(stmt):
+        window = publicity_window(row.start, day)
+        notices.append({"number": row.number, "title": row.title, "county_name": row.county_name,
+                        **window, "label": PUBLICITY_STATES[window["state"]]})  # fmt: skip
     return notices
+
+
+def refuse_reason(number: str, notice: dict) -> str | None:
+    """Return why an objection to an issue in 公示 is refused now (Chinese), or None when open."""
+    state = notice["state"]
+    if state == "open":
+        return None
+    if state == "ended":
+        return (f"问题 {number} 的公示期已于 {notice['last']} 届满（{notice['start']} 起公示），"
+                "不再受理异议")  # fmt: skip
+    if state == "upcoming":
+        return f"问题 {number} 的公示自 {notice['start']} 开始，届时方可提交异议"
+    return f"问题 {number} 未登记公示起始日期，暂不能在线提交异议，请与市督察办联系"
+
+
+def public_map(filters: dict, counties: list[dict]) -> tuple[dict, dict]:
+    """Build the public map (boundaries, county choropleth, issue layer); return parts and legend.
+
+    The issue layer loads ``/api/public/issues?f=map`` with the page's filters (every page of it,
+    not only the table's), so the map shows exactly the public issues the API lists.
+    """
+    shapes = maps.status_shapes(workflow.STATUSES)
+    options = {
+        "dataUrl": url_for("public.issues", f="map", **filters),
+        "itemUrl": url_for("public.issue", number="__NUMBER__"),
+        "detailUrl": url_for("public.issue_page", number="__NUMBER__"),
+        "statusShapes": shapes,
+        "ragColors": maps.RAG_COLORS,
+        "countElement": "drawn-count",
+        "popupFields": POPUP_FIELDS,
+    }
+    stats = {c["code"]: c for c in counties if c["code"]}
+    m = maps.build_issue_map(layers=get_layers(), issue_options=options, county_stats=stats)
+    return maps.map_parts(m), maps.legend_items(shapes)
 
 
 @bp.route("/public")
 def index():
-    """Progress per county and per issue, and the 公示 notices with an objection form."""
+    """The public map, progress per county and per issue, and the 公示 notices."""
     query = public_query(request.args)
     rows = fetch_public(query)
     day = today()
-    filters = {k: v for k, v in request.args.items() if k not in DISPLAY_ARGS}
+    args = MultiDict((k, v) for k, v in request.args.items(multi=True) if k not in DISPLAY_ARGS)
+    filters = args.to_dict(flat=False)
+    counties = county_progress(query)
+    map_filters = {k: v for k, v in filters.items() if k not in PAGING_ARGS}
+    parts, legend = public_map(map_filters, counties)
+    layers = get_layers()
+    illustrative = any(
+        lay is not None and not lay.info.authoritative
+        for lay in (layers.counties, layers.townships, layers.protected_areas)
+    )
     return render_template(
-        "public/index.html", counties=county_progress(query), notices=publicity_notices(),
+        "public/index.html", counties=counties, notices=publicity_notices(day),
         issues=[public_record(r, day) for r in rows], total=query.count(db.get_session()),
         query=query, labels=LABELS, csv_url=url_for("public.issues_csv", **filters),
-        api_url=url_for("public.issues", **filters),
-        sent=request.args.get("sent"))  # fmt: skip
+        api_url=url_for("public.issues", **filters), map=parts, legend=legend,
+        illustrative=illustrative, sent=request.args.get("sent"))  # fmt: skip
+
+
+def public_feature(row, day) -> dict:
+    """Return one public row as a GeoJSON Feature (point generalised when sensitive)."""
+    point = public_point(row)
+    geometry = {"type": "Point", "coordinates": list(point)} if point else None
+    return {"type": "Feature", "id": row.number, "geometry": geometry,
+            "properties": public_record(row, day)}  # fmt: skip
+
+
+def map_points(rows, day) -> dict:
+    """Return public rows in the column form ``static/map.js`` draws (public points, no shapes).
+
+    Lines and polygons are not published, so ``shapes`` stays empty and every issue is its
+    published point, generalised for sensitive issues exactly as in the GeoJSON.
+    """
+    amber = current_app.config.get("AMBER_DAYS", 30)
+    statuses = {s: i for i, s in enumerate(workflow.STATUSES)}
+    rags = {r: i for i, r in enumerate(workflow.RAGS)}
+    body = {"number": [], "status": [], "rag": [], "lon": [], "lat": [], "shapes": []}
+    for row in rows:
+        lon, lat = public_point(row) or (None, None)
+        body["number"].append(row.number)
+        body["status"].append(statuses.setdefault(row.status, len(statuses)))
+        body["rag"].append(rags[workflow.rag(row.status, row.due_date, day, amber)])
+        body["lon"].append(lon)
+        body["lat"].append(lat)
+    return {"codes": {"status": list(statuses), "rag": list(workflow.RAGS)}, **body}
+
+
+def next_links(args: MultiDict, query: IssueQuery, matched: int, fmt: str) -> list[dict]:
+    """Return the ``next`` link of a public page when more issues follow (page-number paging)."""
+    if query.page * query.limit >= matched:
+        return []
+    rest = {k: v for k, v in args.to_dict(flat=False).items() if k not in PAGING_ARGS}
+    extra = {} if fmt == "json" else {"f": fmt}
+    href = url_for("public.issues", **rest, **extra, page=query.page + 1, limit=query.limit)
+    return [{"rel": "next", "title": "next", "href": href}]
 
 
 @bp.route("/api/public/issues")
 def issues():
-    """GeoJSON of public issues with public fields only (sensitive ones generalised)."""
-    query = public_query(request.args)
+    """GeoJSON of public issues with public fields only (sensitive ones generalised).
+
+    ``f=map`` returns the same issues in the map's column form, 10,000 a page unless ``limit``
+    says otherwise; both forms carry a ``next`` link while more pages follow.
+    """
+    args = MultiDict(request.args)
+    fmt = args.pop("f", "json") or "json"
+    if fmt not in FORMATS:
+        abort(400, f"参数 f 只能是 {'、'.join(FORMATS)}，收到“{fmt}”")
+    query = public_query(args)
+    if fmt == "map" and not args.get("limit"):
+        query = replace(query, limit=MAX_LIMIT)
     day = today()
-    features = []
-    for row in fetch_public(query):
-        point = public_point(row)
-        geometry = {"type": "Point", "coordinates": list(point)} if point else None
-        features.append({"type": "Feature", "id": row.number, "geometry": geometry,
-                         "properties": public_record(row, day)})  # fmt: skip
-    return json_response({"type": "FeatureCollection", "features": features,
-                          "numberMatched": query.count(db.get_session()),
-                          "numberReturned": len(features)})  # fmt: skip
+    rows = fetch_public(query)
+    matched = query.count(db.get_session())
+    if fmt == "map":
+        body, mimetype = {"type": "IssuePoints", **map_points(rows, day)}, "application/json"
+    else:
+        features = [public_feature(row, day) for row in rows]
+        body, mimetype = {"type": "FeatureCollection", "features": features}, "application/geo+json"
+    body |= {"numberMatched": matched, "numberReturned": len(rows),
+             "links": next_links(args, query, matched, fmt)}  # fmt: skip
+    return json_response(body, mimetype=mimetype)
+
+
+def fetch_one(number: str):
+    """Return the public row of one issue, or abort 404 (hidden issues look absent)."""
+    stmt = _select_public(public_query(MultiDict())).where(Issue.number == number)
+    row = db.get_session().execute(stmt).first()
+    if row is None:
+        abort(404, f"公开问题“{number}”不存在")
+    return row
+
+
+@bp.route("/api/public/issues/<number>")
+def issue(number):
+    """One public issue as a GeoJSON Feature (what the map's popups read)."""
+    return json_response(public_feature(fetch_one(number), today()))
+
+
+@bp.route("/public/issues/<number>")
+def issue_page(number):
+    """One public issue's public fields, and its 公示 notice with the objection form while open."""
+    row = fetch_one(number)
+    day = today()
+    notices = publicity_notices(day, number=number)
+    return render_template("public/issue.html", issue=public_record(row, day), labels=LABELS,
+                           fields=PUBLIC_FIELDS, rag_labels=workflow.RAG_LABELS,
+                           notice=notices[0] if notices else None,
+                           generalised=bool(row.sensitive),
+                           located=public_point(row) is not None)  # fmt: skip
 
 
 @bp.route("/public/issues.csv")
@@ -222,13 +371,17 @@ def _check_rate() -> None:
 
 @bp.route("/public/issues/<number>/objection", methods=["POST"])
 def object_to(number):
-    """Store an objection to an issue in 公示 (anonymous; CSRF-checked; rate-limited)."""
+    """Store an objection to an issue whose 公示 period is open (anonymous; CSRF; rate-limited)."""
     session = db.get_session()
     issue = session.scalar(select(Issue).where(Issue.number == number, Issue.public.is_(True)))
     if issue is None:
         abort(404, f"公开问题“{number}”不存在")
     if issue.status != "公示":
         abort(400, f"问题 {number} 当前不在公示期（状态：{issue.status}），不能提交异议")
+    start = workflow.latest_stage_date(issue, "公示")
+    reason = refuse_reason(number, publicity_window(start, today()))
+    if reason is not None:
+        abort(400, reason)
     text = (request.form.get("text") or "").strip()
     if not text or len(text) > OBJECTION_MAX_CHARS:
         abort(400, f"异议内容（text）须为 1 到 {OBJECTION_MAX_CHARS} 字，收到 {len(text)} 字")
