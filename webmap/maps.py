@@ -29,6 +29,18 @@ RAG_LABELS = {"red": "红：逾期", "amber": "黄：临期", "green": "绿：�
 SHAPE_ORDER = ("circle", "triangle", "square", "diamond", "star", "check")
 SHAPE_LABELS = {"circle": "●", "triangle": "▲", "square": "■", "diamond": "◆", "star": "★",
                 "check": "✔"}
+# SVG paths of the marker glyphs in an 18 x 18 box: the body (filled with the RAG colour) and an
+# optional white mark. ``static/map.js`` draws the issue layer from these (passed in its options)
+# and the detail page draws its one marker from them, so both read the same as the legend.
+GLYPH_SIZE = 18
+GLYPH_PATHS = {
+    "circle": ["M16 9A7 7 0 1 1 2 9A7 7 0 1 1 16 9Z"],
+    "square": ["M2.5 2.5H15.5V15.5H2.5Z"],
+    "triangle": ["M9 1.5L16.5 15.5L1.5 15.5Z"],
+    "diamond": ["M9 1L17 9L9 17L1 9Z"],
+    "star": ["M9 1L11.3 6.6L17 6.9L12.6 10.6L14 16.5L9 13.3L4 16.5L5.4 10.6L1 6.9L6.7 6.6Z"],
+    "check": ["M16.5 9A7.5 7.5 0 1 1 1.5 9A7.5 7.5 0 1 1 16.5 9Z", "M5 9.5L8 12.5L13 6"],
+}
 ZONE_COLORS = {"核心区": "#7b3294", "核心保护区": "#7b3294", "缓冲区": "#c2a5cf",
                "实验区": "#a6dba0", "一般控制区": "#a6dba0"}
 SIMPLIFY_DEG = 0.0005  # about 50 m: plenty for a city-wide view, keeps boundary HTML small
@@ -93,6 +105,37 @@ class CornerNote(MacroElement):
         self.position = position
 
 
+class MapControls(MacroElement):
+    """Plain map furniture: "Leaflet" attribution prefix (no flag icon) and a metric scale bar."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+          if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
+          L.control.scale({metric: true, imperial: false}).addTo(map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        """Nothing to configure: every map gets the same controls."""
+        super().__init__()
+        self._name = "MapControls"
+
+
+def glyph_svg(shape: str, color: str, size: int = GLYPH_SIZE) -> str:
+    """Return an inline SVG of one marker glyph (the canvas layer's look) filled with ``color``."""
+    body, *mark = GLYPH_PATHS.get(shape, GLYPH_PATHS["circle"])
+    parts = [f'<path class="yz-glyph-body" d="{body}" fill="{escape(color)}" stroke="#222" '
+             'stroke-width="1"/>']
+    parts += [f'<path d="{d}" fill="none" stroke="#fff" stroke-width="2.2"/>' for d in mark]
+    # no xmlns: inline SVG in HTML needs none, and no page names an outside host
+    return (f'<svg width="{size}" height="{size}" '
+            f'viewBox="0 0 {GLYPH_SIZE} {GLYPH_SIZE}" aria-hidden="true">{"".join(parts)}</svg>')
+
+
 def make_offline(element: folium.Element) -> None:
     """Point folium's JS/CSS links of ``element`` and its children at the app's own copies."""
     for child in [element, *_descendants(element)]:
@@ -118,14 +161,26 @@ def _descendants(element: folium.Element) -> Iterable[folium.Element]:
         yield from _descendants(child)
 
 
-def new_map(height: str = "100%") -> folium.Map:
-    """Return an empty map of Yongzhou with no tiles and no outside links."""
-    m = folium.Map(tiles=None, location=None, zoom_start=8, control_scale=True,
+def new_map(height: str = "100%", bounds=YONGZHOU_BOUNDS) -> folium.Map:
+    """Return an empty map fitted to ``bounds`` ([south, west], [north, east]), no outside links."""
+    m = folium.Map(tiles=None, location=None, zoom_start=8, control_scale=False,
                    prefer_canvas=True, height=height)
-    # without tiles nothing sets maxZoom; the issue layer unclusters and zooms clusters up to it
-    m.options.update(maxZoom=18, minZoom=5)
-    m.fit_bounds(YONGZHOU_BOUNDS)
+    # without tiles nothing sets maxZoom; the issue layer unclusters and zooms clusters up to it.
+    # Quarter zoom steps let the city fill the window instead of a whole level smaller.
+    m.options.update(maxZoom=18, minZoom=5, zoomSnap=0.25)
+    MapControls().add_to(m)
+    m.fit_bounds(bounds, padding=(10, 10))
     return m
+
+
+def city_bounds(layers, to_display=None) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Return the city outline's extent as Leaflet bounds (shifted like the overlays)."""
+    layer = layers.city if getattr(layers, "city", None) is not None else layers.counties
+    minx, miny, maxx, maxy = layer.frame.total_bounds
+    if to_display is not None:
+        (minx, maxx), (miny, maxy) = (np.asarray(v, dtype=float) for v in
+                                      to_display(np.array([minx, maxx]), np.array([miny, maxy])))
+    return (float(miny), float(minx)), (float(maxy), float(maxx))
 
 
 def add_basemap(m: folium.Map, key: str, *, tianditu_key: str | None = None,
@@ -156,7 +211,7 @@ def add_basemap(m: folium.Map, key: str, *, tianditu_key: str | None = None,
 
 
 def shift_geometry(geom, to_display: Callable | None):
-    """Return ``geom`` with its coordinates passed through ``to_display(lon, lat)`` (arrays in, arrays out)."""
+    """Return ``geom`` with its coordinates passed through ``to_display(lon, lat)`` (arrays)."""
     if to_display is None or geom is None:
         return geom
 
@@ -172,7 +227,7 @@ _GEOJSON_CACHE: dict = {}
 
 
 def frame_to_geojson(frame, columns: Iterable[str], to_display=None) -> dict:
-    """Return a layer as small GeoJSON, cached: layers change only on import, maps are built often."""
+    """Return a layer as small GeoJSON, cached: layers change only on import, maps often."""
     columns = tuple(columns)
     key = (id(frame), columns, to_display)
     hit = _GEOJSON_CACHE.get(key)
@@ -192,7 +247,7 @@ def _build_geojson(frame, columns: tuple[str, ...], to_display=None) -> dict:
         props = {}
         for col in columns:
             value = getattr(row, col, None)
-            # popups and tooltips in folium are HTML: escape layer text (imported files are user data)
+            # folium popups and tooltips are HTML: escape layer text (imported files are user data)
             props[col] = str(escape(value)) if isinstance(value, str) else _plain(value)
         features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
                          "properties": props})
@@ -305,20 +360,26 @@ def build_issue_map(*, layers, issue_options: dict, county_stats: dict | None = 
                     measure: str = "rate", basemap: str = "none", tianditu_key: str | None = None,
                     review_numbers: dict | None = None, to_display=None) -> folium.Map:
     """Build the issue map: basemap, boundaries, choropleth, issue layer and layer control."""
-    m = new_map()
+    m = new_map(bounds=city_bounds(layers, to_display))
     add_basemap(m, basemap, tianditu_key=tianditu_key, review_numbers=review_numbers)
     if county_stats is not None:
         add_choropleth(m, layers.counties, county_stats, measure, to_display)
     add_boundaries(m, layers, to_display)
-    IssueLayer(issue_options).add_to(m)
+    IssueLayer({**issue_options, "glyphs": GLYPH_PATHS}).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     make_offline(m)
     return m
 
 
-def build_detail_map(geometry: dict | None, *, layers=None, to_display=None) -> folium.Map:
-    """Build the small map of one issue: its point, line or polygon over county outlines."""
+def build_detail_map(geometry: dict | None, *, layers=None, to_display=None, rag: str = "none",
+                     shape: str = "circle", label: str = "") -> folium.Map:
+    """Build the small map of one issue: its point, line or polygon over county outlines.
+
+    The issue is drawn in its own RAG colour and, for a point, its status glyph (``shape`` from
+    ``status_shapes``), as on the issue map and in its legend; ``label`` is the marker tooltip.
+    """
     m = new_map()
+    color = RAG_COLORS.get(rag, RAG_COLORS["none"])
     if layers is not None:
         counties = frame_to_geojson(layers.counties.frame, ("code", "name"), to_display)
         folium.GeoJson(counties, name="县（市、区）界",
@@ -327,12 +388,16 @@ def build_detail_map(geometry: dict | None, *, layers=None, to_display=None) -> 
     if geometry:
         geom = shift_geometry(shapely.geometry.shape(geometry), to_display)
         if geom.geom_type == "Point":
-            folium.CircleMarker([geom.y, geom.x], radius=8, color="#222", fill=True,
-                                fill_color="#d7191c", fill_opacity=0.9).add_to(m)
+            size = GLYPH_SIZE + 6
+            icon = folium.DivIcon(html=glyph_svg(shape, color, size), icon_size=(size, size),
+                                  icon_anchor=(size // 2, size // 2),
+                                  class_name=f"yz-mk yz-rag-{rag} yz-shape-{shape}")
+            folium.Marker([geom.y, geom.x], icon=icon, tooltip=label or None).add_to(m)
             m.fit_bounds([[geom.y - 0.05, geom.x - 0.05], [geom.y + 0.05, geom.x + 0.05]])
         else:
             folium.GeoJson(shapely.geometry.mapping(geom),
-                           style_function=lambda f: {"color": "#d7191c", "weight": 3}).add_to(m)
+                           style_function=lambda f: {"color": color, "weight": 3,
+                                                     "fillOpacity": 0.25}).add_to(m)
             minx, miny, maxx, maxy = geom.bounds
             m.fit_bounds([[miny, minx], [maxy, maxx]])
     make_offline(m)

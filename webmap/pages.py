@@ -12,13 +12,27 @@ from werkzeug.datastructures import MultiDict
 
 from webmap import api, charts, db, maps, stats, workflow
 from webmap.layers import get_layers
-from webmap.models import DEADLINE_CLASSES, SOURCE_TYPES, Issue, LeaderAssignment, SignOff
+from webmap.models import (
+    ANY,
+    DEADLINE_CLASSES,
+    PARTY_KINDS,
+    SOURCE_TYPES,
+    Issue,
+    LeaderAssignment,
+    SignOff,
+)
 
 bp = Blueprint("pages", __name__)
 
 DISPLAY_ARGS = ("basemap", "measure")
 # statuses that mean the rectification itself is finished (sign-off may still be running)
 FINISHED = ("已完成待销号", "初审", "公示", "申请", "核查", "已销号")
+# stored party kinds and reason sources are internal keys; pages show these names
+PARTY_KIND_LABELS = {"county": "属地县（市、区）", "lead_unit": "牵头单位",
+                     "partner_unit": "责任单位", "city_leader": "市级包县领导",
+                     "county_leader": "县级包案领导"}
+PARTY_SOURCE_LABELS = {"attribution": "空间归属", "declared": "台账填报", "rule": "规则表",
+                       "roster": "领导名册", "override": "人工调整"}
 
 
 def split_display(args: MultiDict) -> tuple[MultiDict, dict]:
@@ -67,7 +81,8 @@ def county_stats(session, query) -> dict[str, dict]:
     overdue = workflow.rag_clause("red", today, current_app.config.get("AMBER_DAYS", 30))
     stmt = select(Issue.county_code, func.count(Issue.id),
                   func.sum(case((Issue.status.in_(FINISHED), 1), else_=0)),
-                  func.sum(case((overdue, 1), else_=0))).select_from(Issue).group_by(Issue.county_code)
+                  func.sum(case((overdue, 1), else_=0))
+                  ).select_from(Issue).group_by(Issue.county_code)
     out = {}
     for code, total, finished, late in session.execute(query.apply(stmt, session)):
         out[code] = {"total": total, "done": finished or 0, "overdue": late or 0,
@@ -178,24 +193,57 @@ def dashboard():
                            today=api.today())
 
 
+def display_reason(text: str) -> str:
+    """Word a stored reason for the page: a rule's wildcard ``*`` reads as 不限."""
+    return (text or "").replace(f"「{ANY}」", "「不限」")
+
+
+def responsibility_rows(responsibilities) -> list[dict]:
+    """Return the issue's parties for the detail table, in Chinese, in party order.
+
+    Within a kind the parties in force come first (a manual override before computed ones), then
+    the parties an override replaced, so each replaced row sits right under its replacement.
+    """
+    order = {k: i for i, k in enumerate(PARTY_KINDS)}
+    rows = sorted(responsibilities, key=lambda r: (order.get(r.party_kind, len(order)),
+                                                   bool(r.overridden), r.source != "override"))
+    return [{"kind": PARTY_KIND_LABELS.get(r.party_kind, r.party_kind), "name": r.name,
+             "reason": display_reason(r.reason),
+             "source": PARTY_SOURCE_LABELS.get(r.source, r.source),
+             "actor": r.actor if r.source == "override" else None,
+             "overridden": bool(r.overridden)} for r in rows]
+
+
+def issue_timeline(issue: Issue) -> list[tuple]:
+    """Return progress reports and sign-off stages by date: (kind, day, what, text, who, files)."""
+    updates = [("进展", u.date, f"{u.percent}%", u.text, u.author or u.actor, [])
+               for u in issue.updates]
+    # a stage's signer is shown once, as its author (it used to appear twice on each line)
+    stages = [("销号·" + s.stage, s.date, "", s.note, s.signer, s.attachments)
+              for s in issue.signoffs]
+    return sorted(updates + stages, key=lambda t: t[1])
+
+
 @bp.route("/issues/<number>")
 def issue_detail(number):
     """One issue: small map, responsible parties and why, timeline, accountability actions."""
     query = api.issue_query(MultiDict())
     session = db.get_session()
-    issue = session.scalars(query.apply(select(Issue).where(Issue.number == number), session)).first()
+    stmt = query.apply(select(Issue).where(Issue.number == number), session)
+    issue = session.scalars(stmt).first()
     if issue is None:
         abort(404, f"问题编号“{number}”不存在或无权查看")
     feature = api.issue_feature(issue, today=api.today())
-    m = maps.build_detail_map(feature["geometry"], layers=get_layers())
-    timeline = sorted(
-        [("进展", u.date, f"{u.percent}%", u.text, u.author or u.actor, []) for u in issue.updates]
-        + [("销号·" + s.stage, s.date, s.signer, s.note, s.signer, s.attachments)
-           for s in issue.signoffs],
-        key=lambda t: t[1])
-    return render_template("pages/issue.html", issue=issue, props=feature["properties"],
-                           map=maps.map_parts(m), timeline=timeline,
-                           rag_label=maps.RAG_LABELS.get(feature["properties"]["rag"], ""))
+    rag = feature["properties"]["rag"]
+    rag_label = maps.RAG_LABELS.get(rag, "")
+    shape = maps.status_shapes(workflow.STATUSES).get(issue.status, "circle")
+    m = maps.build_detail_map(feature["geometry"], layers=get_layers(), rag=rag, shape=shape,
+                              label=f"{issue.number} {rag_label} · {issue.status}")
+    return render_template(
+        "pages/issue.html", issue=issue, props=feature["properties"], map=maps.map_parts(m),
+        timeline=issue_timeline(issue), parties=responsibility_rows(issue.responsibilities),
+        rag_label=rag_label, marker=maps.glyph_svg(shape, maps.RAG_COLORS.get(rag, "#8c8c8c")),
+        shape_label=maps.SHAPE_LABELS.get(shape, ""))
 
 
 def leader_groups(session) -> list[dict]:
@@ -223,7 +271,8 @@ def leader_groups(session) -> list[dict]:
 def leader_issues(session, name: str) -> list[Issue]:
     """Return the issues in one leader's scope through the shared query (``leader`` filter)."""
     query = api.issue_query(MultiDict({"leader": name}))
-    return session.scalars(query.apply(select(Issue), session).order_by(Issue.due_date, Issue.number)).all()
+    stmt = query.apply(select(Issue), session).order_by(Issue.due_date, Issue.number)
+    return session.scalars(stmt).all()
 
 
 def _count_rag(issues, today) -> dict:

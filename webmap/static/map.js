@@ -17,22 +17,16 @@
   var CELL = 60; // cluster grid in CSS pixels
   var HIT = 10; // click/hover radius around a glyph
   var CIRCLE = "M16 9A7 7 0 1 1 2 9A7 7 0 1 1 16 9Z";
-  var GLYPHS = {
-    circle: [CIRCLE],
-    square: ["M2.5 2.5H15.5V15.5H2.5Z"],
-    triangle: ["M9 1.5L16.5 15.5L1.5 15.5Z"],
-    diamond: ["M9 1L17 9L9 17L1 9Z"],
-    star: ["M9 1L11.3 6.6L17 6.9L12.6 10.6L14 16.5L9 13.3L4 16.5L5.4 10.6L1 6.9L6.7 6.6Z"],
-    check: ["M16.5 9A7.5 7.5 0 1 1 1.5 9A7.5 7.5 0 1 1 16.5 9Z", "M5 9.5L8 12.5L13 6"],
-  };
 
-  /* Draw one glyph (shape filled with colour, dark outline) into a small offscreen canvas. */
-  function makeSprite(shape, color, ratio) {
+  /* Draw one glyph (shape filled with colour, dark outline) into a small offscreen canvas.
+   * ``glyphs`` (shape -> [body path, optional white mark]) comes from maps.GLYPH_PATHS, the same
+   * paths the detail page's marker uses. */
+  function makeSprite(glyphs, shape, color, ratio) {
     var c = document.createElement("canvas");
     c.width = c.height = Math.ceil(GLYPH * ratio);
     var ctx = c.getContext("2d");
     ctx.scale(ratio, ratio);
-    var paths = GLYPHS[shape] || GLYPHS.circle;
+    var paths = glyphs[shape] || glyphs.circle || [CIRCLE];
     var body = new Path2D(paths[0]);
     ctx.fillStyle = color;
     ctx.fill(body);
@@ -239,7 +233,7 @@
     _sprite: function (look, ratio) {
       var l = this._looks[look];
       if (!l.sprite || l.ratio !== ratio) {
-        l.sprite = makeSprite(l.shape, l.color, ratio);
+        l.sprite = makeSprite(this._opts.glyphs || {}, l.shape, l.color, ratio);
         l.ratio = ratio;
       }
       return l.sprite;
