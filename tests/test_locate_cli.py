@@ -13,20 +13,19 @@ from webmap.cli import main
 
 DATA = Path(__file__).parent / "data"
 
-ROWS = [  # 编号, 经度, 纬度, 所在县区, 地址
-    ("1", "111.6265", "26.2213", "零陵区", "零陵区朝阳街道"),
-    ("2", "111°35′31.2″E", "26°27′39.6″N", "祁阳县", ""),
-    ("3", "", "", "江华县", ""),
-    ("4", "abc", "26.2", "道县", ""),
-    ("5", "112.94", "28.23", "", "长沙市"),
-    ("6", "26.461", "111.592", "冷水滩区", ""),
-]
+# tests/data/locate_coords.csv: decimal degrees, DMS under a declared county that disagrees, empty
+# cells with a county, a garbage cell, a point outside the city, latitude and longitude swapped
 HEADER = ("编号", "经度", "纬度", "所在县区", "地址")
 
 
+def _load_rows(name: str) -> pd.DataFrame:
+    """Return a CSV of tests/data as strings, empty cells as ''."""
+    return pd.read_csv(DATA / name, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
 def _write_csv(path, encoding: str) -> None:
-    """Write ROWS as a CSV in ``encoding``."""
-    pd.DataFrame(ROWS, columns=HEADER).to_csv(path, index=False, encoding=encoding)
+    """Write the rows of locate_coords.csv as a CSV in ``encoding``."""
+    _load_rows("locate_coords.csv").to_csv(path, index=False, encoding=encoding)
 
 
 def _run(*args):
@@ -131,27 +130,14 @@ def test_metres_without_crs_carry_a_note(tmp_path):
     assert got["error"].iat[0].startswith("提示：") and "EPSG:4525" in got["error"].iat[0]
 
 
-# 地址 rows: address only, both agreeing, both disagreeing (county, township, outside), ambiguous,
-# outside Yongzhou, empty cells; coordinates are county seats (WGS84)
-ADDRESS_ROWS = [  # 编号, 经度, 纬度, 详细地址, 申报县区
-    ("1", "", "", "宁远县湾井镇马脚洞村养殖场", ""),
-    ("2", "111.840", "26.580", "祁阳县文富市镇", "祁阳县"),
-    ("3", "111.840", "26.580", "东安县白牙市镇", ""),
-    ("4", "111.840", "26.580", "东安县文富市镇", ""),
-    ("5", "111.316", "26.392", "长沙市岳麓区", ""),
-    ("6", "", "", "道县与江永县交界处", ""),
-    ("7", "", "", "广西桂林市全州县", ""),
-    ("8", "", "", "", ""),
-    ("9", "", "", "", "江华县"),
-    ("10", "", "", "某砂石场", "新田县"),
-    ("11", "abc", "26.2", "江永县桃川镇", ""),
-]
+# tests/data/locate_addresses.csv: address only, both agreeing, both disagreeing (county,
+# township, outside), ambiguous, outside Yongzhou, empty cells; coordinates are county seats (WGS84)
 ADDRESS_HEADER = ("编号", "经度", "纬度", "详细地址", "申报县区")
 
 
 def _address_table(kind: str, path) -> None:
-    """Write ADDRESS_ROWS as a UTF-8 CSV or as an XLSX sheet with Chinese headers."""
-    frame = pd.DataFrame(ADDRESS_ROWS, columns=ADDRESS_HEADER)
+    """Write locate_addresses.csv as a UTF-8 CSV or as an XLSX sheet with Chinese headers."""
+    frame = _load_rows("locate_addresses.csv")
     if kind == "xlsx":
         frame.to_excel(path, index=False, sheet_name="整改台账")
     else:

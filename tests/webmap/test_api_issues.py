@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import date
 
 import pytest
+
+from tests.webmap.helpers import add_two_county_ledger
 
 
 @pytest.fixture
@@ -14,15 +15,13 @@ def client(logged_in_client):
     """Internal pages need a login (issue 8): a viewer, who reads everything internal."""
     return logged_in_client("viewer")
 
+
 @pytest.fixture
 def ledger(app, make_issue):
     """Five issues in two counties: one line, one overdue, one done, one without a deadline."""
-    app.config["TODAY"] = "2022-06-01"
-    make_issue("HT-01")
-    make_issue("HT-02", due_date=date(2022, 6, 20), title="<script>alert(1)</script>")
-    make_issue("HT-03", county_code="431124", county_name="道县", source_type="省日常交办",
-               geometry={"type": "LineString", "coordinates": [[111.5, 25.5], [111.6, 25.6]]})
-    make_issue("HT-04", county_code="431124", county_name="道县", due_date=date(2023, 12, 31))
+    add_two_county_ledger(app, make_issue, script_title="<script>alert(1)</script>",
+                          ht03_geometry={"type": "LineString",
+                                         "coordinates": [[111.5, 25.5], [111.6, 25.6]]})
     make_issue("HT-05", due_date=None, deadline_class="持续推进")
 
 

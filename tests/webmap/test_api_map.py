@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
-from werkzeug.security import generate_password_hash
-
-from webmap import db
-from webmap.models import User
 
 
 @pytest.fixture
-def client(app):
-    """A test client, logged in as a whole-city viewer when the app has a login page."""
-    with app.app_context():
-        session = db.get_session()
-        with db.transaction(session):
-            session.add(User(username="map-viewer", role="viewer", disabled=False,
-                             password_hash=generate_password_hash("map-viewer-pw-9")))
-    client = app.test_client()
-    page = client.get("/login")
-    if page.status_code == 200:
-        token = re.search(r'name="csrf_token" value="([^"]*)"', page.get_data(as_text=True))
-        client.post("/login", data={"username": "map-viewer", "password": "map-viewer-pw-9",
-                                    "csrf_token": token.group(1) if token else ""})
-    return client
+def client(logged_in_client):
+    """Internal pages need a login (issue 8): a whole-city viewer, who reads everything internal."""
+    return logged_in_client("viewer")
 
 
 @pytest.fixture

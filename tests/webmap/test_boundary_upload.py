@@ -8,46 +8,23 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-import shapely
-from shapely.geometry import Polygon, box
+from shapely.geometry import Polygon
 
-from webmap import boundary_store, create_app
-
-CORE = box(111.90, 25.90, 111.94, 25.93)
-BUFFER = box(111.88, 25.88, 111.96, 25.95).difference(CORE)
-EXPERIMENT = box(111.86, 25.86, 111.98, 25.97).difference(box(111.88, 25.88, 111.96, 25.95))
+from tests.webmap.helpers import CORE, file_bytes, reserve_frame, upload
+from webmap import boundary_store
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    """Return an app whose boundary store and upload area live in the test's temporary folder."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test",
-            "BOUNDARY_STORE_DIR": str(tmp_path / "store"),
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-        }
-    )
-    yield app
-    engine = app.extensions["db"]["engine"]
-    if engine is not None:
-        engine.dispose()
+def app(app, tmp_path):
+    """Return the test app with its boundary store in the test's temporary folder."""
+    app.config["BOUNDARY_STORE_DIR"] = str(tmp_path / "store")
+    return app
 
 
 @pytest.fixture
 def client(logged_in_client):
     """Return a client logged in as the nature-reserve team (CSRF header armed)."""
     return logged_in_client("reserve")
-
-
-def reserve_frame(name: str = "上传测试保护区", **columns) -> gpd.GeoDataFrame:
-    """Return a three-zone reserve in WGS84 with survey-style column names."""
-    data = {"BHQMC": [name] * 3, "GNFQ": ["核心区", "缓冲区", "实验区"], "JB": ["省级"] * 3}
-    data.update(columns)
-    geoms = [shapely.segmentize(g, 0.002) for g in (CORE, BUFFER, EXPERIMENT)]
-    return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
 
 
 def zipped_shapefile(frame: gpd.GeoDataFrame, tmp: Path, crs: str, keep_prj: bool) -> bytes:
@@ -63,19 +40,6 @@ def zipped_shapefile(frame: gpd.GeoDataFrame, tmp: Path, crs: str, keep_prj: boo
         for f in sorted(folder.iterdir()):
             zf.write(f, f.name)
     return buffer.getvalue()
-
-
-def file_bytes(frame: gpd.GeoDataFrame, tmp: Path, name: str, driver: str, crs: str = "EPSG:4326"):
-    """Write ``frame`` with an OGR driver and return the file's bytes."""
-    path = tmp / name
-    frame.to_crs(crs).to_file(path, driver=driver)
-    return path.read_bytes()
-
-
-def upload(client, data: bytes, filename: str, **form):
-    """POST a boundary file to the upload page."""
-    payload = {"layer": "protected_areas", **form, "file": (io.BytesIO(data), filename)}
-    return client.post("/boundaries/upload", data=payload, content_type="multipart/form-data")
 
 
 def versions(app) -> list:

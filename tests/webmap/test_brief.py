@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import date
 
@@ -10,45 +9,19 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from tests.webmap.helpers import COUNTY_NAMES, make_sample_app, pdf_text
 from webmap import create_app, db
 from webmap.briefing import data, dispatch
 from webmap.models import Event
 from webmap.snapshot.data import RenderItem
 
-COUNTY_NAMES = (
-    "零陵区",
-    "冷水滩区",
-    "祁阳市",
-    "东安县",
-    "双牌县",
-    "道县",
-    "江永县",
-    "宁远县",
-    "蓝山县",
-    "新田县",
-    "江华瑶族自治县",
-)
-
 
 @pytest.fixture(scope="module")
 def sample_url(tmp_path_factory, sqlite_template):
     """Return the URL of a SQLite copy holding the sample ledger (module scope, read-only)."""
-    from webmap.layers import get_layers
-    from webmap.sample import load_sample
-
-    path = tmp_path_factory.mktemp("sample") / "yzmap.sqlite"
-    shutil.copy(sqlite_template, path)
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "t"})
-    with app.app_context():
-        load_sample(db.make_session(app), get_layers())
+    app = make_sample_app(tmp_path_factory.mktemp("sample"), sqlite_template)
     app.extensions["db"]["engine"].dispose()
-    return f"sqlite:///{path}"
-
-
-def pdf_text(path) -> str:
-    """Return the text of a PDF as pdftotext reads it."""
-    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
-    return out.stdout.decode("utf-8")
+    return app.config["DATABASE_URL"]
 
 
 def pdf_pages(path) -> int:

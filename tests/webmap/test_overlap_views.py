@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -14,32 +13,19 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from tests.webmap.test_boundary_upload import file_bytes, reserve_frame, upload
-from webmap import create_app, db
+from tests.webmap.helpers import OUTSIDE, file_bytes, pdf_text, reserve_frame, upload
+from webmap import db
 from webmap.events import create_issue
 
-OUTSIDE = re.compile(r"""(?:https?:)?//(?!127\.0\.0\.1|localhost)[a-z0-9.-]+\.[a-z]{2,}""", re.I)
 ROW = re.compile(r'<tr data-site="([^"]*)">(.*?)</tr>', re.S)
 CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    """Return an app whose boundary store and upload area live in the test's temporary folder."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test",
-            "BOUNDARY_STORE_DIR": str(tmp_path / "store"),
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "TODAY": "2022-06-01",
-        }
-    )
-    yield app
-    engine = app.extensions["db"]["engine"]
-    if engine is not None:
-        engine.dispose()
+def app(app, tmp_path):
+    """Return the test app with its boundary store in the test's temporary folder, on 2022-06-01."""
+    app.config.update(BOUNDARY_STORE_DIR=str(tmp_path / "store"), TODAY="2022-06-01")
+    return app
 
 
 @pytest.fixture
@@ -231,9 +217,7 @@ def test_uploaded_sites_page_export_and_sheet(client, reserve, tmp_path):
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     path = tmp_path / "sheet.pdf"
     path.write_bytes(pdf.data)
-    text = subprocess.run(
-        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = pdf_text(path)
     assert "采石场甲" in text and "核心区" in text and f"imported:{reserve}" in text
     assert "示意" not in text
     assert client.get(page + "/9/sheet").status_code == 404
@@ -253,9 +237,7 @@ def test_illustrative_layer_is_marked(client, tmp_path):
     assert 'id="illustrative"' in client.get(page + "/0/sheet").get_data(as_text=True)
     path = tmp_path / "sheet.pdf"
     path.write_bytes(client.get(page + "/0/sheet.pdf").data)
-    text = subprocess.run(
-        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = pdf_text(path)
     assert "阳明山旁站点" in text and "示意" in text
 
 
@@ -265,9 +247,7 @@ def test_issue_sheet(client, reserve, ledger, tmp_path):
     assert "跨界采石场" in html and "缓冲区" in html and "自然保护区条例" in html
     path = tmp_path / "issue.pdf"
     path.write_bytes(client.get("/overlap/issues/HT-02/sheet.pdf").data)
-    text = subprocess.run(
-        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = pdf_text(path)
     assert "跨界采石场" in text and "HT-02" in text
     assert client.get("/overlap/issues/NOPE/sheet").status_code == 404
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import io
-import shutil
 import socket
 import subprocess
 import threading
@@ -17,43 +16,18 @@ from click.testing import CliRunner
 from PIL import Image
 from werkzeug.datastructures import MultiDict
 
-from webmap import create_app, db
+from tests.webmap.helpers import COUNTY_NAMES, make_sample_app
+from tests.webmap.helpers import pdf_text as pdf_file_text
+from webmap import db
 from webmap.query import IssueQuery
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
-COUNTY_NAMES = (
-    "零陵区",
-    "冷水滩区",
-    "祁阳市",
-    "东安县",
-    "双牌县",
-    "道县",
-    "江永县",
-    "宁远县",
-    "蓝山县",
-    "新田县",
-    "江华瑶族自治县",
-)
 
 
 @pytest.fixture(scope="module")
 def sample_app(tmp_path_factory, sqlite_template):
     """Return an app on a SQLite copy holding the sample ledger (read-only use; module scope)."""
-    from webmap.layers import get_layers
-    from webmap.sample import load_sample
-
-    path = tmp_path_factory.mktemp("sample") / "yzmap.sqlite"
-    shutil.copy(sqlite_template, path)
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{path}",
-            "SECRET_KEY": "t",
-            "TODAY": "2024-12-31",
-        }
-    )
-    with app.app_context():
-        load_sample(db.make_session(app), get_layers())
+    app = make_sample_app(tmp_path_factory.mktemp("sample"), sqlite_template, TODAY="2024-12-31")
     yield app
     app.extensions["db"]["engine"].dispose()
 
@@ -104,11 +78,10 @@ def block_outside_hosts(monkeypatch) -> list[str]:
 
 
 def pdf_text(data: bytes, tmp_path) -> str:
-    """Return the text of a PDF as pdftotext (poppler-utils) reads it."""
+    """Return the text of PDF bytes as pdftotext (poppler-utils) reads it."""
     path = tmp_path / "doc.pdf"
     path.write_bytes(data)
-    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
-    return out.stdout.decode("utf-8")
+    return pdf_file_text(path)
 
 
 def test_png_is_a4_at_300_dpi_and_not_blank(sample_app):
