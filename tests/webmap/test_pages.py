@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from tests.webmap.helpers import OUTSIDE, add_two_county_ledger
-from webmap import charts, stats
+from webmap import charts, maps, stats
+from webmap.layers import get_layers
+from webmap.models import Issue, Responsibility
+from webmap.sample import load_sample
 
 
 @pytest.fixture
@@ -137,3 +141,110 @@ def test_chart_labels_are_escaped():
     """SVG chart labels are escaped text."""
     svg = str(charts.bar_chart([("<b>x</b>", 3)], title="t"))
     assert "<b>" not in svg and "&lt;b&gt;" in svg
+
+
+# --- issue 5 UI polish: what the pages say and draw, checked on the sample ledger ---------------
+
+ENGLISH_KEYS = re.compile(r">\s*(county|lead_unit|partner_unit|city_leader|county_leader|"
+                          r"attribution|declared|rule|roster|override)\s*<")
+CHINESE_LABELS = ("属地县（市、区）", "牵头单位", "责任单位", "市级包县领导", "县级包案领导",
+                  "空间归属", "规则表", "领导名册", "人工调整")
+
+
+@pytest.fixture
+def sample_client(app, session, logged_in_client):
+    """A viewer's client on the sample ledger (attribution, rule, roster and override parties)."""
+    load_sample(session, get_layers())
+    return logged_in_client("viewer")
+
+
+def _section(html: str, start: str, end: str) -> str:
+    """Return the HTML between the first ``start`` and the next ``end``."""
+    return html.split(start, 1)[1].split(end, 1)[0]
+
+
+def _overrides(session) -> list:
+    """Return the sample's manual overrides with the computed rows they replaced."""
+    rows = session.scalars(select(Responsibility)).all()
+    found = []
+    for o in (r for r in rows if r.source == "override"):
+        replaced = [r for r in rows if r.issue_id == o.issue_id and r.overridden
+                    and r.party_kind == o.party_kind]
+        found.append((o, replaced))
+    return found
+
+
+def test_detail_parties_are_labelled_in_chinese(sample_client, session):
+    """Party kinds and sources read in Chinese; no internal key or English evidence is shown."""
+    numbers = session.scalars(select(Issue.number).order_by(Issue.number)).all()
+    seen = set()
+    for number in numbers[::8] + [o.issue.number for o, _ in _overrides(session)]:
+        html = sample_client.get(f"/issues/{number}").get_data(as_text=True)
+        table = _section(html, 'id="responsibility"', "</table>")
+        assert ENGLISH_KEYS.search(table) is None, number
+        assert "point in" not in table and "near border" not in table, number
+        assert "坐标落在县界图层（版本 shipped:" in table, number
+        assert "「*」" not in table, number
+        seen |= {k for k in CHINESE_LABELS if k in table}
+    assert seen == set(CHINESE_LABELS)
+
+
+def test_overridden_party_is_struck_under_its_override(sample_client, session):
+    """An overridden party is struck and marked 已被人工调整替代 right below the override row."""
+    overrides = _overrides(session)
+    assert overrides and all(replaced for _, replaced in overrides)
+    for override, replaced in overrides:
+        html = sample_client.get(f"/issues/{override.issue.number}").get_data(as_text=True)
+        rows = re.findall(r"<tr(.*?)</tr>", _section(html, 'id="responsibility"', "</table>"),
+                          re.S)
+        at = next(i for i, r in enumerate(rows) if f">{override.name}<" in r)
+        assert "人工调整" in rows[at] and f"调整人：{override.actor}" in rows[at]
+        assert override.reason in rows[at] and "已被人工调整替代" not in rows[at]
+        for k, old in enumerate(replaced, start=at + 1):
+            assert rows[k].startswith(' class="overridden"'), override.issue.number
+            assert f"<s>{old.name}</s>" in rows[k] and "已被人工调整替代" in rows[k]
+        assert sum("已被人工调整替代" in r for r in rows) == len(replaced)
+
+
+def test_timeline_names_each_signer_once(sample_client, session):
+    """Each progress and sign-off line of a signed-off sample issue shows 示例数据 exactly once."""
+    issue = session.scalars(select(Issue).where(Issue.status == "已销号")
+                            .order_by(Issue.number)).first()
+    html = sample_client.get(f"/issues/{issue.number}").get_data(as_text=True)
+    items = _section(html, '<ol class="timeline">', "</ol>").split("<li><strong>")[1:]
+    assert len(items) == len(issue.updates) + len(issue.signoffs) >= 5
+    assert [item.count("示例数据") for item in items] == [1] * len(items)
+    assert sum("销号·" in item for item in items) == len(issue.signoffs)
+
+
+def test_detail_marker_has_the_issue_colour_and_shape(sample_client, client, ledger, session):
+    """The detail marker carries the issue's RAG class, colour and status glyph, not a fixed red."""
+    done = session.scalars(select(Issue).where(Issue.status == "已销号")).first()
+    html = _unescape(sample_client.get(f"/issues/{done.number}").get_data(as_text=True))
+    assert "yz-mk yz-rag-done yz-shape-check" in html
+    assert f'fill="{maps.RAG_COLORS["done"]}"' in html and maps.RAG_COLORS["red"] not in html
+    assert "颜色为预警等级（蓝：已销号）" in html
+    late = _unescape(client.get("/issues/HT-01").get_data(as_text=True))  # overdue, 2021 deadline
+    assert "yz-rag-red yz-shape-circle" in late and "yz-rag-done" not in late
+    green = _unescape(client.get("/issues/HT-04").get_data(as_text=True))
+    assert "yz-rag-green" in green and f'fill="{maps.RAG_COLORS["green"]}"' in green
+
+
+@pytest.mark.parametrize("path", ["/", "/issues/HT-01"])
+def test_maps_have_plain_attribution_and_metric_scale(client, ledger, path):
+    """Attribution prefix is plain "Leaflet" (no flag icon); the scale bar has no miles."""
+    html = client.get(path).get_data(as_text=True)
+    assert 'attributionControl.setPrefix("Leaflet")' in html
+    assert "L.control.scale({metric: true, imperial: false})" in html
+    assert "L.control.scale()" not in html
+
+
+def test_issue_map_opens_on_the_city_outline(client, ledger):
+    """The issue map is fitted to the city layer's extent, not a fixed box around it."""
+    html = client.get("/").get_data(as_text=True)
+    script = _section(html, "yzmap.issueLayer(", "</script>")
+    numbers = re.search(r"fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]",
+                        html).groups()
+    minx, miny, maxx, maxy = get_layers().city.frame.total_bounds
+    assert [float(v) for v in numbers] == pytest.approx([miny, minx, maxy, maxx], abs=1e-6)
+    assert '"glyphs"' in script and '"check"' in script
