@@ -384,3 +384,13 @@ def test_publicity_period_follows_the_latest_publicity_and_the_setting(
     app.config["PUBLICITY_DAYS"] = 3  # 06-28..06-30
     resp = anon_client.post("/public/issues/P-1/objection", data={"text": "x"})
     assert resp.status_code == 400 and "2022-06-30 届满" in resp.get_data(as_text=True)
+
+
+def test_anonymous_nav_shows_only_public_links(anon_client, ledger, logged_in_client):
+    """Anonymous visitors see 进展公开 and 登录, not links to internal pages; staff see both."""
+    html = anon_client.get("/public").get_data(as_text=True)
+    nav = html.split("<nav>")[1].split("</nav>")[0]
+    assert "进展公开" in nav and "登录" in nav
+    assert "问题地图" not in nav and "统计看板" not in nav and "领导包联" not in nav
+    staff = logged_in_client("viewer").get("/public").get_data(as_text=True)
+    assert "统计看板" in staff.split("<nav>")[1].split("</nav>")[0]

@@ -92,7 +92,7 @@ def _write(rows, sites, notes, out: Path) -> None:
 @click.option(
     "--category-col",
     default=None,
-    help="站点类别列（mine、hydropower、tourism 等，用于匹配规则）。",
+    help="站点类别列：规则类别（mine、hydropower、tourism 等）或台账问题类别（经 data/boundaries/category_map.csv 对照），用于匹配分区规则。",
 )
 @click.option("--crs", default=None, help="站点坐标系，如 EPSG:4546。")
 @click.option(
