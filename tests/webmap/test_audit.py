@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from webmap import db
-from webmap.models import Event
+from webmap.models import Event, Issue, SignOff
 
 
 @pytest.fixture
@@ -92,6 +92,11 @@ def test_audit_filters_by_user_issue_and_date(app, changes):
 def test_objections_are_found_by_issue(app, changes, anon_client, make_issue):
     """An objection event (kept off the issue's own chain) is still listed under its issue."""
     make_issue("AU-3", status="公示")
+    with app.app_context():  # 公示 is dated by its sign-off stage; objections need an open period
+        session = db.get_session()
+        with db.transaction(session):
+            issue = session.scalar(select(Issue).where(Issue.number == "AU-3"))
+            issue.signoffs.append(SignOff(stage="公示", signer="city", date=date(2022, 5, 30)))
     assert (
         anon_client.post("/public/issues/AU-3/objection", data={"text": "异议"}).status_code == 302
     )

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from webmap import db
 from webmap.events import snapshot
-from webmap.models import Event, Issue, LeaderAssignment, Objection, User
+from webmap.models import Event, Issue, LeaderAssignment, Objection, SignOff, User
 from webmap.permissions import ROLES, action_of, can, scope_for
 
 STATE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -81,6 +81,9 @@ def targets(app, make_issue):
             with app.app_context():
                 session = db.get_session()
                 with db.transaction(session):
+                    # an issue enters 公示 through its sign-off stage, which dates the period
+                    issue = session.scalar(select(Issue).where(Issue.number == number))
+                    issue.signoffs.append(SignOff(stage="公示", signer="city", date=date(2022, 5, 30)))
                     obj = Objection(issue_number=number, text="t", client_hash="h", state="new")
                     session.add(obj)
                 made[(code, endpoint)] = (number, obj.id)
