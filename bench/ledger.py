@@ -22,10 +22,10 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from geo.boundaries import load_shipped  # noqa: E402
-from webmap import db  # noqa: E402
-from webmap.ledger_io.importer import import_ledger  # noqa: E402
-from webmap.models import Issue  # noqa: E402
-from webmap.sample import CATEGORIES, COUNTIES  # noqa: E402
+from webmap.ledger import db  # noqa: E402
+from webmap.ledger.io.importer import import_ledger  # noqa: E402
+from webmap.ledger.models import Issue  # noqa: E402
+from webmap.ledger.sample import CATEGORIES, COUNTIES  # noqa: E402
 
 HEADERS = [
     "编号",

@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     layers = load_shipped()
     if args.store:
-        from webmap.boundary_store import active_layers
+        from webmap.ledger.boundaries import active_layers
 
         layers = active_layers(layers, args.store)
     layer = layers.protected_areas

@@ -38,13 +38,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="warm snapshot repetitions")
     args = parser.parse_args()
 
-    from webmap import create_app, db
-    from webmap.briefing import dispatch
-    from webmap.briefing.pack import build_pack
-    from webmap.layers import get_layers
-    from webmap.query import IssueQuery
-    from webmap.sample import load_sample
-    from webmap.snapshot import render_snapshot
+    from webmap import create_app
+    from webmap.ledger import db
+    from webmap.ledger.query import IssueQuery
+    from webmap.ledger.sample import load_sample
+    from webmap.render.briefing import dispatch
+    from webmap.render.briefing.pack import build_pack
+    from webmap.render.snapshot import render_snapshot
+    from webmap.web.context import get_layers
 
     work = Path(tempfile.mkdtemp(prefix="yzmap-bench-"))
     out = args.out or work

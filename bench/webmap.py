@@ -50,8 +50,9 @@ def make_app(n: int, workdir: Path):
     import conftest as harness
     from sqlalchemy import insert
 
-    from webmap import create_app, db
-    from webmap.models import Issue
+    from webmap import create_app
+    from webmap.ledger import db
+    from webmap.ledger.models import Issue
 
     app = create_app({"DATABASE_URL": f"sqlite:///{workdir / f'bench{n}.sqlite'}",
                       "TODAY": "2023-06-01"})

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from shapely.geometry import box
 
 from geo.boundaries import load_shipped
-from webmap import boundary_store
 from webmap.cli import main
+from webmap.ledger import boundaries as boundary_store
 
 CORE = box(111.90, 25.90, 111.94, 25.93)
 BUFFER = box(111.88, 25.88, 111.96, 25.95).difference(CORE)

@@ -58,8 +58,8 @@ def add_viewer(app) -> None:
     """Create the read-only account the browser logs in with (issue 8's login wall)."""
     from werkzeug.security import generate_password_hash
 
-    from webmap import db
-    from webmap.models import User
+    from webmap.ledger import db
+    from webmap.ledger.models import User
 
     with db.session_scope(app) as session:
         session.add(User(username=USER, role="viewer", disabled=False,
@@ -87,8 +87,9 @@ def log_in(request, base: str) -> None:
 
 def make_sample_app(tmp_path_factory):
     """Create an app over a fresh SQLite file holding the sample ledger."""
-    from webmap import create_app, db
-    from webmap.sample import load_sample
+    from webmap import create_app
+    from webmap.ledger import db
+    from webmap.ledger.sample import load_sample
 
     path = tmp_path_factory.mktemp("browser") / "yzmap.sqlite"
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}",

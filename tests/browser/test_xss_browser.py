@@ -14,8 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from tests.browser.conftest import CHROMIUM, PageWatch, serve_in_thread
-from webmap import create_app, db
+from webmap import create_app
 from webmap.cli import main
+from webmap.ledger import db
 
 pytestmark = pytest.mark.browser
 

@@ -46,8 +46,8 @@ def table():
 
 def test_every_ledger_category_in_use_has_its_intended_rule_category(table):
     """Sample categories, the PA category and the city department table all map as intended."""
-    from webmap.responsibility import CITY_DEPARTMENTS
-    from webmap.sample_data.tables import CATEGORIES, PA_CATEGORY
+    from webmap.ledger.responsibility import CITY_DEPARTMENTS
+    from webmap.ledger.sample_data.tables import CATEGORIES, PA_CATEGORY
 
     in_use = {*CATEGORIES, PA_CATEGORY, *CITY_DEPARTMENTS}
     assert in_use <= set(INTENDED), in_use - set(INTENDED)

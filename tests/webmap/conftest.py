@@ -17,9 +17,10 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import text
 
-from webmap import create_app, db
-from webmap.events import create_issue
-from webmap.models import Base
+from webmap import create_app
+from webmap.ledger import db
+from webmap.ledger.events import create_issue
+from webmap.ledger.models import Base
 
 PG_URL = os.environ.get("YZMAP_TEST_POSTGRES_URL")
 

@@ -15,9 +15,9 @@ import pytest
 from flask import has_app_context
 from sqlalchemy import select
 
-from webmap import db
-from webmap.auth import hash_password
-from webmap.models import User
+from webmap.ledger import db
+from webmap.ledger.models import User
+from webmap.web.auth import hash_password
 
 PASSWORD = "correct-horse-9"
 # default account of each role: the county editor and department of make_issue's defaults

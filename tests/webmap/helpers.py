@@ -18,7 +18,8 @@ import shapely
 from flask import Flask
 from shapely.geometry import box
 
-from webmap import create_app, db
+from webmap import create_app
+from webmap.ledger import db
 
 # the eleven counties of Yongzhou as a page or PDF names them, written out independently of webmap
 COUNTY_NAMES = (
@@ -48,8 +49,8 @@ def make_sample_app(folder: Path, template: Path, **config) -> Flask:
 
     ``config`` adds to or overrides the test configuration; the caller disposes the engine.
     """
-    from webmap.layers import get_layers
-    from webmap.sample import load_sample
+    from webmap.ledger.sample import load_sample
+    from webmap.web.context import get_layers
 
     path = folder / "yzmap.sqlite"
     shutil.copy(template, path)

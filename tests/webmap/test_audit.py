@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from webmap import db
-from webmap.models import Event, Issue, SignOff
+from webmap.ledger import db
+from webmap.ledger.models import Event, Issue, SignOff
 
 
 @pytest.fixture

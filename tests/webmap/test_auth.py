@@ -7,9 +7,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tests.webmap.conftest_auth import PASSWORD, arm_csrf, csrf_from, login
-from webmap import db
 from webmap.cli import main
-from webmap.models import Event, User
+from webmap.ledger import db
+from webmap.ledger.models import Event, User
 
 
 def test_anonymous_pages_redirect_to_login_and_apis_answer_401(client):

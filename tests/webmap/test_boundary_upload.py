@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import Polygon
 
 from tests.webmap.helpers import CORE, file_bytes, reserve_frame, upload
-from webmap import boundary_store
+from webmap.ledger import boundaries as boundary_store
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def versions(app) -> list:
 
 def in_use(app) -> str:
     """Return the version of the protected-area layer the running app uses."""
-    from webmap.layers import get_layers
+    from webmap.web.context import get_layers
 
     with app.app_context():
         return get_layers().protected_areas.info.version

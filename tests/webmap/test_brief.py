@@ -10,10 +10,12 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tests.webmap.helpers import COUNTY_NAMES, make_sample_app, pdf_text
-from webmap import create_app, db
-from webmap.briefing import data, dispatch
-from webmap.models import Event
-from webmap.snapshot.data import RenderItem
+from webmap import create_app
+from webmap.ledger import briefs as data
+from webmap.ledger import db
+from webmap.ledger.models import Event
+from webmap.render.briefing import dispatch
+from webmap.render.snapshot.data import RenderItem
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +142,7 @@ def test_dispatch_lists_due_overdue_and_closed():
 
 def test_notice_counts_issues_signed_off_that_week(sample_url):
     """An issue moved to 已销号 in the week ending on the as-of day is listed as newly closed."""
-    from webmap.layers import get_layers
+    from webmap.web.context import get_layers
 
     app = create_app({"TESTING": True, "DATABASE_URL": sample_url, "SECRET_KEY": "t"})
     with app.app_context():

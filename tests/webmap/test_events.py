@@ -8,16 +8,16 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from webmap import db
-from webmap.events import (
+from webmap.ledger import db
+from webmap.ledger.events import (
     LedgerError,
     current_state,
     delete_issue,
     ledger_as_of,
     update_issue,
 )
-from webmap.models import AppendOnlyError, Event, Issue
-from webmap.workflow import Evidence, record_progress, transition
+from webmap.ledger.models import AppendOnlyError, Event, Issue
+from webmap.ledger.workflow import Evidence, record_progress, transition
 
 
 def test_create_logs_full_snapshot(make_issue, session):

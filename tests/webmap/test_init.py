@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from webmap import db
 from webmap.cli import main
-from webmap.models import Issue, ResponsibilityRule, Unit
+from webmap.ledger import db
+from webmap.ledger.models import Issue, ResponsibilityRule, Unit
 
 
 def _run(url: str, *args: str):
@@ -43,7 +43,7 @@ def test_init_is_idempotent(database_url):
 @pytest.mark.slow
 def test_init_sample_then_if_empty(database_url):
     """--sample loads the 示例 ledger; --if-empty then skips; a second plain --sample refuses."""
-    pytest.importorskip("webmap.sample")
+    pytest.importorskip("webmap.ledger.sample")
     result = _run(database_url, "--sample")
     assert result.exit_code == 0, result.output
     engine = db.make_engine(database_url)

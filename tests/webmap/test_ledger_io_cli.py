@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from geo.boundaries import load_shipped
 from webmap.cli import main
-from webmap.sample import load_sample
+from webmap.ledger.sample import load_sample
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.boundaries import load_shipped
-from webmap import db
-from webmap.ledger_io.exporters import export_issues, export_ledger, read_xlsx_cells
-from webmap.ledger_io.formulas import neutralise_text, restore_text
-from webmap.ledger_io.importer import import_ledger
-from webmap.ledger_io.template import COLUMNS
-from webmap.models import Issue
-from webmap.query import IssueQuery
-from webmap.security import FORMULA_STARTS
-from webmap.workflow import DONE, record_progress
+from webmap.ledger import db
+from webmap.ledger.io.formulas import neutralise_text, restore_text
+from webmap.ledger.io.importer import import_ledger
+from webmap.ledger.io.template import COLUMNS
+from webmap.ledger.models import Issue
+from webmap.ledger.query import IssueQuery
+from webmap.ledger.workflow import DONE, record_progress
+from webmap.render.ledger_export import export_issues, export_ledger, read_xlsx_cells
+from webmap.web.security import FORMULA_STARTS
 
 DAY = dt.date(2024, 6, 1)
 PAYLOADS = (
@@ -60,7 +60,7 @@ def layers():
 
 def _plant_payloads(session: Session, layers) -> dict[str, str]:
     """Load the sample, plant a payload in every text field of some issues; return them."""
-    from webmap.sample import load_sample
+    from webmap.ledger.sample import load_sample
 
     load_sample(session, layers)
     issues = session.scalars(select(Issue).where(Issue.status != DONE).order_by(Issue.number)).all()
@@ -103,7 +103,7 @@ def _empty_database(session: Session, database_url: str, tmp_path: Path) -> Sess
     """Return a session on an empty database of the same backend (PostGIS: truncate in place)."""
     from sqlalchemy import text
 
-    from webmap.models import Base
+    from webmap.ledger.models import Base
 
     if database_url.startswith("sqlite"):
         engine = db.make_engine(f"sqlite:///{tmp_path / 'second.sqlite'}")

@@ -15,11 +15,11 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from geo.boundaries import load_shipped
-from webmap.events import ledger_as_of
-from webmap.ledger_io.exporters import FORMATS, export_ledger, read_xlsx_cells
-from webmap.ledger_io.importer import PAUSE_ENV, import_ledger
-from webmap.models import Event, Issue
-from webmap.query import IssueQuery
+from webmap.ledger.events import ledger_as_of
+from webmap.ledger.io.importer import PAUSE_ENV, import_ledger
+from webmap.ledger.models import Event, Issue
+from webmap.ledger.query import IssueQuery
+from webmap.render.ledger_export import FORMATS, export_ledger, read_xlsx_cells
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DAY = dt.date(2024, 6, 1)
@@ -172,8 +172,8 @@ def _gpkg_rows(path: Path) -> list:
 
 def test_round_trip_is_identical(session, layers, tmp_path, database_url):
     """Sample → export → import into an empty database → export: identical files."""
-    from webmap import db
-    from webmap.sample import load_sample
+    from webmap.ledger import db
+    from webmap.ledger.sample import load_sample
 
     load_sample(session, layers)
     first = _export_all(session, tmp_path / "a", DAY)
@@ -189,7 +189,7 @@ def test_round_trip_is_identical(session, layers, tmp_path, database_url):
     else:  # PostGIS: empty the same schema after the first export
         from sqlalchemy import text
 
-        from webmap.models import Base
+        from webmap.ledger.models import Base
 
         session.close()
         names = ", ".join(t.name for t in Base.metadata.sorted_tables)
@@ -215,7 +215,7 @@ def test_round_trip_is_identical(session, layers, tmp_path, database_url):
 
 def test_export_uses_view_filters(session, layers, tmp_path):
     """Export selects exactly what the same IssueQuery filters select."""
-    from webmap.sample import load_sample
+    from webmap.ledger.sample import load_sample
 
     load_sample(session, layers)
     query = IssueQuery.from_args({"county": "道县", "deadline": "2021年底前"})

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from webmap.ledger_io.reader import LedgerFileError, read_ledger
-from webmap.ledger_io.template import match_header
-from webmap.ledger_io.validate import parse_due, validate_sheet
+from webmap.ledger.io.reader import LedgerFileError, read_ledger
+from webmap.ledger.io.template import match_header
+from webmap.ledger.io.validate import parse_due, validate_sheet
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

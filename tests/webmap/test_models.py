@@ -7,8 +7,8 @@ from shapely.geometry import LineString, Point, Polygon
 from sqlalchemy import Text, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from webmap import db
-from webmap.models import Issue, Site
+from webmap.ledger import db
+from webmap.ledger.models import Issue, Site
 
 
 def test_schema_is_at_head_and_upgrade_is_idempotent(app):

@@ -14,8 +14,8 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from tests.webmap.helpers import OUTSIDE, file_bytes, pdf_text, reserve_frame, upload
-from webmap import db
-from webmap.events import create_issue
+from webmap.ledger import db
+from webmap.ledger.events import create_issue
 
 ROW = re.compile(r'<tr data-site="([^"]*)">(.*?)</tr>', re.S)
 CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
@@ -278,8 +278,8 @@ def test_bad_site_file_names_the_problem(client, reserve):
 def test_sample_issue_in_a_reserve_shows_its_specific_rule(app, client):
     """A sample 自然保护区内违规建设 issue in a core zone gets the construction rule, not ``*``."""
     from geo.rules import load_zone_rules
-    from webmap.layers import get_layers
-    from webmap.sample import load_sample
+    from webmap.ledger.sample import load_sample
+    from webmap.web.context import get_layers
 
     with app.app_context():
         load_sample(db.make_session(app), get_layers())

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.webmap.helpers import OUTSIDE, add_two_county_ledger
-from webmap import charts, maps, stats
-from webmap.layers import get_layers
-from webmap.models import Issue, Responsibility
-from webmap.sample import load_sample
+from webmap.ledger import figures as stats
+from webmap.ledger.models import Issue, Responsibility
+from webmap.ledger.sample import load_sample
+from webmap.render import charts, maps
+from webmap.web.context import get_layers
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from webmap import db
-from webmap.events import snapshot
-from webmap.models import Event, Issue, LeaderAssignment, Objection, SignOff, User
-from webmap.permissions import ROLES, action_of, can, scope_for
+from webmap.ledger import db
+from webmap.ledger.access import ROLES, action_of, can, scope_for
+from webmap.ledger.events import snapshot
+from webmap.ledger.models import Event, Issue, LeaderAssignment, Objection, SignOff, User
 
 STATE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SESSION_ENDPOINTS = {"auth.login", "auth.logout"}  # covered in test_auth

@@ -12,9 +12,8 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from webmap import db
-from webmap.layers import get_layers
-from webmap.models import (
+from webmap.ledger import db
+from webmap.ledger.models import (
     AccountabilityAction,
     Issue,
     LeaderAssignment,
@@ -23,6 +22,7 @@ from webmap.models import (
     Responsibility,
     SignOff,
 )
+from webmap.web.context import get_layers
 
 MARKER = "内部标记XYZZY"
 OUTSIDE = re.compile(r"""(?:https?:)?//(?!127\.0\.0\.1|localhost)[a-z0-9.-]+\.[a-z]{2,}""", re.I)

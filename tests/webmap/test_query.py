@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from webmap import db
-from webmap.models import Issue, LeaderAssignment
-from webmap.query import IssueQuery, QueryError, Scope
-from webmap.workflow import record_progress
+from webmap.ledger import db
+from webmap.ledger.models import Issue, LeaderAssignment
+from webmap.ledger.query import IssueQuery, QueryError, Scope
+from webmap.ledger.workflow import record_progress
 
 TODAY = date(2021, 12, 1)
 

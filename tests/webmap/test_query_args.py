@@ -7,17 +7,17 @@ import shutil
 import pytest
 from werkzeug.datastructures import MultiDict
 
-import webmap.query
-import webmap.query_args
-import webmap.responsibility
-import webmap.responsibility_defaults
+import webmap.ledger.filters
+import webmap.ledger.query
+import webmap.ledger.responsibility
+import webmap.ledger.responsibility_defaults
 from geo.errors import BoundaryDataError
 from geo.gazetteer import GAZETTEER_DIR, county_names
-from webmap.ledger_io.validate import COUNTIES as LEDGER_COUNTIES
-from webmap.query import COUNTIES, IssueQuery, QueryError
-from webmap.query_args import parse_filters, reject_unknown
+from webmap.ledger.filters import parse_filters, reject_unknown
+from webmap.ledger.io.validate import COUNTIES as LEDGER_COUNTIES
+from webmap.ledger.query import COUNTIES, IssueQuery, QueryError
 
-# the table webmap.query used to write out by hand (DOMAIN.md §2), in its order
+# the table webmap.ledger.query used to write out by hand (DOMAIN.md §2), in its order
 FORMER_COUNTIES = {
     "431102": "零陵区",
     "431103": "冷水滩区",
@@ -63,7 +63,7 @@ def test_county_names_returns_a_fresh_dict_and_names_a_missing_file(tmp_path):
 
 
 def test_query_re_exports_the_parsing_names():
-    """Callers importing from webmap.query get the very objects defined in webmap.query_args."""
+    """Callers importing from webmap.ledger.query get the very objects defined in webmap.ledger.filters."""
     for name in (
         "COUNTIES",
         "COUNTY_ALIASES",
@@ -74,9 +74,9 @@ def test_query_re_exports_the_parsing_names():
         "QueryError",
         "resolve_county",
     ):
-        assert getattr(webmap.query, name) is getattr(webmap.query_args, name)
+        assert getattr(webmap.ledger.query, name) is getattr(webmap.ledger.filters, name)
     for name in ("CITY_DEPARTMENTS", "county_government", "load_defaults"):
-        assert getattr(webmap.responsibility, name) is getattr(webmap.responsibility_defaults, name)
+        assert getattr(webmap.ledger.responsibility, name) is getattr(webmap.ledger.responsibility_defaults, name)
 
 
 def test_parse_filters_gives_every_field_but_scope_and_today():

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from geo.models import Attribution
-from webmap import db
-from webmap.events import LedgerError, ledger_as_of
-from webmap.models import ANY, Event, LeaderAssignment
-from webmap.responsibility import (
+from webmap.ledger import db
+from webmap.ledger.events import LedgerError, ledger_as_of
+from webmap.ledger.models import ANY, Event, LeaderAssignment
+from webmap.ledger.responsibility import (
     assign_responsibility,
     explain,
     load_defaults,

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from geo.boundaries import load_shipped
-from webmap.events import current_state, ledger_as_of
-from webmap.models import PARTY_KINDS, Event, Issue, LeaderAssignment, ResponsibilityRule
-from webmap.responsibility import explain
-from webmap.sample import load_sample
-from webmap.sample_data.rosters import CASE_HANDOVER_DAY, HANDOVER_DAY, OVERRIDES
+from webmap.ledger.events import current_state, ledger_as_of
+from webmap.ledger.models import PARTY_KINDS, Event, Issue, LeaderAssignment, ResponsibilityRule
+from webmap.ledger.responsibility import explain
+from webmap.ledger.sample import load_sample
+from webmap.ledger.sample_data.rosters import CASE_HANDOVER_DAY, HANDOVER_DAY, OVERRIDES
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_sample_is_deterministic(sample, tmp_path):
     """Loading the sample twice (two databases) gives the same issues."""
     from sqlalchemy.orm import Session
 
-    from webmap import db
+    from webmap.ledger import db
 
     issues, layers = sample
     engine = db.make_engine(f"sqlite:///{tmp_path / 'again.sqlite'}")
@@ -194,8 +194,8 @@ def test_manual_overrides_keep_reason_and_actor(sample):
 
 def test_sample_rosters_and_rules_load_once(sample, session):
     """Loading the rosters and rules again adds nothing; the sample's rules are marked 示例."""
-    from webmap.sample import ACTOR, FEEDBACK_DAY
-    from webmap.sample_data.rosters import load_rosters, load_rules
+    from webmap.ledger.sample import ACTOR, FEEDBACK_DAY
+    from webmap.ledger.sample_data.rosters import load_rosters, load_rules
 
     issues, _ = sample
     # the plans in load (id) order: a case's place in it picks its leader
@@ -216,7 +216,7 @@ def test_sample_rosters_and_rules_load_once(sample, session):
 
 def test_briefing_lists_leaders_of_every_county(sample, session):
     """Briefing county pages find a city leader for every county (no 未录入包联领导)."""
-    from webmap.briefing.data import leaders_for
+    from webmap.ledger.briefs import leaders_for
 
     issues, layers = sample
     day = date(2024, 6, 30)
@@ -230,7 +230,7 @@ def test_briefing_lists_leaders_of_every_county(sample, session):
 
 def test_leader_pages_list_their_issues(sample, app, logged_in_client):
     """/leaders lists the 示例 leaders with counts; one leader's page lists their late issues."""
-    from webmap.workflow import rag
+    from webmap.ledger.workflow import rag
 
     issues, _ = sample
     app.config["TODAY"] = "2024-06-30"

@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from webmap import db
-from webmap.models import Issue, Objection, ProgressUpdate
-from webmap.security import neutralise_cell
+from webmap.ledger import db
+from webmap.ledger.models import Issue, Objection, ProgressUpdate
+from webmap.web.security import neutralise_cell
 
 PAYLOAD = "<script>__pwned=1</script><img src=x onerror=alert(1)>"  # fits varchar(60) + index
 FORMULA = '=HYPERLINK("http://evil.example","x")'

@@ -18,8 +18,8 @@ from werkzeug.datastructures import MultiDict
 
 from tests.webmap.helpers import COUNTY_NAMES, make_sample_app
 from tests.webmap.helpers import pdf_text as pdf_file_text
-from webmap import db
-from webmap.query import IssueQuery
+from webmap.ledger import db
+from webmap.ledger.query import IssueQuery
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -37,8 +37,8 @@ def logged_in(app):
     client = app.test_client()
     if "auth" not in app.blueprints:
         return client
-    from webmap.auth import password_fingerprint
-    from webmap.models import User
+    from webmap.ledger.models import User
+    from webmap.web.auth import password_fingerprint
 
     with app.app_context():
         session = db.get_session()
@@ -139,11 +139,12 @@ def test_every_glyph_drawn_is_in_the_font(sample_app):
     import matplotlib
     from matplotlib.text import Text
 
-    from webmap.briefing import data, pages
-    from webmap.layers import get_layers
-    from webmap.snapshot import build_spec, draw
-    from webmap.snapshot.data import collect_items
-    from webmap.snapshot.fonts import missing_glyphs, rc_params
+    from webmap.ledger import briefs as data
+    from webmap.render.briefing import pages
+    from webmap.render.snapshot import build_spec, draw
+    from webmap.render.snapshot.data import collect_items
+    from webmap.render.snapshot.fonts import missing_glyphs, rc_params
+    from webmap.web.context import get_layers
 
     with sample_app.app_context(), matplotlib.rc_context(rc_params()):
         session, layers = db.get_session(), get_layers()
@@ -245,8 +246,8 @@ def test_reachable_tile_server_draws_basemap_with_review_stamp(sample_app, monke
 )
 def test_export_equals_view(app, make_issue, qs):
     """The snapshot's render list holds exactly the issues /api/issues gives for the query."""
-    from webmap.layers import get_layers
-    from webmap.snapshot import render_snapshot
+    from webmap.render.snapshot import render_snapshot
+    from webmap.web.context import get_layers
 
     make_issue("HT-01")
     make_issue(

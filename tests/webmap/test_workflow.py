@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from webmap import db
-from webmap.models import Event, Issue, SignOff
-from webmap.workflow import (
+from webmap.ledger import db
+from webmap.ledger.models import Event, Issue, SignOff
+from webmap.ledger.workflow import (
     STATUSES,
     TRANSITIONS,
     Evidence,

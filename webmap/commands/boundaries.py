@@ -90,8 +90,8 @@ def boundaries() -> None:
 def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer, yes) -> None:
     """导入 FILE（zip Shapefile、GeoPackage、GeoJSON、KML/KMZ）为新的权威版本。"""
     from geo.errors import GeoError
-    from webmap import boundary_store
     from webmap.commands import app_context
+    from webmap.ledger import boundaries as boundary_store
 
     kind, layer = LAYER_CHOICES[layer_choice]
     options = {
@@ -116,8 +116,8 @@ def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer
 def list_command() -> None:
     """列出已导入的边界版本；* 表示正在使用。"""
     from geo.boundaries import load_shipped
-    from webmap import boundary_store
     from webmap.commands import app_context
+    from webmap.ledger import boundaries as boundary_store
 
     with app_context() as app:
         root = boundary_store.store_root(app.instance_path, app.config)
@@ -148,8 +148,8 @@ def list_command() -> None:
 def activate_command(layer, version, latest) -> None:
     """启用 LAYER 的某个已导入版本 VERSION（或 --latest）。"""
     from geo.errors import GeoError
-    from webmap import boundary_store
     from webmap.commands import app_context
+    from webmap.ledger import boundaries as boundary_store
 
     if bool(version) == latest:
         raise click.UsageError("请给出 VERSION 或 --latest 之一")

@@ -33,12 +33,12 @@ def dispatch_paths(out: Path, dispatch_out: str | None) -> tuple[Path, Path]:
 @click.option("--size", type=click.Choice(["A4", "A3"]), default="A4", show_default=True)
 def brief_command(out: str, as_of, dispatch_out: str | None, size: str) -> None:
     """Write the briefing pack (map, county pages, overdue list, look-back) and dispatch notice."""
-    from webmap import db
-    from webmap.api import today
-    from webmap.briefing import dispatch
-    from webmap.briefing.pack import build_pack
-    from webmap.layers import get_layers
-    from webmap.snapshot import write_atomically
+    from webmap.ledger import db
+    from webmap.render.briefing import dispatch
+    from webmap.render.briefing.pack import build_pack
+    from webmap.render.snapshot import write_atomically
+    from webmap.web.context import get_layers
+    from webmap.web.views.api import today
 
     path = Path(out)
     if path.suffix.lower() != ".pdf":

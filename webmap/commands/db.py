@@ -16,7 +16,7 @@ from webmap.commands import app_context
 @click.option("--if-empty", is_flag=True, help="With --sample: skip it when issues already exist.")
 def init(sample: bool, if_empty: bool) -> None:
     """Create or upgrade the database and load shipped units and responsibility rules."""
-    from webmap import db
+    from webmap.ledger import db
 
     with app_context() as app:
         engine = db.get_engine()
@@ -30,9 +30,9 @@ def init(sample: bool, if_empty: bool) -> None:
 
 def _migrate_and_seed(app, engine) -> None:
     """Migrate to head, insert missing defaults and report the boundary layers in use."""
-    from webmap import db
-    from webmap.layers import get_layers
-    from webmap.responsibility import load_defaults
+    from webmap.ledger import db
+    from webmap.ledger.responsibility import load_defaults
+    from webmap.web.context import get_layers
 
     before, head = db.schema_status(engine)
     db.upgrade_db(engine)
@@ -46,17 +46,17 @@ def _migrate_and_seed(app, engine) -> None:
 
 
 def _load_sample(app, if_empty: bool) -> None:
-    """Load the sample ledger through ``webmap.sample`` (which commits it) unless skipped."""
+    """Load the sample ledger through ``webmap.ledger.sample`` (which commits it) unless skipped."""
     from sqlalchemy import func, select
 
-    from webmap import db
-    from webmap.layers import get_layers
-    from webmap.models import Issue
+    from webmap.ledger import db
+    from webmap.ledger.models import Issue
+    from webmap.web.context import get_layers
 
     try:
-        from webmap.sample import load_sample
+        from webmap.ledger.sample import load_sample
     except ImportError:
-        raise click.ClickException("本版本未包含示例台账模块 webmap.sample") from None
+        raise click.ClickException("本版本未包含示例台账模块 webmap.ledger.sample") from None
     session = db.make_session(app)
     try:
         count = session.scalar(select(func.count(Issue.id)))

@@ -38,7 +38,7 @@ def filter_options(func):
 
 def build_query(filters: dict, as_of: date | None = None):
     """Turn CLI filter values into the shared ``IssueQuery``; bad values stop with its message."""
-    from webmap.query import IssueQuery, QueryError
+    from webmap.ledger.query import IssueQuery, QueryError
 
     args = {k: list(v) if isinstance(v, tuple) else v for k, v in filters.items() if v}
     if as_of:
@@ -52,7 +52,7 @@ def build_query(filters: dict, as_of: date | None = None):
 @contextmanager
 def ledger_app():
     """Yield an app context with a checked schema; close the session and engine afterwards."""
-    from webmap import db
+    from webmap.ledger import db
 
     with app_context() as app:
         try:
@@ -67,7 +67,7 @@ def ledger_app():
 
 def _require_schema() -> None:
     """Stop with a hint when the database has not been created or migrated."""
-    from webmap import db
+    from webmap.ledger import db
 
     current, head = db.schema_status(db.get_engine())
     if current != head:
@@ -89,9 +89,9 @@ def _require_schema() -> None:
 )
 def import_ledger_command(path: str, dry_run: bool, actor: str, day) -> None:
     """Import a ledger .xlsx/.csv: all rows in one transaction, or nothing and every error."""
-    from webmap import db
-    from webmap.layers import get_layers
-    from webmap.ledger_io.importer import import_ledger
+    from webmap.ledger import db
+    from webmap.ledger.io.importer import import_ledger
+    from webmap.web.context import get_layers
 
     with ledger_app():
         session = db.get_session()
@@ -133,8 +133,8 @@ def import_ledger_command(path: str, dry_run: bool, actor: str, day) -> None:
 @filter_options
 def export_ledger_command(fmt: str, out: str, as_of, **filters) -> None:
     """Export the issues the filters select (as the views select them) to a file, atomically."""
-    from webmap import db
-    from webmap.ledger_io.exporters import export_ledger
+    from webmap.ledger import db
+    from webmap.render.ledger_export import export_ledger
 
     with ledger_app():
         query = build_query(filters, as_of.date() if as_of else None)
@@ -157,8 +157,8 @@ def ledger_group() -> None:
 @filter_options
 def status_command(as_of, **filters) -> None:
     """Print each issue's number, county, status, progress and RAG on a date, plus totals."""
-    from webmap import db
-    from webmap.ledger_io.status import format_status, ledger_status
+    from webmap.ledger import db
+    from webmap.ledger.io.status import format_status, ledger_status
 
     day = as_of.date() if as_of else date.today()
     with ledger_app():

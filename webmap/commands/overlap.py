@@ -124,8 +124,8 @@ def overlap(
     from geo.errors import CRSNeedsConfirmation, GeoError
     from geo.importer import read_sites_file
     from geo.overlap import overlap_sites
-    from webmap import boundary_store
     from webmap.commands import app_context
+    from webmap.ledger import boundaries as boundary_store
 
     out_path = Path(out)
     if out_path.suffix.lower() not in OUTPUT_SUFFIXES:

@@ -40,10 +40,11 @@ def snapshot_command(
     out: str, size: str, title: str | None, basemap: str, as_of, **filters
 ) -> None:
     """Draw the issues the filters select (as the map view selects them) into a PNG or PDF."""
-    from webmap import db, maps
-    from webmap.api import today
-    from webmap.layers import get_layers
-    from webmap.snapshot import render_snapshot, write_atomically
+    from webmap.ledger import db
+    from webmap.render import maps
+    from webmap.render.snapshot import render_snapshot, write_atomically
+    from webmap.web.context import get_layers
+    from webmap.web.views.api import today
 
     path = Path(out)
     fmt = path.suffix.lower().lstrip(".")

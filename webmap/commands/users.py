@@ -15,7 +15,7 @@ from webmap.commands import app_context
 @contextmanager
 def _session() -> Iterator:
     """Yield a session of the configured database (committed at the end), then free the engine."""
-    from webmap import db
+    from webmap.ledger import db
 
     with app_context() as app:
         try:
@@ -41,8 +41,8 @@ def _public_fields(user) -> dict:
 
 def _check_account(role: str, county: str | None, unit: str | None) -> str | None:
     """Validate role and the scope it needs; return the county code (or None)."""
-    from webmap.permissions import check_role
-    from webmap.query import resolve_county
+    from webmap.ledger.access import check_role
+    from webmap.ledger.query import resolve_county
 
     try:
         check_role(role)
@@ -62,7 +62,7 @@ def _check_account(role: str, county: str | None, unit: str | None) -> str | Non
 
 def _hash(password: str) -> str:
     """Hash a password or fail with the rule it broke."""
-    from webmap.auth import hash_password
+    from webmap.web.auth import hash_password
 
     try:
         return hash_password(password)
@@ -74,7 +74,7 @@ def _find(session, name: str):
     """Return the user called ``name`` or stop with an error naming it."""
     from sqlalchemy import select
 
-    from webmap.models import User
+    from webmap.ledger.models import User
 
     user = session.scalar(select(User).where(User.username == name))
     if user is None:
@@ -84,7 +84,7 @@ def _find(session, name: str):
 
 def _log(session, kind: str, before: dict | None, after: dict | None) -> None:
     """Append an account change to the event (audit) log."""
-    from webmap.events import record_event
+    from webmap.ledger.events import record_event
 
     record_event(session, kind, actor=_actor(), effective=date.today(), before=before, after=after)
 
@@ -106,7 +106,7 @@ def users() -> None:
 @click.option("--password", default=None, help="Prompted (hidden, twice) when not given.")
 def add(name: str, role: str, county: str | None, unit: str | None, password: str | None) -> None:
     """Create an account."""
-    from webmap.models import User
+    from webmap.ledger.models import User
 
     code = _check_account(role, county, unit)
     if password is None:
@@ -130,7 +130,7 @@ def list_users() -> None:
     """List accounts: name, role, county, unit and whether disabled."""
     from sqlalchemy import select
 
-    from webmap.models import User
+    from webmap.ledger.models import User
 
     with _session() as session:
         rows = session.scalars(select(User).order_by(User.username)).all()

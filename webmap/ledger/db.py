@@ -1,0 +1,149 @@
+"""Database engine, sessions and migrations.
+
+- Engine from ``app.config["DATABASE_URL"]`` (env ``YZMAP_DATABASE_URL``); the default is a SQLite
+  file in the instance folder, opened with WAL, foreign keys and a busy timeout. A PostgreSQL URL
+  gets PostGIS geometry columns (see ``webmap.ledger.models.base``).
+- One session per request (``get_session``, closed at app-context teardown); ``session_scope()``
+  for CLI code. Writes run in explicit transactions: ``with transaction(session): ...``.
+- Schema changes go through Alembic (``webmap/ledger/migrations``). The app never migrates on start:
+  ``yzmap init`` runs ``upgrade_db`` (idempotent), so a shared PostgreSQL schema only changes when
+  someone asks for it; ``schema_status`` tells whether a database is behind.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _json_dumps(value) -> str:
+    """Serialise JSON columns keeping Chinese text readable (and searchable with LIKE)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _setup_sqlite(engine: Engine) -> None:
+    """Turn on WAL and foreign keys, and let SQLAlchemy (not pysqlite) emit BEGIN."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, record):
+        """Configure each new SQLite connection."""
+        # pysqlite's own transaction handling breaks SAVEPOINT: take it over (SQLAlchemy recipe)
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        """Start the transaction ourselves, so reads and writes share it."""
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for a database URL with yzmap's connection settings."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, json_serializer=_json_dumps, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        _setup_sqlite(engine)
+    return engine
+
+
+def init_app(app: Flask) -> None:
+    """Register the engine holder and close the request session at teardown."""
+    app.extensions["db"] = {"engine": None, "sessionmaker": None}
+    app.teardown_appcontext(close_session)
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    """Return the app's engine, creating it on first use."""
+    app = app or current_app
+    holder = app.extensions["db"]
+    if holder["engine"] is None:
+        holder["engine"] = make_engine(app.config["DATABASE_URL"])
+        holder["sessionmaker"] = sessionmaker(holder["engine"], expire_on_commit=False)
+    return holder["engine"]
+
+
+def make_session(app: Flask | None = None) -> Session:
+    """Return a new session bound to the app's engine (the caller closes it)."""
+    app = app or current_app
+    get_engine(app)
+    return app.extensions["db"]["sessionmaker"]()
+
+
+def get_session() -> Session:
+    """Return the session of the current app context, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = make_session()
+    return g.db_session
+
+
+def close_session(exc: BaseException | None = None) -> None:
+    """Close the app context's session, rolling back anything not committed."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """Run a block as one transaction: commit if it succeeds, roll everything back if it raises."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+@contextmanager
+def session_scope(app: Flask | None = None) -> Iterator[Session]:
+    """Yield a session for CLI work, committed at the end or rolled back on error, then closed."""
+    session = make_session(app)
+    try:
+        with transaction(session):
+            yield session
+    finally:
+        session.close()
+
+
+def _alembic_config(connection):
+    """Build an Alembic config that runs the shipped migrations on an open connection."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade_db(engine: Engine, revision: str = "head") -> None:
+    """Create or migrate the schema to ``revision``; running it again is a no-op."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
+
+
+def schema_status(engine: Engine) -> tuple[str | None, str]:
+    """Return (current revision of the database or None, head revision of the shipped code)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head

@@ -1,0 +1,412 @@
+"""Results -> ``folium.Map``; no request objects here.
+
+This is the only module that swaps GeoJSON's (lon, lat) for Leaflet's [lat, lon]. Every map is
+built with the Leaflet files served by the app (``webmap.web.assets``): folium's CDN links are replaced
+on each element, so a page never asks an outside host for anything unless the user picks an online
+basemap.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+
+import folium
+import numpy as np
+import shapely
+import shapely.geometry
+from branca.element import MacroElement
+from jinja2 import Template
+from markupsafe import escape
+
+from webmap.web import assets
+
+YONGZHOU_BOUNDS = ((24.6, 111.1), (26.9, 112.4))  # (south, west), (north, east) as Leaflet wants
+RAG_COLORS = {"red": "#d7191c", "amber": "#f39c12", "green": "#1a9641", "done": "#2c7bb6",
+              "none": "#8c8c8c"}
+RAG_LABELS = {"red": "红：逾期", "amber": "黄：临期", "green": "绿：正常", "done": "蓝：已销号",
+              "none": "灰：无时限"}
+SHAPE_ORDER = ("circle", "triangle", "square", "diamond", "star", "check")
+SHAPE_LABELS = {"circle": "●", "triangle": "▲", "square": "■", "diamond": "◆", "star": "★",
+                "check": "✔"}
+# SVG paths of the marker glyphs in an 18 x 18 box: the body (filled with the RAG colour) and an
+# optional white mark. ``static/map.js`` draws the issue layer from these (passed in its options)
+# and the detail page draws its one marker from them, so both read the same as the legend.
+GLYPH_SIZE = 18
+GLYPH_PATHS = {
+    "circle": ["M16 9A7 7 0 1 1 2 9A7 7 0 1 1 16 9Z"],
+    "square": ["M2.5 2.5H15.5V15.5H2.5Z"],
+    "triangle": ["M9 1.5L16.5 15.5L1.5 15.5Z"],
+    "diamond": ["M9 1L17 9L9 17L1 9Z"],
+    "star": ["M9 1L11.3 6.6L17 6.9L12.6 10.6L14 16.5L9 13.3L4 16.5L5.4 10.6L1 6.9L6.7 6.6Z"],
+    "check": ["M16.5 9A7.5 7.5 0 1 1 1.5 9A7.5 7.5 0 1 1 16.5 9Z", "M5 9.5L8 12.5L13 6"],
+}
+ZONE_COLORS = {"核心区": "#7b3294", "核心保护区": "#7b3294", "缓冲区": "#c2a5cf",
+               "实验区": "#a6dba0", "一般控制区": "#a6dba0"}
+SIMPLIFY_DEG = 0.0005  # about 50 m: plenty for a city-wide view, keeps boundary HTML small
+
+# online basemaps; every one states its source and review number in the corner
+BASEMAPS = {
+    "none": {"label": "无底图（离线）"},
+    "tianditu_vec": {"label": "天地图·矢量", "provider": "tianditu", "layers": ("vec_w", "cva_w")},
+    "tianditu_img": {"label": "天地图·影像", "provider": "tianditu", "layers": ("img_w", "cia_w")},
+    "amap": {"label": "高德地图（GCJ-02）", "provider": "amap"},
+    "osm": {"label": "OpenStreetMap", "provider": "osm"},
+}
+TIANDITU_URL = "https://t{s}.tianditu.gov.cn/DataServer?T=%s&x={x}&y={y}&l={z}&tk=%s"
+AMAP_URL = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+            "&x={x}&y={y}&z={z}")
+OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+class IssueLayer(folium.map.Layer):
+    """The issue points: compact pages from the API drawn on a canvas by ``static/map.js``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = yzmap.issueLayer({{ this.options|tojson }});
+        {% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict, name: str = "整改问题"):
+        """Keep the options handed to ``yzmap.issueLayer`` in the browser."""
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "IssueLayer"
+        self.options = options
+
+
+class CornerNote(MacroElement):
+    """A fixed note in a map corner (basemap source and 审图号, or the 示意 warning)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+          var c = L.control({position: {{ this.position|tojson }}});
+          c.onAdd = function () {
+            var d = L.DomUtil.create("div", "yz-corner-note");
+            d.textContent = {{ this.text|tojson }};
+            return d;
+          };
+          c.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str, position: str = "bottomleft"):
+        """Remember the text (set with textContent, so it is never parsed as HTML)."""
+        super().__init__()
+        self._name = "CornerNote"
+        self.text = text
+        self.position = position
+
+
+class MapControls(MacroElement):
+    """Plain map furniture: "Leaflet" attribution prefix (no flag icon) and a metric scale bar."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+          if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
+          L.control.scale({metric: true, imperial: false}).addTo(map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        """Nothing to configure: every map gets the same controls."""
+        super().__init__()
+        self._name = "MapControls"
+
+
+def glyph_svg(shape: str, color: str, size: int = GLYPH_SIZE) -> str:
+    """Return an inline SVG of one marker glyph (the canvas layer's look) filled with ``color``."""
+    body, *mark = GLYPH_PATHS.get(shape, GLYPH_PATHS["circle"])
+    parts = [f'<path class="yz-glyph-body" d="{body}" fill="{escape(color)}" stroke="#222" '
+             'stroke-width="1"/>']
+    parts += [f'<path d="{d}" fill="none" stroke="#fff" stroke-width="2.2"/>' for d in mark]
+    # no xmlns: inline SVG in HTML needs none, and no page names an outside host
+    return (f'<svg width="{size}" height="{size}" '
+            f'viewBox="0 0 {GLYPH_SIZE} {GLYPH_SIZE}" aria-hidden="true">{"".join(parts)}</svg>')
+
+
+def make_offline(element: folium.Element) -> None:
+    """Point folium's JS/CSS links of ``element`` and its children at the app's own copies."""
+    for child in [element, *_descendants(element)]:
+        if hasattr(child, "default_js"):
+            child.default_js = [js for js in assets.vendored_js() if _wants(child, js[0])]
+        if hasattr(child, "default_css"):
+            child.default_css = [css for css in assets.vendored_css() if _wants(child, css[0])]
+
+
+def _wants(element: folium.Element, resource: str) -> bool:
+    """Say whether an element needs a vendored resource: Leaflet only.
+
+    The issue layer draws and clusters on its own canvas (``static/map.js``), so no page loads
+    Leaflet.markercluster any more.
+    """
+    return resource.startswith("leaflet")
+
+
+def _descendants(element: folium.Element) -> Iterable[folium.Element]:
+    """Yield every child element, depth first."""
+    for child in element._children.values():
+        yield child
+        yield from _descendants(child)
+
+
+def new_map(height: str = "100%", bounds=YONGZHOU_BOUNDS) -> folium.Map:
+    """Return an empty map fitted to ``bounds`` ([south, west], [north, east]), no outside links."""
+    m = folium.Map(tiles=None, location=None, zoom_start=8, control_scale=False,
+                   prefer_canvas=True, height=height)
+    # without tiles nothing sets maxZoom; the issue layer unclusters and zooms clusters up to it.
+    # Quarter zoom steps let the city fill the window instead of a whole level smaller.
+    m.options.update(maxZoom=18, minZoom=5, zoomSnap=0.25)
+    MapControls().add_to(m)
+    m.fit_bounds(bounds, padding=(10, 10))
+    return m
+
+
+def city_bounds(layers, to_display=None) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Return the city outline's extent as Leaflet bounds (shifted like the overlays)."""
+    layer = layers.city if getattr(layers, "city", None) is not None else layers.counties
+    minx, miny, maxx, maxy = layer.frame.total_bounds
+    if to_display is not None:
+        (minx, maxx), (miny, maxy) = (np.asarray(v, dtype=float) for v in
+                                      to_display(np.array([minx, maxx]), np.array([miny, maxy])))
+    return (float(miny), float(minx)), (float(maxy), float(maxx))
+
+
+def add_basemap(m: folium.Map, key: str, *, tianditu_key: str | None = None,
+                review_numbers: dict | None = None) -> str | None:
+    """Add the chosen basemap and its source/审图号 note; return the note text or None."""
+    review = review_numbers or {}
+    spec = BASEMAPS[key]
+    provider = spec.get("provider")
+    if provider is None:
+        return None
+    no = review.get(provider) or "未配置（请在配置中填写服务商公布的审图号）"
+    if provider == "tianditu":
+        for layer in spec["layers"]:
+            folium.TileLayer(TIANDITU_URL % (layer, tianditu_key or ""), subdomains="01234567",
+                             attr="天地图", name=spec["label"], control=False,
+                             max_zoom=18).add_to(m)
+        note = f"底图：国家地理信息公共服务平台（天地图） 审图号：{no}"
+    elif provider == "amap":
+        folium.TileLayer(AMAP_URL, subdomains="1234", attr="高德地图", name=spec["label"],
+                         control=False, max_zoom=18).add_to(m)
+        note = f"底图：高德地图（叠加图层已转换为 GCJ-02 显示） 审图号：{no}"
+    else:
+        folium.TileLayer(OSM_URL, attr="© OpenStreetMap 贡献者", name=spec["label"],
+                         control=False, max_zoom=19).add_to(m)
+        note = "底图：© OpenStreetMap 贡献者（未经审图，仅供内部参考）"
+    CornerNote(note).add_to(m)
+    return note
+
+
+def shift_geometry(geom, to_display: Callable | None):
+    """Return ``geom`` with its coordinates passed through ``to_display(lon, lat)`` (arrays)."""
+    if to_display is None or geom is None:
+        return geom
+
+    def _apply(coords):
+        """Transform an (N, 2) array of lon/lat pairs."""
+        lon, lat = to_display(coords[:, 0], coords[:, 1])
+        return np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
+
+    return shapely.transform(geom, _apply)
+
+
+_GEOJSON_CACHE: dict = {}
+
+
+def frame_to_geojson(frame, columns: Iterable[str], to_display=None) -> dict:
+    """Return a layer as small GeoJSON, cached: layers change only on import, maps often."""
+    columns = tuple(columns)
+    key = (id(frame), columns, to_display)
+    hit = _GEOJSON_CACHE.get(key)
+    if hit is None or hit[0] is not frame:  # the frame itself is kept, so its id is not reused
+        hit = _GEOJSON_CACHE[key] = (frame, _build_geojson(frame, columns, to_display))
+    return copy.deepcopy(hit[1])
+
+
+def _build_geojson(frame, columns: tuple[str, ...], to_display=None) -> dict:
+    """Turn a GeoDataFrame into a small GeoJSON dict: simplified, escaped text, chosen columns."""
+    features = []
+    for row in frame.itertuples(index=False):
+        geom = row.geometry
+        if geom is None or geom.is_empty:
+            continue
+        geom = shift_geometry(geom.simplify(SIMPLIFY_DEG, preserve_topology=True), to_display)
+        props = {}
+        for col in columns:
+            value = getattr(row, col, None)
+            # folium popups and tooltips are HTML: escape layer text (imported files are user data)
+            props[col] = str(escape(value)) if isinstance(value, str) else _plain(value)
+        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
+                         "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _plain(value):
+    """Return a JSON-friendly scalar (pandas NA and numpy numbers become plain Python)."""
+    if value is None:
+        return None
+    try:
+        if value != value:  # NaN / NA
+            return None
+    except (TypeError, ValueError):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def add_boundaries(m: folium.Map, layers, to_display=None) -> None:
+    """Add county, township and protected-area outlines as switchable overlays."""
+    counties = frame_to_geojson(layers.counties.frame, ("code", "name"), to_display)
+    folium.GeoJson(counties, name=_layer_name("县（市、区）界", layers.counties),
+                   style_function=lambda f: {"color": "#444", "weight": 1.5, "fill": False},
+                   tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(m)
+    if layers.townships is not None:
+        towns = frame_to_geojson(layers.townships.frame, ("code", "name"), to_display)
+        folium.GeoJson(towns, name=_layer_name("乡镇（街道）界", layers.townships), show=False,
+                       style_function=lambda f: {"color": "#888", "weight": 0.7, "fill": False,
+                                                 "dashArray": "3 3"},
+                       tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(m)
+    if layers.protected_areas is not None:
+        add_protected_areas(m, layers.protected_areas, to_display)
+
+
+def add_protected_areas(m: folium.Map, layer, to_display=None) -> None:
+    """Add one overlay per protected-area zone, labelled 示意 when the layer is illustrative."""
+    frame = layer.frame
+    zones = frame["zone"].fillna("范围").astype(str)
+    for zone in sorted(zones.unique()):
+        part = frame[zones == zone]
+        data = frame_to_geojson(part, ("name", "zone"), to_display)
+        color = ZONE_COLORS.get(zone, "#2c7fb8")
+        folium.GeoJson(
+            data, name=_layer_name(f"自然保护地·{zone}", layer), show=False,
+            style_function=lambda f, c=color: {"color": c, "weight": 1, "fillColor": c,
+                                               "fillOpacity": 0.3},
+            tooltip=folium.GeoJsonTooltip(["name", "zone"], aliases=["保护地", "分区"]),
+        ).add_to(m)
+    if not layer.info.authoritative:
+        CornerNote("自然保护地范围为示意，不作为执法和审批依据", "bottomright").add_to(m)
+
+
+def _layer_name(title: str, layer) -> str:
+    """Return a layer-control title, marked 示意 for an illustrative layer."""
+    return title if layer.info.authoritative else f"{title}（示意）"
+
+
+def choropleth_color(value: float | None, measure: str, top: float = 1.0) -> str:
+    """Return the fill colour of a county for a completion rate (0..1) or an overdue count."""
+    if value is None:
+        return "#f0f0f0"
+    palette = (["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"] if measure == "overdue"
+               else ["#eff3ff", "#bdd7e7", "#6baed6", "#2171b5"])
+    share = value / top if measure == "overdue" and top else value
+    return palette[min(int(share * 4), 3)] if share > 0 else palette[0]
+
+
+def add_choropleth(m: folium.Map, counties, stats: dict, measure: str = "rate",
+                   to_display=None) -> None:
+    """Shade counties by completion rate or overdue count (``stats``: code -> dict)."""
+    data = frame_to_geojson(counties.frame, ("code", "name"), to_display)
+    top = max((s.get("overdue", 0) for s in stats.values()), default=0) or 1
+    title = "完成率" if measure == "rate" else "逾期数"
+    for f in data["features"]:
+        s = stats.get(f["properties"]["code"], {})
+        value = s.get("rate") if measure == "rate" else s.get("overdue", 0)
+        f["properties"]["value"] = ("—" if value is None else
+                                    f"{value:.0%}" if measure == "rate" else str(value))
+        f["properties"]["fill"] = choropleth_color(value, measure, top)
+        f["properties"]["total"] = s.get("total", 0)
+    folium.GeoJson(
+        data, name=f"分县{title}", show=True, overlay=True,
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.55,
+                                  "color": "#555", "weight": 0.8},
+        tooltip=folium.GeoJsonTooltip(["name", "value", "total"], aliases=["县", title, "问题数"]),
+    ).add_to(m)
+
+
+def legend_items(shapes: dict[str, str]) -> dict:
+    """Return what the legend shows: colours by RAG and shapes by status (stages grouped)."""
+    by_shape: dict[str, list[str]] = {}
+    for code, shape in shapes.items():
+        by_shape.setdefault(shape, []).append(code)
+    return {
+        "rag": [(RAG_COLORS[k], RAG_LABELS[k]) for k in RAG_COLORS],
+        "status": [(SHAPE_LABELS[shape], "、".join(codes)) for shape, codes in by_shape.items()],
+    }
+
+
+def status_shapes(statuses: Iterable[str]) -> dict[str, str]:
+    """Give each workflow status a marker shape; the four sign-off stages share the diamond."""
+    fixed = {"未启动": "circle", "整改中": "triangle", "已完成待销号": "square", "初审": "diamond",
+             "公示": "diamond", "申请": "diamond", "核查": "diamond", "已销号": "check",
+             "持续推进": "star"}
+    spare = iter(SHAPE_ORDER)
+    return {code: fixed.get(code) or next(spare, "circle") for code in statuses}
+
+
+def build_issue_map(*, layers, issue_options: dict, county_stats: dict | None = None,
+                    measure: str = "rate", basemap: str = "none", tianditu_key: str | None = None,
+                    review_numbers: dict | None = None, to_display=None) -> folium.Map:
+    """Build the issue map: basemap, boundaries, choropleth, issue layer and layer control."""
+    m = new_map(bounds=city_bounds(layers, to_display))
+    add_basemap(m, basemap, tianditu_key=tianditu_key, review_numbers=review_numbers)
+    if county_stats is not None:
+        add_choropleth(m, layers.counties, county_stats, measure, to_display)
+    add_boundaries(m, layers, to_display)
+    IssueLayer({**issue_options, "glyphs": GLYPH_PATHS}).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    make_offline(m)
+    return m
+
+
+def build_detail_map(geometry: dict | None, *, layers=None, to_display=None, rag: str = "none",
+                     shape: str = "circle", label: str = "") -> folium.Map:
+    """Build the small map of one issue: its point, line or polygon over county outlines.
+
+    The issue is drawn in its own RAG colour and, for a point, its status glyph (``shape`` from
+    ``status_shapes``), as on the issue map and in its legend; ``label`` is the marker tooltip.
+    """
+    m = new_map()
+    color = RAG_COLORS.get(rag, RAG_COLORS["none"])
+    if layers is not None:
+        counties = frame_to_geojson(layers.counties.frame, ("code", "name"), to_display)
+        folium.GeoJson(counties, name="县（市、区）界",
+                       style_function=lambda f: {"color": "#444", "weight": 1, "fill": False}
+                       ).add_to(m)
+    if geometry:
+        geom = shift_geometry(shapely.geometry.shape(geometry), to_display)
+        if geom.geom_type == "Point":
+            size = GLYPH_SIZE + 6
+            icon = folium.DivIcon(html=glyph_svg(shape, color, size), icon_size=(size, size),
+                                  icon_anchor=(size // 2, size // 2),
+                                  class_name=f"yz-mk yz-rag-{rag} yz-shape-{shape}")
+            folium.Marker([geom.y, geom.x], icon=icon, tooltip=label or None).add_to(m)
+            m.fit_bounds([[geom.y - 0.05, geom.x - 0.05], [geom.y + 0.05, geom.x + 0.05]])
+        else:
+            folium.GeoJson(shapely.geometry.mapping(geom),
+                           style_function=lambda f: {"color": color, "weight": 3,
+                                                     "fillOpacity": 0.25}).add_to(m)
+            minx, miny, maxx, maxy = geom.bounds
+            m.fit_bounds([[miny, minx], [maxy, maxx]])
+    make_offline(m)
+    return m
+
+
+def map_parts(m: folium.Map) -> dict[str, str]:
+    """Render a map into the header, body and script parts a page template places."""
+    root = m.get_root()
+    root.render()
+    return {"header": root.header.render(), "html": root.html.render(),
+            "script": root.script.render()}

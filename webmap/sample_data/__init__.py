@@ -1,1 +1,0 @@
-"""Data tables and rosters of the sample ledger (示例) loaded by ``webmap.sample``."""

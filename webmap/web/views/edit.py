@@ -1,0 +1,135 @@
+"""Editing an issue on the web: progress reports, status and sign-off stages, disclosure flags.
+
+Every view declares its action with ``permissions.requires``; the issue is loaded through the
+user's read scope (404 outside it) and checked with ``permissions.can`` (403), so a county editor
+cannot reach another county's issue through any of these endpoints. The writes go through
+``webmap.ledger.workflow`` / ``webmap.ledger.events``, which append before/after to the event (audit) log.
+Evidence files are checked (``security.check_upload``) and stored under ``UPLOAD_DIR`` (or the
+instance folder's ``uploads``) by content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+
+from webmap.ledger import db, workflow
+from webmap.ledger.access import CITY_ONLY_STATUSES, requires
+from webmap.ledger.events import LedgerError, update_issue
+from webmap.web.auth import current_user
+from webmap.web.security import check_upload
+from webmap.web.views.api import today
+
+bp = Blueprint("edit", __name__)
+
+TEXT_MAX = 4000
+
+
+def _text(name: str, required: bool = False) -> str | None:
+    """Read a form text field (trimmed, at most ``TEXT_MAX`` characters) or abort 400 naming it."""
+    value = (request.form.get(name) or "").strip()
+    if required and not value:
+        abort(400, f"字段 {name} 不能为空")
+    if len(value) > TEXT_MAX:
+        abort(400, f"字段 {name} 超过 {TEXT_MAX} 字（收到 {len(value)} 字）")
+    return value or None
+
+
+def upload_dir() -> Path:
+    """Return the folder evidence files are stored in."""
+    return Path(current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
+
+
+def store_evidence(number: str, kind: str) -> list[workflow.Evidence]:
+    """Save the uploaded evidence files of this request; return their descriptions."""
+    out = []
+    for storage in request.files.getlist("evidence"):
+        if not storage.filename:
+            continue
+        name = check_upload(storage)
+        data = storage.read()
+        digest = hashlib.sha256(data).hexdigest()
+        folder = upload_dir() / "evidence" / hashlib.sha256(number.encode()).hexdigest()[:16]
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{digest[:16]}{Path(name).suffix.lower()}"
+        path.write_bytes(data)
+        described = workflow.evidence_from_file(path, kind, stored_path=str(path))
+        out.append(replace(described, filename=name))  # keep the name the user knows
+    return out
+
+
+def _refuse(exc: LedgerError):
+    """Turn a refused ledger or workflow write into a Chinese 400."""
+    abort(400, exc.message)
+
+
+@bp.route("/issues/<number>/edit")
+@requires("issue.progress")
+def edit(number):
+    """The forms a user may use on this issue."""
+    issue = g.issue
+    targets = [s for s in workflow.allowed_targets(issue.status)
+               if current_user().role == "admin" or s not in CITY_ONLY_STATUSES]  # fmt: skip
+    return render_template("edit/issue.html", issue=issue, targets=targets,
+                           evidence_kinds=sorted({k for alts in workflow.REQUIRED_EVIDENCE.values()
+                                                  for k in alts[0]}),
+                           max_files=current_app.config["UPLOAD_MAX_FILES"])  # fmt: skip
+
+
+@bp.route("/issues/<number>/progress", methods=["POST"])
+@requires("issue.progress")
+def progress(number):
+    """Record a progress report (percent 0-100 and text)."""
+    raw = (request.form.get("percent") or "").strip()
+    if not raw.isdigit():
+        abort(400, f"字段 percent 应为 0 到 100 的整数，收到“{raw}”")
+    session = db.get_session()
+    try:
+        with db.transaction(session):
+            workflow.record_progress(session, g.issue, percent=int(raw), date=today(),
+                                     actor=current_user().username, text=_text("text"),
+                                     author=current_user().username)  # fmt: skip
+    except LedgerError as exc:
+        _refuse(exc)
+    return redirect(url_for("pages.issue_detail", number=number))
+
+
+@bp.route("/issues/<number>/transition", methods=["POST"])
+@requires("issue.transition")
+def transition(number):
+    """Move the issue to another status; a sign-off stage takes its evidence (files or a link)."""
+    to_status = _text("to_status", required=True)
+    kind = _text("evidence_kind")
+    evidence = store_evidence(number, kind or "其他材料")
+    url = _text("evidence_url")
+    if url:
+        if not url.startswith(("http://", "https://")):
+            abort(400, f"字段 evidence_url 须以 http:// 或 https:// 开头，收到“{url}”")
+        evidence.append(workflow.Evidence(kind=kind or "其他材料", url=url))
+    session = db.get_session()
+    try:
+        with db.transaction(session):
+            workflow.transition(session, g.issue, to_status, actor=current_user().username,
+                                date=today(), evidence=evidence, note=_text("note"))  # fmt: skip
+    except LedgerError as exc:
+        _refuse(exc)
+    return redirect(url_for("pages.issue_detail", number=number))
+
+
+@bp.route("/issues/<number>/disclosure", methods=["POST"])
+@requires("issue.disclosure")
+def disclosure(number):
+    """Set whether the issue is public and whether its place is sensitive (generalised)."""
+    changes = {"public": request.form.get("public") == "1",
+               "sensitive": request.form.get("sensitive") == "1"}  # fmt: skip
+    session = db.get_session()
+    try:
+        with db.transaction(session):
+            update_issue(session, g.issue, changes, actor=current_user().username, date=today(),
+                         kind="disclosure.changed")  # fmt: skip
+    except LedgerError as exc:
+        _refuse(exc)
+    return redirect(url_for("pages.issue_detail", number=number))
