@@ -40,6 +40,7 @@ def main() -> None:
 
     from webmap import create_app
     from webmap.ledger import db
+    from webmap.web import context as webctx
     from webmap.ledger.query import IssueQuery
     from webmap.ledger.sample import load_sample
     from webmap.render.briefing import dispatch
@@ -60,10 +61,10 @@ def main() -> None:
     results: dict[str, list[float]] = {}
     try:
         with app.app_context():
-            db.upgrade_db(db.get_engine())
+            db.upgrade_db(webctx.get_engine())
             layers = get_layers()
-            load_sample(db.make_session(app), layers)
-            session, today = db.get_session(), date.today()
+            load_sample(webctx.make_session(app), layers)
+            session, today = webctx.get_session(), date.today()
             query = IssueQuery()
             for n in range(args.repeat + 1):
                 label = "city snapshot PNG A4 300 dpi" + (" (cold: font)" if n == 0 else "")

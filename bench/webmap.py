@@ -52,14 +52,15 @@ def make_app(n: int, workdir: Path):
 
     from webmap import create_app
     from webmap.ledger import db
+    from webmap.web import context as webctx
     from webmap.ledger.models import Issue
 
     app = create_app({"DATABASE_URL": f"sqlite:///{workdir / f'bench{n}.sqlite'}",
                       "TODAY": "2023-06-01"})
     with app.app_context():
-        db.upgrade_db(db.get_engine(app))
+        db.upgrade_db(webctx.get_engine(app))
         rows = issue_rows(n)
-        with db.session_scope(app) as session:
+        with webctx.session_scope(app) as session:
             for start in range(0, n, 5000):
                 session.execute(insert(Issue), rows[start:start + 5000])
     harness.add_viewer(app)

@@ -86,6 +86,11 @@ def load_layer(path: str | Path, info: LayerInfo) -> Layer:
         raise BoundaryDataError(f"cannot read boundary file {path}: {exc}") from exc
     if frame.crs is None:
         raise BoundaryDataError(f"boundary file {path} declares no CRS")
+    return make_layer(frame, info)
+
+
+def make_layer(frame: gpd.GeoDataFrame, info: LayerInfo) -> Layer:
+    """Return ``frame`` as a ``Layer``: reprojected to EPSG:4326, code columns as strings."""
     if not frame.crs.equals(STORAGE_CRS):
         # CGCS2000 and WGS84 agree to centimetres; reproject so every layer shares one CRS
         frame = frame.to_crs(STORAGE_CRS)

@@ -13,6 +13,12 @@ REQUIRE_SERVICES = os.environ.get("YZMAP_REQUIRE_SERVICES") == "1"
 pytest_plugins = ["tests.webmap.conftest_auth"]  # users and logged-in clients (access control)
 
 
+@pytest.fixture(autouse=True)
+def private_instance(tmp_path, monkeypatch):
+    """Give every test its own instance folder, so none reads or writes the real one."""
+    monkeypatch.setenv("YZMAP_INSTANCE_PATH", str(tmp_path / "instance"))
+
+
 def pytest_sessionstart(session):
     """Under scripts/test, stop at once when a service the suite needs is missing.
 
@@ -42,3 +48,27 @@ def pytest_sessionstart(session):
         problems.append("pdftotext (poppler-utils) is not installed")
     if problems:
         raise pytest.UsageError("services missing for the full suite: " + "; ".join(problems))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """Return the path of a SQLite database migrated to head, to copy for each test."""
+    path = tmp_path_factory.mktemp("dbtemplate") / "template.sqlite"
+    from webmap.ledger import db
+
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade_db(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def cli_database(tmp_path, monkeypatch, sqlite_template) -> str:
+    """Point ``yzmap`` commands at a fresh migrated SQLite database; return its URL."""
+    path = tmp_path / "cli.sqlite"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("YZMAP_DATABASE_URL", url)
+    return url

@@ -10,7 +10,7 @@ import shapely
 from click.testing import CliRunner
 from shapely.geometry import box
 
-from geo.boundaries import load_shipped
+from tests.webmap.helpers import ledger_session
 from webmap.cli import main
 from webmap.ledger import boundaries as boundary_store
 
@@ -19,12 +19,27 @@ BUFFER = box(111.88, 25.88, 111.96, 25.95).difference(CORE)
 
 
 @pytest.fixture()
-def store(tmp_path, monkeypatch):
-    """Point the boundary store and the database at a temporary folder; return the store root."""
-    root = tmp_path / "store"
-    monkeypatch.setenv("YZMAP_BOUNDARY_STORE_DIR", str(root))
-    monkeypatch.setenv("YZMAP_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
-    return root
+def store(cli_database):
+    """Point the commands at a fresh database; return its URL (the boundary store is in it)."""
+    return cli_database
+
+
+def versions(url: str, layer: str = "protected_areas") -> list:
+    """Return the stored versions of a layer."""
+    with ledger_session(url) as session:
+        return boundary_store.list_versions(session, layer)
+
+
+def active(url: str, layer: str = "protected_areas"):
+    """Return the version of a layer in use (None: the shipped layer)."""
+    with ledger_session(url) as session:
+        return boundary_store.active_version(session, layer)
+
+
+def in_use(url: str):
+    """Return the boundary layers in use by the database at ``url``."""
+    with ledger_session(url) as session:
+        return boundary_store.layers_in_use(session)
 
 
 def _reserve(zones=("核心区", "缓冲区")) -> gpd.GeoDataFrame:
@@ -61,7 +76,7 @@ def test_guessed_crs_asks_and_can_be_declined(tmp_path, store):
     path = _shapefile_zip(tmp_path)
     declined = _run("boundaries", "import", path, "--layer", "protected-areas", input="n\n")
     assert declined.exit_code == 1 and "EPSG:4525" in declined.output
-    assert boundary_store.list_versions(store, "protected_areas") == []
+    assert versions(store) == []
     accepted = _run(
         "boundaries",
         "import",
@@ -74,7 +89,7 @@ def test_guessed_crs_asks_and_can_be_declined(tmp_path, store):
     )
     assert accepted.exit_code == 0, accepted.output
     assert "EPSG:4525" in accepted.output and "该版本现已启用" in accepted.output
-    (version,) = boundary_store.list_versions(store, "protected_areas")
+    (version,) = versions(store)
     assert version.meta["crs_guessed"] and version.meta["vintage"] == "2023-06-30"
     assert version.meta["sha256"] and version.meta["source_file"] == "reserve.zip"
 
@@ -93,7 +108,7 @@ def test_import_replaces_illustrative_layer_and_list_shows_it(tmp_path, store):
         "2024-01-01",
     )
     assert result.exit_code == 0, result.output
-    layers = boundary_store.active_layers(load_shipped(), store)
+    layers = in_use(store)
     pa = layers.protected_areas
     assert pa.info.authoritative and pa.info.version.startswith("imported:2024-01-01_")
     assert set(pa.frame.name) == {"命令行测试保护区"}
@@ -107,7 +122,7 @@ def test_failed_import_leaves_layers_unchanged(tmp_path, store):
         "boundaries", "import", _shapefile_zip(tmp_path), "--layer", "protected-areas", "--yes"
     )
     assert good.exit_code == 0
-    before = boundary_store.active_version(store, "protected_areas").version
+    before = active(store).version
     bad = _shapefile_zip(tmp_path, _reserve(zones=("核心区", "游乐区")), name="bad")
     result = _run("boundaries", "import", bad, "--layer", "protected-areas", "--yes")
     assert result.exit_code == 1
@@ -117,25 +132,29 @@ def test_failed_import_leaves_layers_unchanged(tmp_path, store):
         and "'GNFQ'" in result.output
     )
     assert "图层未改变" in result.output
-    assert boundary_store.active_version(store, "protected_areas").version == before
-    assert len(boundary_store.list_versions(store, "protected_areas")) == 1
+    assert active(store).version == before
+    assert len(versions(store)) == 1
 
 
 def test_failed_write_leaves_no_partial_version(tmp_path, store, monkeypatch):
-    """If writing the features fails half-way, no version directory (or temporary one) remains."""
+    """If storing the features fails half-way, no version (and no feature row) remains."""
     from geo.importer import read_boundary_file
+    from webmap.ledger.db import transaction
+    from webmap.ledger.models import BoundaryFeature
 
     result = read_boundary_file(_shapefile_zip(tmp_path), kind="protected_area", crs="EPSG:4525")
 
     def broken(*args, **kwargs):
-        """Simulate a disk error while writing."""
+        """Simulate a failure after the features were flushed."""
         raise OSError("disk full")
 
-    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", broken)
-    with pytest.raises(OSError):
-        boundary_store.save_import(store, result)
-    assert boundary_store.list_versions(store, "protected_areas") == []
-    assert list((store / "protected_areas").iterdir()) == []
+    monkeypatch.setattr(boundary_store, "record_event", broken)
+    with ledger_session(store) as session, pytest.raises(OSError):
+        with transaction(session):
+            boundary_store.save_import(session, result, actor="test")
+    assert versions(store) == []
+    with ledger_session(store) as session:
+        assert session.query(BoundaryFeature).count() == 0
 
 
 def test_activate_pins_and_latest_unpins(tmp_path, store):
@@ -155,14 +174,14 @@ def test_activate_pins_and_latest_unpins(tmp_path, store):
             ).exit_code
             == 0
         )
-    newest, older = boundary_store.list_versions(store, "protected_areas")
-    assert boundary_store.active_version(store, "protected_areas").version == newest.version
+    newest, older = versions(store)
+    assert active(store).version == newest.version
     assert _run("boundaries", "activate", "protected_areas", older.version).exit_code == 0
-    assert boundary_store.active_version(store, "protected_areas").version == older.version
+    assert active(store).version == older.version
     missing = _run("boundaries", "activate", "protected_areas", "nope")
     assert missing.exit_code == 1 and "没有版本 'nope'" in missing.output
     assert _run("boundaries", "activate", "protected_areas", "--latest").exit_code == 0
-    assert boundary_store.active_version(store, "protected_areas").version == newest.version
+    assert active(store).version == newest.version
 
 
 def test_townships_with_field_mapping(tmp_path, store):
@@ -186,7 +205,7 @@ def test_townships_with_field_mapping(tmp_path, store):
         "code=DM",
     )
     assert result.exit_code == 0, result.output
-    layers = boundary_store.active_layers(load_shipped(), store)
+    layers = in_use(store)
     assert layers.townships.frame.code.tolist() == ["431123100"]
     assert layers.townships.frame.parent_code.tolist() == ["431123"]
     bad = _run("boundaries", "import", str(path), "--layer", "townships", "--field", "name")

@@ -13,19 +13,18 @@ from shapely.geometry import LineString, Point, box
 
 from geo.importer import read_boundary_file
 from webmap.cli import main
+from tests.webmap.helpers import ledger_session
 from webmap.ledger import boundaries as boundary_store
+from webmap.ledger.db import transaction
 
 CORE = box(111.90, 25.90, 111.94, 25.93)
 BUFFER = box(111.88, 25.88, 111.96, 25.95).difference(CORE)
 
 
 @pytest.fixture()
-def store(tmp_path, monkeypatch):
-    """Point the boundary store and the database at a temporary folder; return the store root."""
-    root = tmp_path / "store"
-    monkeypatch.setenv("YZMAP_BOUNDARY_STORE_DIR", str(root))
-    monkeypatch.setenv("YZMAP_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
-    return root
+def store(cli_database):
+    """Point the commands at a fresh database; return its URL (the boundary store is in it)."""
+    return cli_database
 
 
 @pytest.fixture()
@@ -38,9 +37,9 @@ def imported(tmp_path, store):
     )
     path = tmp_path / "reserve.gpkg"
     frame.to_crs("EPSG:4546").to_file(path, driver="GPKG")
-    return boundary_store.save_import(
-        store, read_boundary_file(path, kind="protected_area", vintage="2024-05-01")
-    )
+    result = read_boundary_file(path, kind="protected_area", vintage="2024-05-01")
+    with ledger_session(store) as session, transaction(session):
+        return boundary_store.save_import(session, result, actor="test")
 
 
 def _sites_file(tmp_path) -> str:

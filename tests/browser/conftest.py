@@ -58,10 +58,10 @@ def add_viewer(app) -> None:
     """Create the read-only account the browser logs in with (issue 8's login wall)."""
     from werkzeug.security import generate_password_hash
 
-    from webmap.ledger import db
     from webmap.ledger.models import User
+    from webmap.web import context as webctx
 
-    with db.session_scope(app) as session:
+    with webctx.session_scope(app) as session:
         session.add(User(username=USER, role="viewer", disabled=False,
                          password_hash=generate_password_hash(PASSWORD)))
 
@@ -90,13 +90,14 @@ def make_sample_app(tmp_path_factory):
     from webmap import create_app
     from webmap.ledger import db
     from webmap.ledger.sample import load_sample
+    from webmap.web import context as webctx
 
     path = tmp_path_factory.mktemp("browser") / "yzmap.sqlite"
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}",
                       "PROPAGATE_TEST_ERRORS": False})
     with app.app_context():
-        db.upgrade_db(db.get_engine(app))
-        with db.session_scope(app) as session:
+        db.upgrade_db(webctx.get_engine(app))
+        with webctx.session_scope(app) as session:
             load_sample(session)
     add_viewer(app)
     return app

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from tests.browser.conftest import CHROMIUM, PageWatch, serve_in_thread
 from webmap import create_app
 from webmap.cli import main
-from webmap.ledger import db
+from webmap.web import context as webctx
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def poisoned_server(tmp_path_factory):
     base, server = serve_in_thread(app)
     yield base, number
     server.close()
-    db.get_engine(app).dispose()
+    webctx.get_engine(app).dispose()
 
 
 def test_imported_script_title_never_runs(browser, poisoned_server):

@@ -46,7 +46,7 @@ def table():
 
 def test_every_ledger_category_in_use_has_its_intended_rule_category(table):
     """Sample categories, the PA category and the city department table all map as intended."""
-    from webmap.ledger.responsibility import CITY_DEPARTMENTS
+    from webmap.ledger.responsibility_defaults import CITY_DEPARTMENTS
     from webmap.ledger.sample_data.tables import CATEGORIES, PA_CATEGORY
 
     in_use = {*CATEGORIES, PA_CATEGORY, *CITY_DEPARTMENTS}

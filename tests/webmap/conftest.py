@@ -19,23 +19,12 @@ from sqlalchemy import text
 
 from webmap import create_app
 from webmap.ledger import db
+from webmap.web import context as webctx
 from webmap.ledger.events import create_issue
 from webmap.ledger.models import Base
 
 PG_URL = os.environ.get("YZMAP_TEST_POSTGRES_URL")
 
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory):
-    """Return the path of a SQLite database migrated to head, to copy for each test."""
-    path = tmp_path_factory.mktemp("dbtemplate") / "template.sqlite"
-    engine = db.make_engine(f"sqlite:///{path}")
-    db.upgrade_db(engine)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +83,7 @@ def app(database_url, tmp_path):
 def session(app):
     """Return a session on the app's database inside an app context (closed afterwards)."""
     with app.app_context():
-        yield db.get_session()
+        yield webctx.get_session()
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from flask import has_app_context
 from sqlalchemy import select
 
 from webmap.ledger import db
+
+from webmap.web import context as webctx
 from webmap.ledger.models import User
 from webmap.web.auth import hash_password
 
@@ -64,7 +66,7 @@ def make_user(app):
         # reuse an app context a fixture already holds: requests then share its session, and
         # a user committed through another session could be hidden by its open read transaction
         with nullcontext() if has_app_context() else app.app_context():
-            session = db.get_session()
+            session = webctx.get_session()
             user = session.scalar(select(User).where(User.username == username))
             if user is None:
                 values = {"disabled": False} | ROLE_DEFAULTS.get(role, {}) | fields

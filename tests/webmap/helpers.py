@@ -10,6 +10,8 @@ import io
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -17,9 +19,11 @@ import geopandas as gpd
 import shapely
 from flask import Flask
 from shapely.geometry import box
+from sqlalchemy.orm import Session
 
 from webmap import create_app
 from webmap.ledger import db
+from webmap.web import context as webctx
 
 # the eleven counties of Yongzhou as a page or PDF names them, written out independently of webmap
 COUNTY_NAMES = (
@@ -57,7 +61,7 @@ def make_sample_app(folder: Path, template: Path, **config) -> Flask:
     base = {"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "t"}
     app = create_app(base | config)
     with app.app_context():
-        load_sample(db.make_session(app), get_layers())
+        load_sample(webctx.make_session(app), get_layers())
     return app
 
 
@@ -100,3 +104,14 @@ def pdf_text(path) -> str:
     """Return the text of a PDF file as pdftotext (poppler-utils) reads it."""
     out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
     return out.stdout.decode("utf-8")
+
+
+@contextmanager
+def ledger_session(url: str) -> Iterator[Session]:
+    """Yield a session on the database at ``url`` (to read what a command wrote), then close it."""
+    engine = db.make_engine(url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

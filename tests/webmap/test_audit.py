@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from webmap.ledger import db
+
+from webmap.web import context as webctx
 from webmap.ledger.models import Event, Issue, SignOff
 
 
@@ -50,7 +52,7 @@ def test_every_change_is_in_the_audit_log_with_before_and_after(app, changes):
     """Each event in the database is listed on /audit with actor, kind, before and after."""
     page = changes.get("/audit").get_data(as_text=True)
     with app.app_context():
-        events = db.get_session().scalars(select(Event).order_by(Event.id.desc())).all()
+        events = webctx.get_session().scalars(select(Event).order_by(Event.id.desc())).all()
     rows = _rows(page)
     assert len(rows) == len(events) and int(
         re.search(r'id="audit-count">(\d+)<', page).group(1)
@@ -93,7 +95,7 @@ def test_objections_are_found_by_issue(app, changes, anon_client, make_issue):
     """An objection event (kept off the issue's own chain) is still listed under its issue."""
     make_issue("AU-3", status="公示")
     with app.app_context():  # 公示 is dated by its sign-off stage; objections need an open period
-        session = db.get_session()
+        session = webctx.get_session()
         with db.transaction(session):
             issue = session.scalar(select(Issue).where(Issue.number == "AU-3"))
             issue.signoffs.append(SignOff(stage="公示", signer="city", date=date(2022, 5, 30)))

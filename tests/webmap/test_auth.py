@@ -9,6 +9,7 @@ from sqlalchemy import select
 from tests.webmap.conftest_auth import PASSWORD, arm_csrf, csrf_from, login
 from webmap.cli import main
 from webmap.ledger import db
+from webmap.web import context as webctx
 from webmap.ledger.models import Event, User
 
 
@@ -125,13 +126,13 @@ def test_disabling_or_resetting_ends_open_sessions(app, logged_in_client):
     client = logged_in_client("viewer", username="carol")
     assert client.get("/dashboard").status_code == 200
     with app.app_context():
-        session = db.get_session()
+        session = webctx.get_session()
         with db.transaction(session):
             session.scalar(select(User).where(User.username == "carol")).password_hash = "x"
     assert client.get("/dashboard").status_code == 302
     client = logged_in_client("viewer", username="dave")
     with app.app_context():
-        session = db.get_session()
+        session = webctx.get_session()
         with db.transaction(session):
             session.scalar(select(User).where(User.username == "dave")).disabled = True
     assert client.get("/dashboard").status_code == 302
@@ -188,8 +189,8 @@ def test_users_cli_add_list_disable_reset(app, database_url, client):
     assert _cli(database_url, "users", "disable", "county1").exit_code == 0
     assert "停用" in _cli(database_url, "users", "list").output
     with app.app_context():
-        kinds = [e.kind for e in db.get_session().scalars(select(Event).order_by(Event.id))]
-        hashes = [e for e in db.get_session().scalars(select(Event)) if "scrypt" in str(e.after)]
+        kinds = [e.kind for e in webctx.get_session().scalars(select(Event).order_by(Event.id))]
+        hashes = [e for e in webctx.get_session().scalars(select(Event)) if "scrypt" in str(e.after)]
     assert kinds[:2] == ["user.created", "user.created"]
     assert {"user.password_reset", "user.disabled", "auth.login"} <= set(kinds)
     assert hashes == []

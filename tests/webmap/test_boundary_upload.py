@@ -12,13 +12,7 @@ from shapely.geometry import Polygon
 
 from tests.webmap.helpers import CORE, file_bytes, reserve_frame, upload
 from webmap.ledger import boundaries as boundary_store
-
-
-@pytest.fixture
-def app(app, tmp_path):
-    """Return the test app with its boundary store in the test's temporary folder."""
-    app.config["BOUNDARY_STORE_DIR"] = str(tmp_path / "store")
-    return app
+from webmap.web import context as webctx
 
 
 @pytest.fixture
@@ -42,9 +36,10 @@ def zipped_shapefile(frame: gpd.GeoDataFrame, tmp: Path, crs: str, keep_prj: boo
     return buffer.getvalue()
 
 
-def versions(app) -> list:
-    """Return the stored protected-area versions."""
-    return boundary_store.list_versions(app.config["BOUNDARY_STORE_DIR"], "protected_areas")
+def versions(app, layer: str = "protected_areas") -> list:
+    """Return the stored versions of a layer in the app's database."""
+    with app.app_context():
+        return boundary_store.list_versions(webctx.get_session(), layer)
 
 
 def in_use(app) -> str:
@@ -209,7 +204,7 @@ def test_township_upload(app, client, tmp_path):
         client, file_bytes(towns, tmp_path, "t.geojson", "GeoJSON"), "t.geojson", layer="townships"
     )
     assert resp.status_code == 200, resp.get_data(as_text=True)
-    assert boundary_store.list_versions(app.config["BOUNDARY_STORE_DIR"], "townships")
+    assert versions(app, "townships")
 
 
 def test_only_reserve_and_admin_may_upload(app, logged_in_client, anon_client, tmp_path):

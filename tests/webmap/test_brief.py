@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from tests.webmap.helpers import COUNTY_NAMES, make_sample_app, pdf_text
 from webmap import create_app
-from webmap.ledger import briefs as data
-from webmap.ledger import db
+from webmap.ledger import briefs
+from webmap.ledger.context import LedgerContext
+from webmap.ledger.items import IssueItem
+from webmap.web import context as webctx
 from webmap.ledger.models import Event
 from webmap.render.briefing import dispatch
-from webmap.render.snapshot.data import RenderItem
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +102,9 @@ def test_brief_refuses_bad_paths(sample_url, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def _item(number, county, rag, due, status="整改中") -> RenderItem:
-    """Return a render item for the dispatch list tests."""
-    return RenderItem(
+def _item(number, county, rag, due, status="整改中") -> IssueItem:
+    """Return an issue item for the dispatch list tests."""
+    return IssueItem(
         number=number,
         title=f"{number} 问题",
         county_code=county,
@@ -132,7 +133,7 @@ def test_dispatch_lists_due_overdue_and_closed():
         _item("4", "B", "red", date(2022, 6, 1)),
         _item("5", "B", "done", date(2022, 6, 30), "已销号"),
     ]
-    out = data.dispatch_counties(items, counties, {"5"}, day)
+    out = briefs.dispatch_counties(items, counties, {"5"}, day)
     assert [i.number for i in out[0].due] == ["1", "2"]
     assert [i.number for i in out[1].overdue] == ["4"] and [i.number for i in out[1].closed] == [
         "5"
@@ -146,18 +147,17 @@ def test_notice_counts_issues_signed_off_that_week(sample_url):
 
     app = create_app({"TESTING": True, "DATABASE_URL": sample_url, "SECRET_KEY": "t"})
     with app.app_context():
-        session = db.get_session()
+        session = webctx.get_session()
         events = session.execute(
             select(Event.issue_number, Event.effective_date, Event.after).where(
                 Event.kind == "status.changed"
             )
         ).all()
         number, day = next((n, d) for n, d, after in events if after.get("status") == "已销号")
-        notice = dispatch.build_notice(session, get_layers(), today=date.today(), as_of=day)
+        ctx = LedgerContext.from_settings(app.config)
+        notice = dispatch.build_notice(session, get_layers(), ctx=ctx, as_of=day)
         closed = [i.number for c in notice.counties for i in c.closed]
         assert number in closed
-        before = dispatch.build_notice(
-            session, get_layers(), today=date.today(), as_of=date(2021, 3, 10)
-        )
+        before = dispatch.build_notice(session, get_layers(), ctx=ctx, as_of=date(2021, 3, 10))
         assert before.totals()[2] == 0
     app.extensions["db"]["engine"].dispose()

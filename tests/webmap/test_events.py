@@ -9,6 +9,8 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from webmap.ledger import db
+
+from webmap.web import context as webctx
 from webmap.ledger.events import (
     LedgerError,
     current_state,
@@ -78,7 +80,7 @@ def test_database_refuses_raw_sql_on_events(make_issue, app, sql):
     """Triggers refuse raw UPDATE/DELETE on the event log, on SQLite and PostgreSQL alike."""
     make_issue("HT-01")
     with app.app_context():
-        engine = db.get_engine()
+        engine = webctx.get_engine()
         with pytest.raises(DBAPIError, match="append-only"):
             with engine.begin() as conn:
                 conn.execute(text(sql))
@@ -114,7 +116,8 @@ def _build_history(make_issue, session):
         record_progress(session, a, percent=40, date=date(2021, 6, 30), actor="县环保局")
         record_progress(session, b, percent=20, date=date(2021, 9, 30), actor="县环保局")
         record_progress(session, a, percent=100, date=date(2021, 11, 30), actor="县环保局")
-        transition(session, a, "已完成待销号", actor="县环保局", date=date(2021, 12, 10))
+        transition(session, a, "已完成待销号", actor="县环保局", date=date(2021, 12, 10),
+                   publicity_days=7)
         transition(
             session,
             a,
@@ -122,6 +125,7 @@ def _build_history(make_issue, session):
             actor="市生态环境局",
             date=date(2021, 12, 20),
             evidence=[Evidence("整改完成材料", filename="a.pdf", sha256="0" * 64)],
+            publicity_days=7,
         )
         update_issue(
             session, b, {"lead_unit": "东安县人民政府"}, actor="admin", date=date(2022, 1, 5)

@@ -25,7 +25,7 @@ from webmap.ledger.models import Issue
 from webmap.ledger.query import IssueQuery
 from webmap.ledger.workflow import DONE, record_progress
 from webmap.render.ledger_export import export_issues, export_ledger, read_xlsx_cells
-from webmap.web.security import FORMULA_STARTS
+from webmap.ledger.io.formulas import FORMULA_STARTS
 
 DAY = dt.date(2024, 6, 1)
 PAYLOADS = (
@@ -89,7 +89,7 @@ def _export(session: Session, out: Path) -> dict[str, Path]:
     paths = {}
     for fmt in ("csv", "xlsx"):
         paths[fmt] = out / f"ledger.{fmt}"
-        export_ledger(session, IssueQuery.from_args({}), fmt, paths[fmt], today=DAY)
+        export_ledger(session, IssueQuery(today=DAY), fmt, paths[fmt])
     return paths
 
 
@@ -190,7 +190,7 @@ def test_negative_numbers_are_not_mangled(session, make_issue, tmp_path):
     paths = {fmt: tmp_path / f"neg.{fmt}" for fmt in ("csv", "xlsx")}
     with session.no_autoflush:
         for fmt, path in paths.items():
-            export_issues([issue], fmt, path, today=DAY)
+            export_issues([issue], fmt, path, day=DAY, amber_days=30)
     session.rollback()
     row = _csv_rows(paths["csv"])[0]
     assert (row["经度"], row["纬度"], row["完成进度"]) == ("-111.500000", "-26.250000", "-5")

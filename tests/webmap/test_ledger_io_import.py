@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -152,11 +153,11 @@ def test_dry_run_writes_nothing(session, layers):
 
 def _export_all(session, out: Path, today: dt.date) -> dict[str, Path]:
     """Export every issue in every format into ``out``."""
-    query = IssueQuery.from_args({})
+    query = IssueQuery(today=today)
     paths = {}
     for fmt in FORMATS:
         paths[fmt] = out / f"ledger.{fmt}"
-        export_ledger(session, query, fmt, paths[fmt], today=today)
+        export_ledger(session, query, fmt, paths[fmt])
     return paths
 
 
@@ -218,8 +219,8 @@ def test_export_uses_view_filters(session, layers, tmp_path):
     from webmap.ledger.sample import load_sample
 
     load_sample(session, layers)
-    query = IssueQuery.from_args({"county": "道县", "deadline": "2021年底前"})
-    n = export_ledger(session, query, "csv", tmp_path / "f.csv", today=DAY)
+    query = replace(IssueQuery.from_args({"county": "道县", "deadline": "2021年底前"}), today=DAY)
+    n = export_ledger(session, query, "csv", tmp_path / "f.csv")
     expected = session.scalars(query.select(session)).all()
     assert n == len(expected) > 0
     lines = (tmp_path / "f.csv").read_text(encoding="utf-8-sig").splitlines()

@@ -8,13 +8,15 @@ from sqlalchemy import Text, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from webmap.ledger import db
+
+from webmap.web import context as webctx
 from webmap.ledger.models import Issue, Site
 
 
 def test_schema_is_at_head_and_upgrade_is_idempotent(app):
     """The fixture database is at head; upgrading again changes nothing."""
     with app.app_context():
-        engine = db.get_engine()
+        engine = webctx.get_engine()
         current, head = db.schema_status(engine)
         assert current == head is not None
         db.upgrade_db(engine)
@@ -95,7 +97,7 @@ def test_site_links_issues_from_different_sources(make_issue, session):
 def test_sqlite_pragmas(app):
     """The SQLite engine runs in WAL mode with foreign keys on."""
     with app.app_context():
-        engine = db.get_engine()
+        engine = webctx.get_engine()
         if engine.dialect.name != "sqlite":
             pytest.skip("SQLite only")
         with engine.connect() as conn:

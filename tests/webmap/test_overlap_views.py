@@ -15,6 +15,7 @@ from shapely.geometry import LineString, Point, box
 
 from tests.webmap.helpers import OUTSIDE, file_bytes, pdf_text, reserve_frame, upload
 from webmap.ledger import db
+from webmap.web import context as webctx
 from webmap.ledger.events import create_issue
 
 ROW = re.compile(r'<tr data-site="([^"]*)">(.*?)</tr>', re.S)
@@ -84,7 +85,7 @@ def ledger(app):
         },
     ]
     with app.app_context():
-        session = db.get_session()
+        session = webctx.get_session()
         for values in issues:
             with db.transaction(session):
                 create_issue(session, base | values, actor="tester", date=date(2021, 3, 6))
@@ -282,7 +283,7 @@ def test_sample_issue_in_a_reserve_shows_its_specific_rule(app, client):
     from webmap.web.context import get_layers
 
     with app.app_context():
-        load_sample(db.make_session(app), get_layers())
+        load_sample(webctx.make_session(app), get_layers())
     rules = load_zone_rules()
     specific = rules.rule_for("reserve3", "核心区", "自然保护区内违规建设")
     assert specific.site_category == "construction"

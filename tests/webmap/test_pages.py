@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.webmap.helpers import OUTSIDE, add_two_county_ledger
 from webmap.ledger import figures as stats
+from webmap.ledger.figures import IssueFacts
 from webmap.ledger.models import Issue, Responsibility
 from webmap.ledger.sample import load_sample
 from webmap.render import charts, maps
@@ -128,11 +129,11 @@ def test_dashboard_counts_and_ranking_explained(client, ledger):
 
 def test_wilson_ranking_does_not_punish_small_counties():
     """One late issue of one ranks above 3 late of 10; 18/20 on time ranks above 1/1."""
-    rows = ([{"county_code": "A", "due": True, "on_time": False}]
-            + [{"county_code": "B", "due": True, "on_time": i >= 3} for i in range(10)]
-            + [{"county_code": "C", "due": True, "on_time": i >= 2} for i in range(20)]
-            + [{"county_code": "D", "due": True, "on_time": True}])
-    order = [c["code"] for c in stats.rank_counties(stats.by_county(rows))]
+    rows = ([IssueFacts(county_code="A", due=True, on_time=False)]
+            + [IssueFacts(county_code="B", due=True, on_time=i >= 3) for i in range(10)]
+            + [IssueFacts(county_code="C", due=True, on_time=i >= 2) for i in range(20)]
+            + [IssueFacts(county_code="D", due=True, on_time=True)])
+    order = [c.code for c in stats.rank_counties(stats.by_county(rows))]
     assert order.index("C") < order.index("D")
     assert stats.wilson_lower(0, 1) == 0.0 and stats.wilson_lower(0, 0) == 0.0
     assert round(stats.wilson_lower(18, 20), 3) == 0.699

@@ -13,7 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from webmap.ledger import db
-from webmap.ledger.access import ROLES, action_of, can, scope_for
+
+from webmap.web import context as webctx
+from webmap.ledger.access import ROLES, can, scope_for
+from webmap.web.auth import action_of
 from webmap.ledger.events import snapshot
 from webmap.ledger.models import Event, Issue, LeaderAssignment, Objection, SignOff, User
 
@@ -55,7 +58,7 @@ def _url(rule, number: str, objection_id: int) -> str:
 def _state(app, number: str, objection_id: int) -> tuple:
     """Return what a write could change: the issue's fields, its events, its objection."""
     with app.app_context():
-        session = db.get_session()
+        session = webctx.get_session()
         issue = session.scalar(select(Issue).where(Issue.number == number))
         events = session.scalar(select(func.count(Event.id)).where(Event.issue_number == number))
         obj = session.get(Objection, objection_id)
@@ -79,7 +82,7 @@ def targets(app, make_issue):
                 lead_unit="冷水滩区生态环境分局" if code == OWN else "道县水利局",
             )
             with app.app_context():
-                session = db.get_session()
+                session = webctx.get_session()
                 with db.transaction(session):
                     # an issue enters 公示 through its sign-off stage, which dates the period
                     issue = session.scalar(select(Issue).where(Issue.number == number))
@@ -110,7 +113,7 @@ def test_every_role_against_every_state_changing_endpoint(
         "audit.handle_objection",
     } <= {e for e, _, _ in rules}
     with app.app_context():
-        user = db.get_session().scalar(select(User).where(User.username == f"{role}-user"))
+        user = webctx.get_session().scalar(select(User).where(User.username == f"{role}-user"))
     checked = 0
     for endpoint, method, rule in rules:
         for code in (OWN, OTHER):
@@ -122,7 +125,7 @@ def test_every_role_against_every_state_changing_endpoint(
             view = app.view_functions[endpoint]
             action = action_of(view, endpoint)
             with app.app_context():
-                issue = db.get_session().scalar(select(Issue).where(Issue.number == number))
+                issue = webctx.get_session().scalar(select(Issue).where(Issue.number == number))
                 allowed = endpoint.startswith("public.") or (
                     user is not None and action is not None
                     and can(user, action, issue if "number" in rule.arguments else None,
@@ -157,7 +160,7 @@ def test_county_editor_cannot_change_another_county_through_any_endpoint(
     own, _ = targets[(OWN, "edit.progress")]
     assert client.post(f"/issues/{own}/progress", data={"percent": "95"}).status_code == 302
     with app.app_context():
-        assert db.get_session().scalar(select(Issue.progress).where(Issue.number == own)) == 95
+        assert webctx.get_session().scalar(select(Issue.progress).where(Issue.number == own)) == 95
 
 
 def test_county_editor_may_not_verify_or_file(app, targets, logged_in_client):
@@ -192,7 +195,7 @@ def spread(app, make_issue):
     )
     make_issue("B-2", county_code=OTHER, county_name="道县", public=False)
     with app.app_context():
-        session = db.get_session()
+        session = webctx.get_session()
         with db.transaction(session):
             session.add(
                 LeaderAssignment(

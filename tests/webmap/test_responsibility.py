@@ -14,11 +14,12 @@ from webmap.ledger.models import ANY, Event, LeaderAssignment
 from webmap.ledger.responsibility import (
     assign_responsibility,
     explain,
-    load_defaults,
     matching_rules,
     override_responsibility,
-    set_rule,
 )
+from webmap.ledger.responsibility_defaults import load_defaults
+from webmap.ledger.rules import set_rule
+from webmap.web.context import get_layers
 
 DAY = date(2021, 3, 6)
 
@@ -210,7 +211,8 @@ def test_geo_locate_is_used_when_available(make_issue, app, session, rules):
         geometry={"type": "Point", "coordinates": [111.6035, 26.2083]},
     )
     with db.transaction(session):
-        reasons = assign_responsibility(session, issue, actor="admin", date=DAY)
+        reasons = assign_responsibility(session, issue, actor="admin", date=DAY,
+                                        layers=get_layers())  # fmt: skip
     county = [r for r in reasons if r.party_kind == "county"][0]
     assert (county.code, county.source) == ("431102", "attribution")
     assert issue.county_code == "431102"

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from geo.boundaries import load_shipped
 from webmap.ledger.events import current_state, ledger_as_of
-from webmap.ledger.models import PARTY_KINDS, Event, Issue, LeaderAssignment, ResponsibilityRule
+from webmap.ledger.models import Event, Issue, LeaderAssignment, ResponsibilityRule
+from webmap.ledger.vocabulary import PARTY_KINDS
 from webmap.ledger.responsibility import explain
 from webmap.ledger.sample import load_sample
 from webmap.ledger.sample_data.rosters import CASE_HANDOVER_DAY, HANDOVER_DAY, OVERRIDES
@@ -247,7 +248,7 @@ def test_leader_pages_list_their_issues(sample, app, logged_in_client):
     assert total == len(daoxian)
     page = client.get(f"/leaders/{leader_id}").get_data(as_text=True)
     assert f"共 {len(daoxian)} 个问题" in page
-    late = [i.number for i in daoxian if rag(i.status, i.due_date, date(2024, 6, 30)) == "red"]
+    late = [i.number for i in daoxian if rag(i.status, i.due_date, date(2024, 6, 30), 30) == "red"]
     assert late and all(f">{n}</a>" in page for n in late)
     assert client.get("/leaders/999999").status_code == 404
     detail = client.get(f"/issues/{late[0]}").get_data(as_text=True)

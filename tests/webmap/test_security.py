@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from webmap.ledger import db
+
+from webmap.web import context as webctx
 from webmap.ledger.models import Issue, Objection, ProgressUpdate
-from webmap.web.security import neutralise_cell
+from webmap.ledger.io.formulas import neutralise_cell
 
 PAYLOAD = "<script>__pwned=1</script><img src=x onerror=alert(1)>"  # fits varchar(60) + index
 FORMULA = '=HYPERLINK("http://evil.example","x")'
@@ -28,7 +30,7 @@ def poisoned(app, make_issue):
                **{f: f"{PAYLOAD}{i}" for i, f in enumerate(TEXT_FIELDS)})  # fmt: skip
     make_issue("X-2", title=FORMULA, lead_unit="-2+3", category="@SUM(A1)")
     with app.app_context():
-        session = db.get_session()
+        session = webctx.get_session()
         with db.transaction(session):
             issue = session.scalar(select(Issue).where(Issue.number == "X-1"))
             issue.updates.append(
@@ -149,7 +151,7 @@ def test_upload_size_count_and_type_limits(app, make_issue, logged_in_client):
     ok = {**form, "evidence": (io.BytesIO(b"%PDF-1.4 evidence"), "../../整改材料.pdf")}
     assert admin.post(url, data=ok, content_type="multipart/form-data").status_code == 302
     with app.app_context():
-        issue = db.get_session().scalar(select(Issue).where(Issue.number == "U-1"))
+        issue = webctx.get_session().scalar(select(Issue).where(Issue.number == "U-1"))
         assert issue.status == "初审"
         attachment = issue.signoffs[-1].attachments[0]
         assert attachment.filename == "整改材料.pdf" and attachment.size == 17

@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.webmap.helpers import COUNTY_NAMES, make_sample_app
 from tests.webmap.helpers import pdf_text as pdf_file_text
-from webmap.ledger import db
+from webmap.web import context as webctx
 from webmap.ledger.query import IssueQuery
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -41,7 +41,7 @@ def logged_in(app):
     from webmap.web.auth import password_fingerprint
 
     with app.app_context():
-        session = db.get_session()
+        session = webctx.get_session()
         user = session.query(User).filter_by(username="snapshot-admin").first()
         if user is None:
             user = User(username="snapshot-admin", role="admin", password_hash="scrypt:test")
@@ -139,31 +139,29 @@ def test_every_glyph_drawn_is_in_the_font(sample_app):
     import matplotlib
     from matplotlib.text import Text
 
-    from webmap.ledger import briefs as data
+    from webmap.ledger import briefs
+    from webmap.ledger.figures import figures as count_figures
+    from webmap.ledger.items import collect_items
     from webmap.render.briefing import pages
     from webmap.render.snapshot import build_spec, draw
-    from webmap.render.snapshot.data import collect_items
     from webmap.render.snapshot.fonts import missing_glyphs, rc_params
     from webmap.web.context import get_layers
 
+    day = date(2024, 12, 31)
     with sample_app.app_context(), matplotlib.rc_context(rc_params()):
-        session, layers = db.get_session(), get_layers()
+        session, layers = webctx.get_session(), get_layers()
         query = IssueQuery.from_args({"rag": "red", "q": "镇"})
-        items = collect_items(session, query, today=date(2024, 12, 31))
+        query = IssueQuery(rag=query.rag, q=query.q, today=day)
+        items = collect_items(session, query)
         spec = build_spec(query)
         spec.notes.append("底图不可用（未配置或无法连接），仅绘制行政区界")
-        briefs = data.county_briefs(
-            session, IssueQuery(), layers.counties.frame, day=date(2024, 12, 31)
-        )[1]
+        counties = briefs.county_briefs(session, IssueQuery(today=day), layers.counties.frame)[1]
+        counted = count_figures(session, IssueQuery(today=day))
         figures = [draw.render_figure(spec, items, layers)]
-        figures += [
-            pages.county_page(b, layers, day=date(2024, 12, 31), cutoff=spec.cutoff) for b in briefs
-        ]
-        figures.append(
-            pages.lookback_page(
-                data.lookback_table(session, items, date(2024, 12, 31)), cutoff=spec.cutoff
-            )
-        )
+        figures.append(pages.county_table_page(counted.counties(), counted.total,
+                                               cutoff=spec.cutoff))  # fmt: skip
+        figures += [pages.county_page(b, layers, day=day, cutoff=spec.cutoff) for b in counties]
+        figures.append(pages.lookback_page(counted.lookback(), cutoff=spec.cutoff))
     drawn = "".join(t.get_text() for fig in figures for t in fig.findobj(Text))
     assert "逾期" in drawn and "江华瑶族自治县" in drawn and "示意" in drawn
     assert missing_glyphs(drawn) == []
@@ -277,10 +275,8 @@ def test_export_equals_view(app, make_issue, qs):
     client = logged_in(app)
     api = client.get(f"/api/issues?{qs}&limit=10000").get_json()
     with app.app_context():
-        query = IssueQuery.from_args(MultiDict(parse_qsl(qs)))
-        shot = render_snapshot(
-            db.get_session(), query, get_layers(), io.BytesIO(), fmt="png", today=date.today()
-        )
+        query = IssueQuery.from_args(MultiDict(parse_qsl(qs)), context=webctx.ledger_context())
+        shot = render_snapshot(webctx.get_session(), query, get_layers(), io.BytesIO(), fmt="png")
     assert sorted(shot.numbers) == sorted(f["id"] for f in api["features"])
     resp = client.get(f"/snapshot.png?{qs}")
     assert resp.headers["X-Yzmap-Issue-Count"] == str(api["numberMatched"])

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
 
-from webmap.ledger import db
+from webmap.ledger import db, workflow
 from webmap.ledger.models import Event, Issue, SignOff
 from webmap.ledger.workflow import (
     STATUSES,
     TRANSITIONS,
     Evidence,
     WorkflowError,
-    check_transition,
     evidence_from_file,
     propose_escalation,
-    rag,
-    rag_clause,
     record_action,
     record_progress,
-    transition,
 )
+
+# the shipped defaults, passed explicitly as every caller does (a LedgerContext's values)
+PUBLICITY_DAYS, AMBER_DAYS = 7, 30
+check_transition = partial(workflow.check_transition, publicity_days=PUBLICITY_DAYS)
+transition = partial(workflow.transition, publicity_days=PUBLICITY_DAYS)
+rag = partial(workflow.rag, amber_days=AMBER_DAYS)
+rag_clause = partial(workflow.rag_clause, amber_days=AMBER_DAYS)
 
 ALL_EVIDENCE = [
     Evidence(k, filename=f"{k}.pdf")
@@ -135,16 +139,20 @@ def test_publicity_period_before_application(days_after, ok):
         assert err.value.field == "date"
 
 
-def test_publicity_days_from_config(app):
-    """The app's PUBLICITY_DAYS setting replaces the default."""
-    app.config["PUBLICITY_DAYS"] = 10
-    issue = _issue("公示")
-    issue.signoffs = [SignOff(stage="公示", signer="x", date=date(2021, 6, 1))]
-    form = [Evidence("销号申请表", filename="sq.pdf")]
-    with app.app_context():
-        with pytest.raises(WorkflowError):
-            check_transition(issue, "申请", when=date(2021, 6, 9), evidence=form)
-        check_transition(issue, "申请", when=date(2021, 6, 11), evidence=form)
+def test_publicity_days_from_config(app, make_issue, session, logged_in_client):
+    """The app's PUBLICITY_DAYS reaches the workflow: 申请 on day 9 of a 10-day 公示 is refused."""
+    app.config.update(PUBLICITY_DAYS=10, TODAY="2021-06-10")
+    issue = make_issue("HT-01")
+    with db.transaction(session):
+        issue.status = "公示"  # direct set: this test is about the period only
+        issue.signoffs = [SignOff(stage="公示", signer="x", date=date(2021, 6, 1))]
+    client = logged_in_client("admin")
+    form = {"to_status": "申请", "evidence_url": "https://example.gov.cn/sq",
+            "evidence_kind": "销号申请表"}  # fmt: skip
+    refused = client.post("/issues/HT-01/transition", data=form)
+    assert refused.status_code == 400 and "公示期未满" in refused.get_data(as_text=True)
+    app.config["TODAY"] = "2021-06-11"
+    assert client.post("/issues/HT-01/transition", data=form).status_code == 302
 
 
 def test_full_signoff_path_in_database(make_issue, session, tmp_path):
@@ -224,12 +232,18 @@ def test_rag_boundaries(status, due, expected):
     assert rag(status, due, TODAY) == expected
 
 
-def test_rag_amber_days_configurable(app):
-    """AMBER_DAYS from config moves the amber boundary."""
-    app.config["AMBER_DAYS"] = 10
-    with app.app_context():
-        assert rag("整改中", TODAY + timedelta(days=11), TODAY) == "green"
-        assert rag("整改中", TODAY + timedelta(days=10), TODAY) == "amber"
+def test_rag_amber_days_configurable(app, make_issue, logged_in_client):
+    """The app's AMBER_DAYS reaches every door: due in 10 days is amber, in 11 days green."""
+    app.config.update(AMBER_DAYS=10, TODAY=TODAY.isoformat())
+    make_issue("HT-10", due_date=TODAY + timedelta(days=10))
+    make_issue("HT-11", due_date=TODAY + timedelta(days=11))
+    client = logged_in_client("viewer")
+    body = client.get("/api/issues?properties=number,rag").get_json()
+    assert {f["id"]: f["properties"]["rag"] for f in body["features"]} == {
+        "HT-10": "amber", "HT-11": "green"}  # fmt: skip
+    amber = client.get("/api/issues?rag=amber").get_json()
+    assert [f["id"] for f in amber["features"]] == ["HT-10"]
+    assert "10日内到期" in client.get("/dashboard").get_data(as_text=True)
 
 
 def test_rag_clause_matches_rag(make_issue, session):

@@ -1,8 +1,10 @@
-"""``yzmap boundaries import|list|activate``: authoritative layers in the instance folder."""
+"""``yzmap boundaries import|list|activate``: authoritative layers stored in the database."""
 
 from __future__ import annotations
 
 import click
+
+from webmap.commands import cli_actor, open_ledger
 
 LAYER_CHOICES = {
     "protected-areas": ("protected_area", "protected_areas"),
@@ -90,8 +92,8 @@ def boundaries() -> None:
 def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer, yes) -> None:
     """导入 FILE（zip Shapefile、GeoPackage、GeoJSON、KML/KMZ）为新的权威版本。"""
     from geo.errors import GeoError
-    from webmap.commands import app_context
-    from webmap.ledger import boundaries as boundary_store
+    from webmap.ledger import boundaries as store
+    from webmap.ledger.db import transaction
 
     kind, layer = LAYER_CHOICES[layer_choice]
     options = {
@@ -101,12 +103,13 @@ def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer
         "field_map": _parse_fields(fields),
         "layer": source_layer,
     }
-    with app_context() as app:
-        root = boundary_store.store_root(app.instance_path, app.config)
+    with open_ledger() as ledger:
+        session = ledger.session
         try:
             result = _read(file, kind, options, yes)
-            stored = boundary_store.save_import(root, result)
-            active = boundary_store.active_version(root, layer)
+            with transaction(session):
+                stored = store.save_import(session, result, actor=cli_actor())
+            active = store.active_version(session, layer)
         except GeoError as exc:
             raise click.ClickException(f"{exc}（图层未改变）") from exc
     _echo_report(result, stored, active)
@@ -115,18 +118,16 @@ def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer
 @boundaries.command("list")
 def list_command() -> None:
     """列出已导入的边界版本；* 表示正在使用。"""
-    from geo.boundaries import load_shipped
-    from webmap.commands import app_context
-    from webmap.ledger import boundaries as boundary_store
+    from webmap.ledger import boundaries as store
 
-    with app_context() as app:
-        root = boundary_store.store_root(app.instance_path, app.config)
-        shipped = load_shipped(app.config["BOUNDARIES_DIR"])
-        for layer in boundary_store.LAYERS:
-            active = boundary_store.active_version(root, layer)
+    with open_ledger() as ledger:
+        session = ledger.session
+        shipped = store.shipped_layers(ledger.config["BOUNDARIES_DIR"])
+        for layer in store.LAYERS:
+            active = store.active_version(session, layer)
             builtin = getattr(shipped, layer)
             click.echo(f"{layer}:")
-            for v in boundary_store.list_versions(root, layer):
+            for v in store.list_versions(session, layer):
                 mark = "*" if active is not None and v.version == active.version else " "
                 m = v.meta
                 click.echo(
@@ -148,15 +149,16 @@ def list_command() -> None:
 def activate_command(layer, version, latest) -> None:
     """启用 LAYER 的某个已导入版本 VERSION（或 --latest）。"""
     from geo.errors import GeoError
-    from webmap.commands import app_context
-    from webmap.ledger import boundaries as boundary_store
+    from webmap.ledger import boundaries as store
+    from webmap.ledger.db import transaction
 
     if bool(version) == latest:
         raise click.UsageError("请给出 VERSION 或 --latest 之一")
-    with app_context() as app:
-        root = boundary_store.store_root(app.instance_path, app.config)
+    with open_ledger() as ledger:
         try:
-            active = boundary_store.set_active(root, layer, None if latest else version)
+            with transaction(ledger.session):
+                active = store.set_active(ledger.session, layer, None if latest else version,
+                                          actor=cli_actor())  # fmt: skip
         except GeoError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"{layer} 启用: {active.version if active else '内置图层'}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from webmap.commands import app_context
+from webmap.commands import open_ledger
 
 
 def dispatch_paths(out: Path, dispatch_out: str | None) -> tuple[Path, Path]:
@@ -32,29 +32,24 @@ def dispatch_paths(out: Path, dispatch_out: str | None) -> tuple[Path, Path]:
 @click.option("--dispatch-out", default=None, help="调度通报 DOCX 路径（默认与汇报材料同目录）")
 @click.option("--size", type=click.Choice(["A4", "A3"]), default="A4", show_default=True)
 def brief_command(out: str, as_of, dispatch_out: str | None, size: str) -> None:
-    """Write the briefing pack (map, county pages, overdue list, look-back) and dispatch notice."""
-    from webmap.ledger import db
+    """Write the briefing pack (map, county figures and pages, overdue list, look-back) and
+    the dispatch notice."""
     from webmap.render.briefing import dispatch
     from webmap.render.briefing.pack import build_pack
-    from webmap.render.snapshot import write_atomically
-    from webmap.web.context import get_layers
-    from webmap.web.views.api import today
+    from webmap.render.files import write_atomically
 
     path = Path(out)
     if path.suffix.lower() != ".pdf":
         raise click.UsageError(f"--out 须以 .pdf 结尾，收到“{out}”")
     docx_path, notice_pdf = dispatch_paths(path, dispatch_out)
     day = as_of.date() if as_of else None
-    with app_context() as app:
-        if day is not None and day > today():
+    with open_ledger() as ledger:
+        ctx, session, layers = ledger.ctx, ledger.session, ledger.layers
+        if day is not None and day > ctx.today:
             raise click.UsageError(f"--as-of {day} 晚于今天")
-        session, layers = db.get_session(), get_layers()
-        amber = app.config.get("AMBER_DAYS", 30)
         with write_atomically(path) as handle:
-            pack = build_pack(
-                session, layers, handle, today=today(), as_of=day, size=size, amber_days=amber
-            )
-        notice = dispatch.build_notice(session, layers, today=today(), as_of=day, amber_days=amber)
+            pack = build_pack(session, layers, handle, ctx=ctx, as_of=day, size=size)
+        notice = dispatch.build_notice(session, layers, ctx=ctx, as_of=day)
         with write_atomically(docx_path) as handle:
             dispatch.write_docx(notice, handle)
         with write_atomically(notice_pdf) as handle:

@@ -1,75 +1,69 @@
 """``yzmap init``: create or migrate the database, load defaults and, on request, the sample.
 
 The app never migrates by itself on start; ``init`` does it and is safe to run again (Alembic
-upgrades only what is missing, defaults are inserted only when absent).
+upgrades only what is missing, defaults are inserted only when absent). Boundary versions kept in
+the instance folder by earlier releases are moved into the database here, once.
 """
 
 from __future__ import annotations
 
 import click
 
-from webmap.commands import app_context
+from webmap.commands import open_ledger, version_line
 
 
 @click.command("init")
-@click.option("--sample", is_flag=True, help="Also load the sample ledger (示例, 60+ issues).")
-@click.option("--if-empty", is_flag=True, help="With --sample: skip it when issues already exist.")
+@click.option("--sample", is_flag=True, help="同时加载示例台账（示例，60 余条问题）。")
+@click.option("--if-empty", is_flag=True, help="与 --sample 同用：已有问题时跳过示例台账。")
 def init(sample: bool, if_empty: bool) -> None:
-    """Create or upgrade the database and load shipped units and responsibility rules."""
-    from webmap.ledger import db
+    """创建或升级数据库，载入内置单位与责任规则。"""
+    from webmap.ledger.db import schema_status, upgrade_db
 
-    with app_context() as app:
-        engine = db.get_engine()
-        try:
-            _migrate_and_seed(app, engine)
-            if sample:
-                _load_sample(app, if_empty)
-        finally:
-            engine.dispose()  # close pooled connections now, not at garbage collection
+    with open_ledger(require_schema=False) as ledger:
+        engine = ledger.session.get_bind()
+        before, head = schema_status(engine)
+        upgrade_db(engine)
+        state = "已是最新" if before == head else f"{before or '空库'} → {head}"
+        click.echo(f"数据库：{engine.url.render_as_string(hide_password=True)}（结构 {state}）")
+        _seed(ledger)
+        click.echo(version_line(ledger.layers))
+        if sample:
+            _load_sample(ledger, if_empty)
 
 
-def _migrate_and_seed(app, engine) -> None:
-    """Migrate to head, insert missing defaults and report the boundary layers in use."""
-    from webmap.ledger import db
-    from webmap.ledger.responsibility import load_defaults
-    from webmap.web.context import get_layers
+def _seed(ledger) -> None:
+    """Insert missing defaults and move boundary versions of earlier releases in, once."""
+    from webmap.ledger.boundaries import legacy_root, migrate_legacy_store
+    from webmap.ledger.db import transaction
+    from webmap.ledger.responsibility_defaults import load_defaults
 
-    before, head = db.schema_status(engine)
-    db.upgrade_db(engine)
-    state = "已是最新" if before == head else f"{before or '空库'} → {head}"
-    click.echo(f"数据库：{engine.url.render_as_string(hide_password=True)}（结构 {state}）")
-    with db.session_scope(app) as session:
+    session = ledger.session
+    with transaction(session):
         added = load_defaults(session, actor="yzmap init")
     click.echo(f"默认单位与责任规则：新增 {added} 条")
-    versions = get_layers().versions()
-    click.echo("边界图层：" + "，".join(f"{k} {v}" for k, v in versions.items()))
+    root = legacy_root(ledger.config)
+    with transaction(session):
+        moved = migrate_legacy_store(session, root, actor="yzmap init")
+    if moved:
+        click.echo(f"已将 {root} 中的 {len(moved)} 个边界版本迁入数据库：{'、'.join(moved)}")
 
 
-def _load_sample(app, if_empty: bool) -> None:
+def _load_sample(ledger, if_empty: bool) -> None:
     """Load the sample ledger through ``webmap.ledger.sample`` (which commits it) unless skipped."""
     from sqlalchemy import func, select
 
-    from webmap.ledger import db
     from webmap.ledger.models import Issue
-    from webmap.web.context import get_layers
+    from webmap.ledger.sample import load_sample
 
+    count = ledger.session.scalar(select(func.count(Issue.id)))
+    if if_empty and count:
+        click.echo(f"已有 {count} 个问题，跳过示例台账（--if-empty）")
+        return
     try:
-        from webmap.ledger.sample import load_sample
-    except ImportError:
-        raise click.ClickException("本版本未包含示例台账模块 webmap.ledger.sample") from None
-    session = db.make_session(app)
-    try:
-        count = session.scalar(select(func.count(Issue.id)))
-        if if_empty and count:
-            click.echo(f"已有 {count} 个问题，跳过示例台账（--if-empty）")
-            return
-        try:
-            issues = load_sample(session, get_layers())
-        except ValueError as exc:  # already loaded
-            raise click.ClickException(str(exc)) from None
-        click.echo(f"示例台账：已加载 {len(issues)} 个问题（标记为 示例）")
-    finally:
-        session.close()
+        issues = load_sample(ledger.session, ledger.layers)
+    except ValueError as exc:  # already loaded
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"示例台账：已加载 {len(issues)} 个问题（标记为 示例）")
 
 
 COMMANDS = [init]

@@ -7,12 +7,11 @@ selects exactly what the same filters select on the map page and in the API.
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 from datetime import date
 
 import click
 
-from webmap.commands import app_context
+from webmap.commands import open_ledger
 
 FILTER_OPTIONS = (
     ("county", "县市区（名称或代码，可重复）"),
@@ -36,7 +35,7 @@ def filter_options(func):
     return click.option("--bbox", default=None, help="minx,miny,maxx,maxy (WGS84)")(func)
 
 
-def build_query(filters: dict, as_of: date | None = None):
+def build_query(filters: dict, ctx, as_of: date | None = None):
     """Turn CLI filter values into the shared ``IssueQuery``; bad values stop with its message."""
     from webmap.ledger.query import IssueQuery, QueryError
 
@@ -44,36 +43,9 @@ def build_query(filters: dict, as_of: date | None = None):
     if as_of:
         args["as_of"] = as_of.isoformat()
     try:
-        return IssueQuery.from_args(args, strict=True)
+        return IssueQuery.from_args(args, strict=True, context=ctx)
     except QueryError as exc:
         raise click.UsageError(str(exc)) from exc
-
-
-@contextmanager
-def ledger_app():
-    """Yield an app context with a checked schema; close the session and engine afterwards."""
-    from webmap.ledger import db
-
-    with app_context() as app:
-        try:
-            _require_schema()
-            yield app
-        finally:
-            db.close_session()
-            engine = app.extensions["db"]["engine"]
-            if engine is not None:
-                engine.dispose()  # a CLI run must not leave pooled connections behind
-
-
-def _require_schema() -> None:
-    """Stop with a hint when the database has not been created or migrated."""
-    from webmap.ledger import db
-
-    current, head = db.schema_status(db.get_engine())
-    if current != head:
-        raise click.ClickException(
-            f"数据库未初始化或版本过旧（{current} → {head}），请先运行 yzmap init"
-        )
 
 
 @click.command("import-ledger")
@@ -89,20 +61,11 @@ def _require_schema() -> None:
 )
 def import_ledger_command(path: str, dry_run: bool, actor: str, day) -> None:
     """Import a ledger .xlsx/.csv: all rows in one transaction, or nothing and every error."""
-    from webmap.ledger import db
     from webmap.ledger.io.importer import import_ledger
-    from webmap.web.context import get_layers
 
-    with ledger_app():
-        session = db.get_session()
-        report = import_ledger(
-            session,
-            path,
-            get_layers(),
-            actor=actor,
-            dry_run=dry_run,
-            day=day.date() if day else None,
-        )
+    with open_ledger() as ledger:
+        report = import_ledger(ledger.session, path, ledger.layers, actor=actor, dry_run=dry_run,
+                               day=day.date() if day else ledger.ctx.today)  # fmt: skip
     for warning in report.warnings:
         click.echo(f"注意：{warning}", err=True)
     if not report.ok:
@@ -133,12 +96,11 @@ def import_ledger_command(path: str, dry_run: bool, actor: str, day) -> None:
 @filter_options
 def export_ledger_command(fmt: str, out: str, as_of, **filters) -> None:
     """Export the issues the filters select (as the views select them) to a file, atomically."""
-    from webmap.ledger import db
     from webmap.render.ledger_export import export_ledger
 
-    with ledger_app():
-        query = build_query(filters, as_of.date() if as_of else None)
-        n = export_ledger(db.get_session(), query, fmt, out)
+    with open_ledger() as ledger:
+        query = build_query(filters, ledger.ctx, as_of.date() if as_of else None)
+        n = export_ledger(ledger.session, query, fmt, out)
     click.echo(f"已导出 {n} 条问题到 {out}")
 
 
@@ -157,14 +119,12 @@ def ledger_group() -> None:
 @filter_options
 def status_command(as_of, **filters) -> None:
     """Print each issue's number, county, status, progress and RAG on a date, plus totals."""
-    from webmap.ledger import db
-    from webmap.ledger.io.status import format_status, ledger_status
+    from webmap.render.ledger_status import format_status, ledger_status
 
-    day = as_of.date() if as_of else date.today()
-    with ledger_app():
-        query = build_query(filters, day)
-        rows = ledger_status(db.get_session(), query, day)
-    click.echo(format_status(rows, day))
+    with open_ledger() as ledger:
+        query = build_query(filters, ledger.ctx, as_of.date() if as_of else ledger.ctx.today)
+        rows = ledger_status(ledger.session, query)
+    click.echo(format_status(rows, query.day))
 
 
 COMMANDS = [import_ledger_command, export_ledger_command, ledger_group]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+
+from webmap.commands import open_ledger, version_line
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig also reads plain UTF-8; gb18030 covers GBK
 OUTPUT_SUFFIXES = (".csv", ".xlsx")
@@ -42,19 +42,14 @@ def read_table(path: Path, sheet: str | None = None):
 
 
 def write_table(frame, out: Path) -> None:
-    """Write a temp file beside ``out``, then move it into place: ``out`` is never half-written."""
-    handle, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=out.suffix)
-    os.close(handle)
-    try:
+    """Write CSV (with a BOM, so Excel reads the Chinese) or XLSX; ``out`` is never half-written."""
+    from webmap.render.files import atomic_path
+
+    with atomic_path(out) as tmp:
         if out.suffix.lower() == ".xlsx":
             frame.to_excel(tmp, index=False, engine="openpyxl")
         else:
-            # a BOM lets Excel open the Chinese text correctly
             frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _pick_column(columns, given: str | None, names: tuple[str, ...], option: str) -> str | None:
@@ -111,12 +106,13 @@ def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, count
            address_col, sheet):
     """Attribute each row of INPUT to county, township and protected-area zone.
 
+    The boundary layers are those in use (the shipped ones, overlaid by authoritative layers
+    imported with ``yzmap boundaries import``); their versions are printed with the summary.
     Output: the input columns, then lon, lat, county_code, county_name, township_code,
     township_name, village_name, protected_area, zone, precision, confidence, flags, candidates,
     error. An ``error`` starting with 提示： is a note on a located row (e.g. which CRS was assumed
     for metres), not a failure.
     """
-    from geo.boundaries import load_shipped
     from geo.errors import GeoError
     from geo.locate import locate_frame
 
@@ -134,7 +130,8 @@ def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, count
     if (x is None) != (y is None) or (x is None and address is None and county is None):
         raise click.UsageError("请用 --lon-col/--lat-col 或 --x-col/--y-col 指明坐标列；"
                                f"可用的列：{', '.join(map(str, cols))}")
-    layers = load_shipped()
+    with open_ledger(require_schema=False, create=False) as ledger:
+        layers = ledger.layers
     try:
         with _progress(len(df)) as update:
             out = locate_frame(df, layers, x_col=x, y_col=y, datum=datum, crs=crs,
@@ -145,6 +142,7 @@ def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, count
     except OSError as exc:
         raise click.ClickException(f"无法写出 {output}: {exc}") from exc
     click.echo(_summary(out, time.monotonic() - started, output))
+    click.echo(version_line(layers))
 
 
 COMMANDS = [locate]

@@ -1,12 +1,17 @@
-"""``yzmap overlap``: sites against the protected-area zones in use, as a report."""
+"""``yzmap overlap``: sites against the protected-area zones in use, as a report.
+
+The zones are those of the boundary layers in use (``layers_in_use``: an imported authoritative
+layer in place of the shipped illustrative one); the report is written by the same writer as the
+``/overlap`` pages' exports (``webmap.render.overlap_report``).
+"""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
+
+from webmap.commands import open_ledger
 
 OUTPUT_SUFFIXES = (".xlsx", ".csv", ".geojson")
 
@@ -22,57 +27,6 @@ def _parse_buffers(text: str) -> tuple[float, ...]:
     if not values or any(v < 0 for v in values):
         raise click.BadParameter(f"{text!r} 应为非负米数", param_hint="--buffers")
     return values
-
-
-def _notes(report_rows, layer, sites_report) -> list[tuple[str, str]]:
-    """Return the 说明 lines written beside the table: data versions and how it was computed."""
-    info = layer.info
-    return [
-        ("保护地边界版本", info.version),
-        ("边界性质", "权威" if info.authoritative else "示意（非权威边界，仅供演示）"),
-        ("边界有效日期", info.vintage),
-        (
-            "站点文件",
-            f"{sites_report.source_file}（{sites_report.format}，{sites_report.crs}，{sites_report.crs_method}）",
-        ),
-        (
-            "计算方法",
-            "在 EPSG:4546（CGCS2000 3 度带高斯-克吕格，中央经线 111°E）中计算，"
-            "按投影长度比改正到椭球面；面积单位 m²，距离单位 m",
-        ),
-        ("规则来源", "data/boundaries/zone_rules.csv（摘要，非条文原文；以现行有效文本为准）"),
-        ("行数", str(len(report_rows))),
-    ]
-
-
-def _write(rows, sites, notes, out: Path) -> None:
-    """Write to a temporary file beside ``out`` and rename it, so ``out`` is never half-written."""
-    import geopandas as gpd
-    import pandas as pd
-
-    handle, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=out.suffix)
-    os.close(handle)
-    try:
-        suffix = out.suffix.lower()
-        if suffix == ".xlsx":
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                rows.drop(columns="site_index").to_excel(writer, sheet_name="重叠分析", index=False)
-                pd.DataFrame(notes, columns=["项目", "内容"]).to_excel(
-                    writer, sheet_name="说明", index=False
-                )
-        elif suffix == ".csv":
-            rows.drop(columns="site_index").to_csv(
-                tmp, index=False, encoding="utf-8-sig"
-            )  # BOM so Excel reads the Chinese
-        else:
-            geoms = sites.geometry.to_numpy()[rows["site_index"].to_numpy()]
-            frame = gpd.GeoDataFrame(rows.drop(columns="site_index"), geometry=geoms, crs=sites.crs)
-            Path(tmp).unlink()
-            frame.to_file(tmp, driver="GeoJSON")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @click.command("overlap")
@@ -120,12 +74,10 @@ def overlap(
     yes,
 ) -> None:
     """将 SITES 中的站点与保护地分区叠加，每个站点×保护地×分区一行。"""
-    from geo.boundaries import load_shipped
     from geo.errors import CRSNeedsConfirmation, GeoError
     from geo.importer import read_sites_file
     from geo.overlap import overlap_sites
-    from webmap.commands import app_context
-    from webmap.ledger import boundaries as boundary_store
+    from webmap.render.overlap_report import round_rows, save_report, site_provenance
 
     out_path = Path(out)
     if out_path.suffix.lower() not in OUTPUT_SUFFIXES:
@@ -142,44 +94,26 @@ def overlap(
         "lon_col": lon_col,
         "lat_col": lat_col,
     }
-    with app_context() as app:
+    with open_ledger(require_schema=False, create=False) as ledger:
+        layers = ledger.layers
+    try:
         try:
-            try:
-                sites, report = read_sites_file(sites_file, confirm_crs=yes, **options)
-            except CRSNeedsConfirmation as exc:
-                click.echo(str(exc), err=True)
-                click.confirm(f"按推断的坐标系 {exc.guess} 读取站点吗？", abort=True, err=True)
-                sites, report = read_sites_file(sites_file, confirm_crs=True, **options)
-            layers = boundary_store.active_layers(
-                load_shipped(app.config["BOUNDARIES_DIR"]),
-                boundary_store.store_root(app.instance_path, app.config),
+            sites, report = read_sites_file(sites_file, confirm_crs=yes, **options)
+        except CRSNeedsConfirmation as exc:
+            click.echo(str(exc), err=True)
+            click.confirm(f"按推断的坐标系 {exc.guess} 读取站点吗？", abort=True, err=True)
+            sites, report = read_sites_file(sites_file, confirm_crs=True, **options)
+        if layers.protected_areas is None:
+            raise click.ClickException(
+                "没有保护地图层：请先 yzmap boundaries import --layer protected-areas"
             )
-            if layers.protected_areas is None:
-                raise click.ClickException(
-                    "没有保护地图层：请先 yzmap boundaries import --layer protected-areas"
-                )
-            rows = overlap_sites(
-                sites,
-                layers.protected_areas,
-                buffers=distances,
-                site_id_col=site_id_col,
-                site_name_col=site_name_col,
-                category_col=category_col,
-            )
-        except GeoError as exc:
-            raise click.ClickException(str(exc)) from exc
-    # centimetres and 1e-6 of a share are beyond the boundaries' own accuracy
-    rows = rows.round(
-        {
-            "overlap_m2": 2,
-            "overlap_length_m": 2,
-            "distance_m": 2,
-            "boundary_distance_m": 2,
-            "overlap_share": 6,
-        }
-    )
-    notes = _notes(rows, layers.protected_areas, report)
-    _write(rows, sites, notes, out_path)
+        rows = overlap_sites(sites, layers.protected_areas, buffers=distances,
+                             site_id_col=site_id_col, site_name_col=site_name_col,
+                             category_col=category_col)  # fmt: skip
+    except GeoError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = round_rows(rows)
+    save_report(rows, sites, layers.protected_areas, site_provenance(report.to_dict()), out_path)
     counts = rows["relation"].value_counts()
     summary = "，".join(f"{k} {v}" for k, v in counts.items())
     click.echo(

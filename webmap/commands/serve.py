@@ -11,12 +11,14 @@ import click
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
 def serve(host: str, port: int, threads: int) -> None:
     """Serve yzmap with waitress (no debugger, no reloader)."""
+    from sqlalchemy.engine import make_url
     from waitress import serve as waitress_serve
 
     from webmap import create_app
 
     app = create_app()
-    click.echo(f"yzmap serving on http://{host}:{port}/ (database: {app.config['DATABASE_URL']})")
+    database = make_url(app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+    click.echo(f"yzmap 服务地址 http://{host}:{port}/（数据库：{database}）")
     waitress_serve(app, host=host, port=port, threads=threads)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from webmap.commands import app_context
+from webmap.commands import open_ledger
 from webmap.commands.ledger import build_query, filter_options
 
 
@@ -40,34 +40,22 @@ def snapshot_command(
     out: str, size: str, title: str | None, basemap: str, as_of, **filters
 ) -> None:
     """Draw the issues the filters select (as the map view selects them) into a PNG or PDF."""
-    from webmap.ledger import db
-    from webmap.render import maps
-    from webmap.render.snapshot import render_snapshot, write_atomically
-    from webmap.web.context import get_layers
-    from webmap.web.views.api import today
+    from webmap.render.basemaps import BASEMAPS
+    from webmap.render.files import write_atomically
+    from webmap.render.snapshot import render_snapshot
 
     path = Path(out)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("png", "pdf"):
         raise click.UsageError(f"--out 须以 .png 或 .pdf 结尾，收到“{out}”")
-    if basemap not in maps.BASEMAPS:
-        raise click.UsageError(f"未知底图“{basemap}”，可选：{'、'.join(maps.BASEMAPS)}")
-    with app_context() as app:
-        query = build_query(filters, as_of.date() if as_of else None)
+    if basemap not in BASEMAPS:
+        raise click.UsageError(f"未知底图“{basemap}”，可选：{'、'.join(BASEMAPS)}")
+    with open_ledger() as ledger:
+        query = build_query(filters, ledger.ctx, as_of.date() if as_of else None)
         with write_atomically(path) as handle:
-            shot = render_snapshot(
-                db.get_session(),
-                query,
-                get_layers(),
-                handle,
-                fmt=fmt,
-                today=today(),
-                title=title,
-                size=size,
-                basemap=basemap,
-                config=app.config,
-                amber_days=app.config.get("AMBER_DAYS", 30),
-            )
+            shot = render_snapshot(ledger.session, query, ledger.layers, handle, fmt=fmt,
+                                   title=title, size=size, basemap=basemap,
+                                   settings=ledger.config)  # fmt: skip
     drawn = sum(1 for item in shot.items if item.located)
     click.echo(
         f"已生成 {out}：{shot.spec.title}，{len(shot.items)} 条问题（已绘 {drawn} 条），"

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
 import click
 
-from webmap.commands import app_context
+from webmap.commands import cli_actor, open_ledger
 
 
 @contextmanager
 def _session() -> Iterator:
-    """Yield a session of the configured database (committed at the end), then free the engine."""
-    from webmap.ledger import db
+    """Yield a session of the configured database, committed at the end of the block."""
+    from webmap.ledger.db import transaction
 
-    with app_context() as app:
-        try:
-            with db.session_scope(app) as session:
-                yield session
-        finally:
-            db.get_engine(app).dispose()
-
-
-def _actor() -> str:
-    """Return who runs the command, for the audit log (``cli:`` + the OS user)."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no passwd entry (containers): still name the channel
-        return "cli"
+    with open_ledger() as ledger, transaction(ledger.session):
+        yield ledger.session
 
 
 def _public_fields(user) -> dict:
@@ -86,7 +73,7 @@ def _log(session, kind: str, before: dict | None, after: dict | None) -> None:
     """Append an account change to the event (audit) log."""
     from webmap.ledger.events import record_event
 
-    record_event(session, kind, actor=_actor(), effective=date.today(), before=before, after=after)
+    record_event(session, kind, actor=cli_actor(), effective=date.today(), before=before, after=after)
 
 
 @click.group("users")

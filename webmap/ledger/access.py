@@ -21,11 +21,8 @@ viewer         everything internal                      nothing
 
 from __future__ import annotations
 
-import functools
-
-from flask import abort, g, request
-
 from webmap.ledger.query import Scope
+from webmap.ledger.vocabulary import CITY_ONLY_STATUSES
 
 ROLES = ("admin", "county", "department", "reserve", "city-leader", "county-leader", "viewer")
 ROLE_LABELS = {
@@ -49,8 +46,6 @@ ACTIONS = {
     "layers.manage": "管理保护地图层与重叠分析",
     "session": "登录与退出",
 }
-# statuses only the city office may set: verification and filing close the case
-CITY_ONLY_STATUSES = ("核查", "已销号")
 _EDITORS = ("county", "department")
 MATRIX: dict[str, frozenset[str]] = {
     "admin": frozenset(ACTIONS),
@@ -119,44 +114,3 @@ def can(user, action: str, issue=None, *, to_status: str | None = None) -> bool:
     if action == "issue.transition" and to_status in CITY_ONLY_STATUSES:
         return False
     return True
-
-
-def requires(action: str):
-    """Declare the action a view performs; ``webmap.web.auth`` checks it before the view runs.
-
-    For views with a ``number`` URL argument the issue is loaded through the user's scope (404
-    outside it) and checked with ``can(user, action, issue)`` (403 when refused); the view finds
-    it in ``g.issue``.
-    """
-
-    def decorate(view):
-        """Attach the action to the view function."""
-
-        @functools.wraps(view)
-        def wrapped(*args, **kwargs):
-            """Check the action, then run the view."""
-            from webmap.web.auth import current_user, load_scoped_issue
-
-            user = current_user()
-            g.issue = load_scoped_issue(kwargs["number"]) if "number" in kwargs else None
-            to_status = request.form.get("to_status") if action == "issue.transition" else None
-            if not can(user, action, g.issue, to_status=to_status):
-                abort(403, f"当前账号无权执行“{ACTIONS[action]}”")
-            return view(*args, **kwargs)
-
-        wrapped.required_action = action
-        return wrapped
-
-    return decorate
-
-
-# state-changing endpoints of other blueprints that do not decorate their views
-BLUEPRINT_ACTIONS = {"overlap": "layers.manage"}
-
-
-def action_of(view, endpoint: str | None = None) -> str | None:
-    """Return the action a view declared with ``requires`` (or its blueprint's), or None."""
-    declared = getattr(view, "required_action", None)
-    if declared is None and endpoint:
-        return BLUEPRINT_ACTIONS.get(endpoint.split(".")[0])
-    return declared

@@ -1,48 +1,56 @@
-"""Versioned storage of imported authoritative boundary layers in the instance folder.
+"""Which boundary layers are in use: the shipped ones, overlaid by the active imported versions.
 
-Layout (one directory per version, never modified once written)::
+``layers_in_use(session)`` is the one answer to that question for every door (``yzmap locate``,
+``import-ledger``, ``overlap``, snapshots, the briefing, the pages and the APIs). Imported
+authoritative versions live in the database beside the ledger (``boundary_versions`` with their
+``boundary_features``; ``boundary_pins`` says which version is pinned), so a backup of the
+database carries them, two databases on one install never see each other's layers, and several
+app servers on one PostGIS agree. Every import and activation is also an event in the event log.
 
-    instance/boundaries/<layer>/<version>/layer.gpkg   features in EPSG:4326
-    instance/boundaries/<layer>/<version>/meta.json    source file, sha256, imported_at, vintage,
-                                                       CRS and how it was found, repairs, field map
-    instance/boundaries/<layer>/active.json            optional pin (yzmap boundaries activate)
-
-A version is written into a hidden temporary directory and renamed into place, so a failed
-import leaves the versions (and the layers in use) as they were. Without a pin the version with
-the newest validity date (vintage, then import time) is the one in use; it replaces the shipped
-illustrative layer of the same kind in ``active_layers``.
+Without a pin the version with the newest validity date (vintage, then import time) is in use;
+it replaces the shipped illustrative layer of the same kind. Versions are never changed: a
+loaded version is cached per process by its identity, and each call re-reads only the small
+version and pin rows, so an activation made by another process is seen at once.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-import uuid
+import math
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from geo.boundaries import Layer, LayerSet, load_layer
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from geo.boundaries import DATA_DIR, Layer, LayerSet, load_shipped, make_layer
 from geo.errors import BoundaryDataError
 from geo.importer import ImportResult
 from geo.models import LayerInfo
+from webmap.ledger.events import record_event
+from webmap.ledger.models import BoundaryFeature, BoundaryPin, BoundaryVersion
 
 LAYERS = ("protected_areas", "townships")
 KIND_OF = {"protected_areas": "protected_area", "townships": "township"}
-FEATURES_FILE = "layer.gpkg"
-META_FILE = "meta.json"
-ACTIVE_FILE = "active.json"
+LEGACY_FEATURES, LEGACY_META, LEGACY_PIN = "layer.gpkg", "meta.json", "active.json"
+MIGRATED_MARK = "MIGRATED.json"  # written in the old instance folder once moved into a database
+_CACHE_SIZE = 16
+_loaded: OrderedDict[tuple, Layer] = OrderedDict()
+_shipped: dict[str, LayerSet] = {}
 
 
 @dataclass(frozen=True)
 class StoredVersion:
-    """One stored version of a layer and its metadata."""
+    """One stored version of a layer and its metadata (the importer's report and more)."""
 
+    id: int
     layer: str
     version: str
-    path: Path
     meta: dict
 
     @property
@@ -51,127 +59,222 @@ class StoredVersion:
         return (str(self.meta.get("vintage", "")), str(self.meta.get("imported_at", "")))
 
 
-def store_root(instance_path: str | Path, config: dict | None = None) -> Path:
-    """Return the store folder: ``BOUNDARY_STORE_DIR`` or instance/boundaries."""
-    override = (config or {}).get("BOUNDARY_STORE_DIR")
-    return Path(override) if override else Path(instance_path) / "boundaries"
-
-
-def _check_layer(layer: str) -> str:
+def check_layer(layer: str) -> str:
     """Return ``layer`` if it is a storable layer name, else raise naming the choices."""
     if layer not in LAYERS:
         raise BoundaryDataError(f"图层 {layer!r} 无效（可选: {', '.join(LAYERS)}）")
     return layer
 
 
-def _write_json_atomically(path: Path, data: dict) -> None:
-    """Write JSON next to ``path`` and rename it over, so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def save_import(root: str | Path, result: ImportResult) -> StoredVersion:
-    """Store an imported layer as a new version; nothing is visible until the final rename."""
-    info = result.layer.info
-    layer = _check_layer(info.name)
-    now = datetime.now(UTC)
-    version = f"{info.vintage}_{now:%Y%m%dT%H%M%S}_{result.report.sha256[:8]}"
-    layer_dir = Path(root) / layer
-    layer_dir.mkdir(parents=True, exist_ok=True)
-    n = 1
-    while (layer_dir / version).exists():  # same file twice in one second
+def _version_name(session: Session, info: LayerInfo, sha256: str, now: datetime) -> str:
+    """Return a new version name: vintage, import time and file hash (suffixed if taken)."""
+    base = f"{info.vintage}_{now:%Y%m%dT%H%M%S}_{sha256[:8]}"
+    taken = set(session.scalars(select(BoundaryVersion.version)
+                                .where(BoundaryVersion.version.like(f"{base}%"))))  # fmt: skip
+    name, n = base, 1
+    while name in taken:  # the same file twice in one second
         n += 1
-        version = f"{info.vintage}_{now:%Y%m%dT%H%M%S}_{result.report.sha256[:8]}-{n}"
-    tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=layer_dir))
-    try:
-        result.layer.frame.to_file(tmp / FEATURES_FILE, driver="GPKG", layer=layer)
-        report = result.report.to_dict()
-        report["source_layer"] = report.pop("layer")
-        meta = {
-            **report,
-            "layer": layer,
-            "version": version,
-            "kind": info.kind,
-            "vintage": info.vintage,
-            "imported_at": now.isoformat(timespec="seconds"),
-            "authoritative": True,
-            "zone_scheme": info.zone_scheme,
-        }
-        (tmp / META_FILE).write_text(
-            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        os.rename(tmp, layer_dir / version)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return StoredVersion(layer, version, layer_dir / version, meta)
+        name = f"{base}-{n}"
+    return name
 
 
-def list_versions(root: str | Path, layer: str) -> list[StoredVersion]:
+def _plain(value):
+    """Return a JSON-ready attribute value (NaN and pandas NA become None)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _store(
+    session: Session, layer: str, name: str, meta: dict, frame, *, actor: str, imported_at: datetime
+) -> StoredVersion:
+    """Insert one version row and its features; log the import as an event."""
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    meta = {**meta, "layer": layer, "version": name, "columns": columns}
+    row = BoundaryVersion(layer=layer, version=name, kind=KIND_OF[layer],
+                          vintage=str(meta["vintage"]), source_file=str(meta["source_file"]),
+                          sha256=str(meta["sha256"]), feature_count=len(frame), actor=actor,
+                          imported_at=imported_at, meta=meta)  # fmt: skip
+    values = frame[columns].to_dict("records")
+    row.features = [BoundaryFeature(properties={k: _plain(v) for k, v in props.items()},
+                                    geometry=geom)
+                    for props, geom in zip(values, frame.geometry, strict=True)]  # fmt: skip
+    session.add(row)
+    session.flush()
+    record_event(session, "boundary.imported", actor=actor, effective=imported_at.date(),
+                 after={"layer": layer, "version": name, "vintage": meta["vintage"],
+                        "source_file": meta["source_file"], "sha256": meta["sha256"],
+                        "features": len(frame)})  # fmt: skip
+    return StoredVersion(row.id, layer, name, meta)
+
+
+def save_import(session: Session, result: ImportResult, *, actor: str) -> StoredVersion:
+    """Store an imported layer as a new version (the caller commits, all or nothing)."""
+    info = result.layer.info
+    layer = check_layer(info.name)
+    now = datetime.now(UTC)
+    report = result.report.to_dict()
+    report["source_layer"] = report.pop("layer")
+    meta = {**report, "kind": info.kind, "vintage": info.vintage,
+            "imported_at": now.isoformat(timespec="seconds"), "authoritative": True,
+            "zone_scheme": info.zone_scheme}  # fmt: skip
+    name = _version_name(session, info, result.report.sha256, now)
+    return _store(session, layer, name, meta, result.layer.frame, actor=actor, imported_at=now)
+
+
+def _stored(row: BoundaryVersion) -> StoredVersion:
+    """Describe a version row."""
+    return StoredVersion(row.id, row.layer, row.version, dict(row.meta))
+
+
+def list_versions(session: Session, layer: str) -> list[StoredVersion]:
     """Return the stored versions of ``layer``, newest validity date first."""
-    layer_dir = Path(root) / _check_layer(layer)
-    if not layer_dir.is_dir():
-        return []
-    found = []
-    for d in layer_dir.iterdir():
-        if d.name.startswith(".") or not (d / META_FILE).is_file():
-            continue  # unfinished imports and the pin file are not versions
-        meta = json.loads((d / META_FILE).read_text(encoding="utf-8"))
-        found.append(StoredVersion(layer, d.name, d, meta))
-    return sorted(found, key=lambda v: v.sort_key, reverse=True)
+    rows = session.scalars(
+        select(BoundaryVersion).where(BoundaryVersion.layer == check_layer(layer))
+    )
+    return sorted((_stored(r) for r in rows), key=lambda v: v.sort_key, reverse=True)
 
 
-def active_version(root: str | Path, layer: str) -> StoredVersion | None:
+def pinned_version(session: Session, layer: str) -> str | None:
+    """Return the name of the version pinned for ``layer``, or None when unpinned."""
+    stmt = (select(BoundaryVersion.version).join(BoundaryPin, BoundaryPin.version_id == BoundaryVersion.id)
+            .where(BoundaryPin.layer == check_layer(layer)))  # fmt: skip
+    return session.scalar(stmt)
+
+
+def active_version(session: Session, layer: str) -> StoredVersion | None:
     """Return the version in use: the pinned one, else the newest; None when none is stored."""
-    versions = list_versions(root, layer)
-    pin = Path(root) / layer / ACTIVE_FILE
-    if pin.is_file():
-        wanted = json.loads(pin.read_text(encoding="utf-8")).get("version")
-        for v in versions:
-            if v.version == wanted:
-                return v
-        raise BoundaryDataError(f"{pin}: 启用的版本 {wanted!r} 不存在")
+    versions = list_versions(session, layer)
+    wanted = pinned_version(session, layer)
+    if wanted is not None:
+        return next(v for v in versions if v.version == wanted)
     return versions[0] if versions else None
 
 
-def set_active(root: str | Path, layer: str, version: str | None) -> StoredVersion | None:
-    """Pin ``version`` as the one in use, or remove the pin (None) so the newest is used."""
-    layer_dir = Path(root) / _check_layer(layer)
-    pin = layer_dir / ACTIVE_FILE
-    if version is None:
-        pin.unlink(missing_ok=True)
-        return active_version(root, layer)
-    names = [v.version for v in list_versions(root, layer)]
-    if version not in names:
-        raise BoundaryDataError(
-            f"图层 {layer} 没有版本 {version!r}（已有: {', '.join(names) or '无'}）"
+def set_active(
+    session: Session, layer: str, version: str | None, *, actor: str, day: date | None = None
+) -> StoredVersion | None:
+    """Pin ``version`` in use, or unpin (None: the newest is used); log it as an event."""
+    check_layer(layer)
+    before = pinned_version(session, layer)
+    session.execute(delete(BoundaryPin).where(BoundaryPin.layer == layer))
+    if version is not None:
+        row = session.scalar(
+            select(BoundaryVersion).where(
+                BoundaryVersion.layer == layer, BoundaryVersion.version == version
+            )
         )
-    _write_json_atomically(pin, {"version": version})
-    return active_version(root, layer)
+        if row is None:
+            names = [v.version for v in list_versions(session, layer)]
+            raise BoundaryDataError(
+                f"图层 {layer} 没有版本 {version!r}（已有: {', '.join(names) or '无'}）"
+            )
+        session.add(BoundaryPin(layer=layer, version_id=row.id, actor=actor))
+    session.flush()
+    record_event(session, "boundary.activated", actor=actor, effective=day or date.today(),
+                 before={"layer": layer, "version": before},
+                 after={"layer": layer, "version": version})  # fmt: skip
+    return active_version(session, layer)
 
 
-def load_version(stored: StoredVersion) -> Layer:
-    """Load a stored version as a ``Layer`` whose version string names the stored version."""
+def _db_key(session: Session) -> str:
+    """Return what tells databases apart within this process (the full URL)."""
+    return session.get_bind().url.render_as_string(hide_password=False)
+
+
+def load_version(session: Session, stored: StoredVersion) -> Layer:
+    """Return a stored version as a ``Layer`` whose version string names the stored version."""
+    key = (_db_key(session), stored.id, stored.version, stored.meta.get("sha256"))
+    if key in _loaded:
+        _loaded.move_to_end(key)
+        return _loaded[key]
+    rows = session.execute(select(BoundaryFeature.properties, BoundaryFeature.geometry)
+                           .where(BoundaryFeature.version_id == stored.id)
+                           .order_by(BoundaryFeature.id)).all()  # fmt: skip
     meta = stored.meta
-    info = LayerInfo(
-        name=stored.layer,
-        kind=KIND_OF[stored.layer],
-        vintage=meta["vintage"],
-        authoritative=True,
-        source=meta.get("source_file", ""),
-        source_crs=meta.get("crs", "EPSG:4326"),
-        zone_scheme=meta.get("zone_scheme"),
-        version=f"imported:{stored.version}",
-    )
-    return load_layer(stored.path / FEATURES_FILE, info)
+    columns = meta.get("columns") or sorted({k for props, _ in rows for k in props})
+    frame = gpd.GeoDataFrame(pd.DataFrame([props for props, _ in rows], columns=columns),
+                             geometry=[geom for _, geom in rows], crs="EPSG:4326")  # fmt: skip
+    info = LayerInfo(name=stored.layer, kind=KIND_OF[stored.layer], vintage=meta["vintage"],
+                     authoritative=True, source=meta.get("source_file", ""),
+                     source_crs=meta.get("crs", "EPSG:4326"), zone_scheme=meta.get("zone_scheme"),
+                     version=f"imported:{stored.version}")  # fmt: skip
+    layer = make_layer(frame, info)
+    _loaded[key] = layer
+    while len(_loaded) > _CACHE_SIZE:
+        _loaded.popitem(last=False)
+    return layer
 
 
-def active_layers(base: LayerSet, root: str | Path) -> LayerSet:
-    """Return ``base`` with each shipped layer replaced by the active imported version, if any."""
-    layers = base
-    for layer in LAYERS:
-        stored = active_version(root, layer)
+def shipped_layers(data_dir: str | Path = DATA_DIR) -> LayerSet:
+    """Return the shipped layers of ``data_dir``, read once per process."""
+    key = str(Path(data_dir).resolve())
+    if key not in _shipped:
+        _shipped[key] = load_shipped(data_dir)
+    return _shipped[key]
+
+
+def layers_in_use(session: Session | None, data_dir: str | Path = DATA_DIR) -> LayerSet:
+    """Return the shipped layers with each replaced by its active imported version, if any.
+
+    With no session, or a database whose schema has not been created, the shipped layers are
+    the answer (``yzmap locate`` works before ``yzmap init``).
+    """
+    layers = shipped_layers(data_dir)
+    if session is None:
+        return layers
+    try:
+        active = [active_version(session, layer) for layer in LAYERS]
+    except (OperationalError, ProgrammingError):  # no boundary tables yet: nothing imported
+        session.rollback()
+        return layers
+    for stored in active:
         if stored is not None:
-            layers = layers.replace(load_version(stored))
+            layers = layers.replace(load_version(session, stored))
     return layers
+
+
+def legacy_root(config) -> Path:
+    """Return the instance folder the file store of earlier releases used."""
+    configured = config.get("BOUNDARY_STORE_DIR")
+    return Path(configured) if configured else Path(config["INSTANCE_PATH"]) / "boundaries"
+
+
+def migrate_legacy_store(session: Session, root: str | Path, *, actor: str) -> list[str]:
+    """Move versions kept as files by earlier releases into this database, once.
+
+    Each ``<layer>/<version>/`` folder (``layer.gpkg`` + ``meta.json``) becomes a stored version
+    with the same name and metadata, and its ``active.json`` pin becomes the pin. A mark left in
+    the folder names the database they went to, so a second database never picks them up.
+    Returns the names of the versions moved.
+    """
+    root = Path(root)
+    if not root.is_dir() or (root / MIGRATED_MARK).exists():
+        return []
+    moved = []
+    for layer in LAYERS:
+        folder = root / layer
+        if not folder.is_dir():
+            continue
+        known = {v.version for v in list_versions(session, layer)}
+        for d in sorted(folder.iterdir()):
+            if d.name.startswith(".") or not (d / LEGACY_META).is_file() or d.name in known:
+                continue
+            meta = json.loads((d / LEGACY_META).read_text(encoding="utf-8"))
+            frame = gpd.read_file(d / LEGACY_FEATURES)
+            when = datetime.fromisoformat(meta.get("imported_at") or datetime.now(UTC).isoformat())
+            _store(session, layer, d.name, meta, frame, actor=actor,
+                   imported_at=when if when.tzinfo else when.replace(tzinfo=UTC))  # fmt: skip
+            moved.append(f"{layer}/{d.name}")
+        pin = folder / LEGACY_PIN
+        if pin.is_file() and pinned_version(session, layer) is None:
+            set_active(session, layer, json.loads(pin.read_text(encoding="utf-8"))["version"],
+                       actor=actor)  # fmt: skip
+    mark = {
+        "database": session.get_bind().url.render_as_string(hide_password=True),
+        "migrated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": moved,
+    }
+    (root / MIGRATED_MARK).write_text(json.dumps(mark, ensure_ascii=False, indent=2),
+                                      encoding="utf-8")  # fmt: skip
+    return moved

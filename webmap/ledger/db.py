@@ -1,13 +1,14 @@
-"""Database engine, sessions and migrations.
+"""Database engine, sessions and migrations, with no web framework involved.
 
-- Engine from ``app.config["DATABASE_URL"]`` (env ``YZMAP_DATABASE_URL``); the default is a SQLite
-  file in the instance folder, opened with WAL, foreign keys and a busy timeout. A PostgreSQL URL
-  gets PostGIS geometry columns (see ``webmap.ledger.models.base``).
-- One session per request (``get_session``, closed at app-context teardown); ``session_scope()``
-  for CLI code. Writes run in explicit transactions: ``with transaction(session): ...``.
-- Schema changes go through Alembic (``webmap/ledger/migrations``). The app never migrates on start:
-  ``yzmap init`` runs ``upgrade_db`` (idempotent), so a shared PostgreSQL schema only changes when
-  someone asks for it; ``schema_status`` tells whether a database is behind.
+- ``make_engine(url)`` for the ``DATABASE_URL`` setting (env ``YZMAP_DATABASE_URL``); the default
+  is a SQLite file in the instance folder, opened with WAL, foreign keys and a busy timeout. A
+  PostgreSQL URL gets PostGIS geometry columns (see ``webmap.ledger.models.base``).
+- Writes run in explicit transactions: ``with transaction(session): ...``; ``session_scope`` gives
+  a session committed at the end of a block (commands, workers). The web app keeps one session
+  per request (``webmap.web.context``).
+- Schema changes go through Alembic (``webmap/ledger/migrations``). The app never migrates on
+  start: ``yzmap init`` runs ``upgrade_db`` (idempotent), so a shared PostgreSQL schema only
+  changes when someone asks for it; ``schema_status`` tells whether a database is behind.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -61,43 +61,6 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def init_app(app: Flask) -> None:
-    """Register the engine holder and close the request session at teardown."""
-    app.extensions["db"] = {"engine": None, "sessionmaker": None}
-    app.teardown_appcontext(close_session)
-
-
-def get_engine(app: Flask | None = None) -> Engine:
-    """Return the app's engine, creating it on first use."""
-    app = app or current_app
-    holder = app.extensions["db"]
-    if holder["engine"] is None:
-        holder["engine"] = make_engine(app.config["DATABASE_URL"])
-        holder["sessionmaker"] = sessionmaker(holder["engine"], expire_on_commit=False)
-    return holder["engine"]
-
-
-def make_session(app: Flask | None = None) -> Session:
-    """Return a new session bound to the app's engine (the caller closes it)."""
-    app = app or current_app
-    get_engine(app)
-    return app.extensions["db"]["sessionmaker"]()
-
-
-def get_session() -> Session:
-    """Return the session of the current app context, opening it on first use."""
-    if "db_session" not in g:
-        g.db_session = make_session()
-    return g.db_session
-
-
-def close_session(exc: BaseException | None = None) -> None:
-    """Close the app context's session, rolling back anything not committed."""
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
-
-
 @contextmanager
 def transaction(session: Session) -> Iterator[Session]:
     """Run a block as one transaction: commit if it succeeds, roll everything back if it raises."""
@@ -110,14 +73,19 @@ def transaction(session: Session) -> Iterator[Session]:
 
 
 @contextmanager
-def session_scope(app: Flask | None = None) -> Iterator[Session]:
-    """Yield a session for CLI work, committed at the end or rolled back on error, then closed."""
-    session = make_session(app)
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """Yield a session committed at the end of the block or rolled back on error, then closed."""
+    session = Session(engine, expire_on_commit=False)
     try:
         with transaction(session):
             yield session
     finally:
         session.close()
+
+
+def sqlite_missing(url: str) -> bool:
+    """Say whether ``url`` names a SQLite file that does not exist (nothing created yet)."""
+    return url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists()
 
 
 def _alembic_config(connection):

@@ -1,8 +1,8 @@
 """Parse and validate the filter parameters of ``IssueQuery`` from request args or CLI options.
 
-Every error is a ``QueryError`` naming the parameter and the value, in Chinese. The value
-vocabularies (counties, sources, statuses, deadline classes, RAG labels) live here so parsing
-needs neither a database nor boundary layers; ``webmap.ledger.query`` re-exports the public names.
+Every error is a ``QueryError`` naming the parameter and the value, in Chinese. Values are
+checked against ``webmap.ledger.vocabulary`` and the gazetteer's county table, so parsing needs
+neither a database nor boundary layers; ``webmap.ledger.query`` re-exports the public names.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from geo.gazetteer import county_names
-from webmap.ledger import workflow
-from webmap.ledger.models import DEADLINE_CLASSES, SOURCE_TYPES
+from geo.gazetteer import county_names, load_gazetteer
+from webmap.ledger.vocabulary import DEADLINE_CLASSES, RAG_ALIASES, RAGS, SOURCE_TYPES, STATUSES
 
 MAX_LIMIT = 10000
 DEFAULT_LIMIT = 100
@@ -27,7 +26,6 @@ COUNTY_ALIASES = {
     "经开区": "431171",
     "回龙圩": "431173",
 }
-RAG_ALIASES = {label: key for key, label in workflow.RAG_LABELS.items()}
 LIST_PARAMS = ("county", "source", "status", "deadline", "rag", "category", "protected_area")
 
 
@@ -53,20 +51,9 @@ def resolve_county(text: str) -> str | None:
 
 
 def _resolve_with_gazetteer(text: str) -> str | None:
-    """Ask ``geo.locate.resolve_county`` with the app's layers, when both are available."""
-    try:
-        from flask import has_app_context
-
-        from geo.locate import resolve_county as geo_resolve
-        from webmap.web.context import get_layers
-    except ImportError:
-        return None
-    if not has_app_context():
-        return None
-    try:
-        return geo_resolve(get_layers(), text)
-    except Exception:  # noqa: BLE001 - boundary data unavailable: treat the name as unknown
-        return None
+    """Ask the gazetteer (former names and codes, short forms, NBS units) for a county code."""
+    area = load_gazetteer().resolve_county(text)
+    return area.code if area is not None else None
 
 
 def reject_unknown(args: Mapping, known: set[str]) -> None:
@@ -96,9 +83,9 @@ def parse_filters(args: Mapping) -> dict:
     return {
         "county": tuple(counties),
         "source": _choose("source", _values(args, "source"), SOURCE_TYPES),
-        "status": _choose("status", _values(args, "status"), workflow.STATUSES),
+        "status": _choose("status", _values(args, "status"), STATUSES),
         "deadline": _choose("deadline", _values(args, "deadline"), DEADLINE_CLASSES),
-        "rag": _choose("rag", _values(args, "rag"), workflow.RAGS, RAG_ALIASES),
+        "rag": _choose("rag", _values(args, "rag"), RAGS, RAG_ALIASES),
         "category": tuple(dict.fromkeys(_values(args, "category"))),
         "protected_area": tuple(dict.fromkeys(_values(args, "protected_area"))),
         "leader": leader,

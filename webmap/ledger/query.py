@@ -28,6 +28,7 @@ from sqlalchemy import Boolean, Text, and_, exists, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from webmap.config import DEFAULTS
 from webmap.ledger import workflow
 from webmap.ledger.filters import (  # re-exported: callers import the filter vocabulary from here
     COUNTIES,
@@ -35,31 +36,26 @@ from webmap.ledger.filters import (  # re-exported: callers import the filter vo
     DEFAULT_LIMIT,
     LIST_PARAMS,
     MAX_LIMIT,
-    RAG_ALIASES,
     QueryError,
     parse_filters,
     reject_unknown,
     resolve_county,
 )
 from webmap.ledger.models import Issue, LeaderAssignment, Responsibility
+from webmap.ledger.vocabulary import LEADER_KINDS
 
 __all__ = [
     "COUNTIES",
     "COUNTY_ALIASES",
     "DEFAULT_LIMIT",
-    "LEADER_KINDS",
     "LIST_PARAMS",
     "MAX_LIMIT",
-    "RAG_ALIASES",
     "IssueQuery",
     "QueryError",
     "Scope",
     "bbox_overlaps",
     "resolve_county",
 ]
-
-LEADER_KINDS = ("city_leader", "county_leader")
-
 
 @dataclass(frozen=True)
 class Scope:
@@ -91,8 +87,8 @@ class Scope:
         """Return the anonymous scope: issues marked public only."""
         return cls("public")
 
-    def clause(self):
-        """Return the SQL condition of this scope, or None for everything."""
+    def clause(self, day: date | None = None):
+        """Return the SQL condition of this scope on ``day`` (leader rosters), None for all."""
         if self.kind == "everything":
             return None
         if self.kind == "county":
@@ -102,7 +98,7 @@ class Scope:
                 Issue.lead_unit == self.unit, _json_list_contains(Issue.partner_units, self.unit)
             )
         if self.kind == "leader":
-            return _leader_clause(self.leader or "", _today())
+            return _leader_clause(self.leader or "", day or date.today())
         if self.kind == "protected":
             return Issue.protected_area.is_not(None)
         if self.kind == "public":
@@ -141,12 +137,7 @@ def _bbox_postgis(element, compiler, **kw):
     return compiler.process(Issue.geometry.op("&&")(envelope), **kw)
 
 
-def _today() -> date:
-    """Return the day deadlines are judged on (``TODAY`` in app config pins it for tests)."""
-    from flask import current_app, has_app_context
-
-    pinned = current_app.config.get("TODAY") if has_app_context() else None
-    return date.fromisoformat(pinned) if isinstance(pinned, str) else (pinned or date.today())
+INTERNAL_FIELDS = {"scope", "today", "amber_days", "number"}  # set by callers, not by arguments
 
 
 @dataclass(frozen=True)
@@ -167,19 +158,29 @@ class IssueQuery:
     page: int = 1
     limit: int = DEFAULT_LIMIT
     scope: Scope = field(default_factory=Scope.everything)
-    today: date | None = None  # None: judged on _today() when applied
+    today: date | None = None  # the day deadlines are judged on; None: the real date
+    amber_days: int = int(DEFAULTS["AMBER_DAYS"])  # the amber window the rag filter uses
+    number: str | None = None  # one issue by its number (a detail page, a single feature)
 
     @classmethod
     def from_args(
-        cls, args: Mapping, scope: Scope | None = None, strict: bool = False
+        cls, args: Mapping, scope: Scope | None = None, strict: bool = False, context=None
     ) -> IssueQuery:
         """Parse request args (MultiDict) or CLI options (dict); raise ``QueryError`` on bad values.
 
         Unknown parameter names are ignored (pages carry others, e.g. basemap) unless ``strict``.
+        ``context`` (a ``LedgerContext``) gives the day and amber window deadlines are judged by.
         """
         if strict:
-            reject_unknown(args, {f.name for f in fields(cls)} - {"scope", "today"})
-        return cls(**parse_filters(args), scope=scope or Scope.everything())
+            reject_unknown(args, {f.name for f in fields(cls)} - INTERNAL_FIELDS)
+        judged = {} if context is None else {"today": context.today,
+                                             "amber_days": context.amber_days}  # fmt: skip
+        return cls(**parse_filters(args), scope=scope or Scope.everything(), **judged)
+
+    @property
+    def day(self) -> date:
+        """Return the day the filters are judged on: ``as_of``, else ``today``, else the date."""
+        return self.as_of or self.today or date.today()
 
     def with_scope(self, scope: Scope) -> IssueQuery:
         """Return the same filters under another access scope."""
@@ -200,7 +201,7 @@ class IssueQuery:
 
     def conditions(self, day: date) -> list:
         """Return the SQL conditions of the filters (without scope and as_of) judged on ``day``."""
-        conds = []
+        conds = [] if self.number is None else [Issue.number == self.number]
         for name, column in (
             ("county", Issue.county_code),
             ("source", Issue.source_type),
@@ -213,7 +214,7 @@ class IssueQuery:
             if values:
                 conds.append(column.in_(values))
         if self.rag:
-            conds.append(or_(*(workflow.rag_clause(r, day) for r in self.rag)))
+            conds.append(or_(*(workflow.rag_clause(r, day, self.amber_days) for r in self.rag)))
         if self.leader:
             conds.append(_leader_clause(self.leader, day))
         if self.q:
@@ -233,7 +234,7 @@ class IssueQuery:
 
     def apply(self, stmt, session=None):
         """Add scope and filters to a statement over ``Issue`` (``as_of`` needs ``session``)."""
-        scope = self.scope.clause()
+        scope = self.scope.clause(self.today or date.today())
         if scope is not None:
             stmt = stmt.where(scope)
         if self.as_of is not None:
@@ -242,7 +243,7 @@ class IssueQuery:
                     "as_of", self.as_of.isoformat(), "回看历史台账须在数据库会话中执行"
                 )
             return stmt.where(Issue.number.in_([s.number for s in self.states(session)]))
-        return stmt.where(*self.conditions(self.today or _today()))
+        return stmt.where(*self.conditions(self.today or date.today()))
 
     def select(self, session=None):
         """Return ``SELECT Issue`` with scope and filters, ordered by number (no paging)."""
@@ -262,14 +263,29 @@ class IssueQuery:
         return list(session.scalars(self.paginate(self.select(session))))
 
     def states(self, session):
-        """Return matching issues' states on ``as_of`` (default today), from the event log."""
+        """Return matching issues' states on ``as_of`` (default today), from the event log.
+
+        For the public scope today's disclosure decisions win over the past: an issue withdrawn
+        from disclosure since is not shown for any day, and a place marked sensitive since stays
+        generalised on every day.
+        """
         from webmap.ledger.events import ledger_as_of
 
-        day = self.as_of or self.today or _today()
-        return [s for s in ledger_as_of(session, day) if self.matches(s, day, session)]
+        day = self.day
+        states = [s for s in ledger_as_of(session, day) if self.matches(s, day, session)]
+        if self.scope.kind != "public":
+            return states
+        live = dict(session.execute(select(Issue.number, Issue.sensitive)
+                                    .where(Issue.public.is_(True))).all())  # fmt: skip
+        kept = [s for s in states if s.number in live]
+        for s in kept:
+            s.sensitive = bool(s.sensitive or live[s.number])
+        return kept
 
     def matches(self, state, day: date, session=None) -> bool:
         """Return True when a rebuilt ``IssueState`` passes the filters and scope on ``day``."""
+        if self.number is not None and state.number != self.number:
+            return False
         checks = (
             ("county", state.county_code),
             ("source", state.source_type),
@@ -280,7 +296,8 @@ class IssueQuery:
         )
         if any(getattr(self, n) and v not in getattr(self, n) for n, v in checks):
             return False
-        if self.rag and workflow.rag(state.status, state.due_date, day) not in self.rag:
+        rag = workflow.rag(state.status, state.due_date, day, self.amber_days)
+        if self.rag and rag not in self.rag:
             return False
         if not _scope_matches(self.scope, state):
             return False

@@ -11,7 +11,8 @@
 - Leaders: the city leader supervising the county (市级领导包县) and the county leader owning the
   case (县级领导包案), from roster lines valid on the issue's date.
 - A manual override (with reason and actor) replaces one kind of party and survives re-assignment.
-- The shipped default units and rules (``load_defaults``) are in ``webmap.ledger.responsibility_defaults``.
+- The rules table is edited through ``webmap.ledger.rules.set_rule``; the shipped default units
+  and rules (``load_defaults``) are in ``webmap.ledger.responsibility_defaults``.
 Every party is stored as a ``Responsibility`` row with its reason, so ``explain`` can say why.
 """
 
@@ -24,30 +25,13 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from geo.boundaries import LayerSet
+from geo.locate import locate_record
 from geo.models import Attribution
 from webmap.ledger.events import LedgerError, update_issue
-from webmap.ledger.models import (
-    ANY,
-    PARTY_KINDS,
-    Issue,
-    LeaderAssignment,
-    Responsibility,
-    ResponsibilityRule,
-)
-from webmap.ledger.query import COUNTIES, resolve_county
-from webmap.ledger.responsibility_defaults import (  # noqa: F401 - re-exported for callers
-    CITY_DEPARTMENTS,
-    county_government,
-    load_defaults,
-)
-
-PARTY_LABELS = {
-    "county": "属地县区",
-    "lead_unit": "牵头单位",
-    "partner_unit": "责任单位",
-    "city_leader": "市级包县领导",
-    "county_leader": "县级包案领导",
-}
+from webmap.ledger.filters import COUNTIES, resolve_county
+from webmap.ledger.models import ANY, Issue, LeaderAssignment, Responsibility, ResponsibilityRule
+from webmap.ledger.vocabulary import PARTY_KIND_LABELS, PARTY_KINDS
 
 
 @dataclass(frozen=True)
@@ -65,23 +49,11 @@ class Reason:
     @property
     def label(self) -> str:
         """Return the Chinese name of the party kind."""
-        return PARTY_LABELS.get(self.party_kind, self.party_kind)
+        return PARTY_KIND_LABELS.get(self.party_kind, self.party_kind)
 
 
-def attribute_issue(issue: Issue, layers=None) -> Attribution | None:
-    """Attribute an issue with ``geo.locate.locate_record`` if it and boundary layers exist."""
-    try:
-        from geo.locate import locate_record
-    except ImportError:
-        return None
-    if layers is None:
-        from flask import has_app_context
-
-        if not has_app_context():
-            return None
-        from webmap.web.context import get_layers
-
-        layers = get_layers()
+def attribute_issue(issue: Issue, layers: LayerSet) -> Attribution:
+    """Attribute an issue with ``geo.locate.locate_record`` against the layers in use."""
     geom = (
         issue.geometry
         if issue.geometry is not None and issue.geometry.geom_type != "Point"
@@ -268,10 +240,16 @@ def assign_responsibility(
     actor: str,
     date: date,
     attribution: Attribution | None = None,
-    layers=None,
+    layers: LayerSet | None = None,
     locate: bool = True,
 ) -> list[Reason]:
-    """Work out every party for an issue, store the reasons, update the issue, log the event."""
+    """Work out every party for an issue, store the reasons, update the issue, log the event.
+
+    The county comes from ``attribution`` when given, else (``locate``) from locating the issue
+    against ``layers``, the boundary layers in use; ``locate=False`` keeps the declared county.
+    """
+    if attribution is None and locate and layers is None:
+        raise ValueError("assign_responsibility: pass the boundary layers in use to locate")
     att = attribution or (attribute_issue(issue, layers) if locate else None)
     county = _county_reason(issue, att)
     code = county.code if county else None
@@ -360,55 +338,3 @@ def explain(issue: Issue) -> list[Reason]:
         )
         for r in rows
     ]
-
-
-def set_rule(
-    session: Session,
-    category: str,
-    county_code: str,
-    lead_unit: str,
-    partner_units=(),
-    *,
-    actor: str,
-    date: date,
-    note: str | None = None,
-) -> ResponsibilityRule:
-    """Create or replace the rule for (category, county) and log the change (admin edit)."""
-    from webmap.ledger.events import record_event
-
-    if county_code != ANY and county_code not in COUNTIES:
-        resolved = resolve_county(county_code)
-        if resolved is None:
-            raise LedgerError(f"未知县区：{county_code}", "county_code", county_code)
-        county_code = resolved
-    if not (lead_unit or "").strip() and not list(partner_units):
-        raise LedgerError("规则须指定牵头单位或责任单位", "lead_unit", lead_unit)
-    rule = session.scalars(
-        select(ResponsibilityRule).where(
-            ResponsibilityRule.category == category, ResponsibilityRule.county_code == county_code
-        )
-    ).first()
-    before = (
-        None if rule is None else {"lead_unit": rule.lead_unit, "partner_units": rule.partner_units}
-    )
-    with session.begin_nested():
-        if rule is None:
-            rule = ResponsibilityRule(category=category, county_code=county_code)
-            session.add(rule)
-        rule.lead_unit, rule.partner_units = (lead_unit or "").strip(), list(partner_units)
-        rule.note, rule.updated_by = note, actor
-        record_event(
-            session,
-            "rule.set",
-            actor=actor,
-            effective=date,
-            before=before,
-            after={
-                "category": category,
-                "county_code": county_code,
-                "lead_unit": lead_unit,
-                "partner_units": list(partner_units),
-            },
-        )
-        session.flush()
-    return rule

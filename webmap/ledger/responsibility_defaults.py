@@ -2,8 +2,7 @@
 
 Each county government leads in its county (属地) and the sector departments named for a
 category partner (管行业必须管环保); admins edit the rules afterwards. ``load_defaults`` only
-adds what is missing, so it is safe to run on every ``init-db``. ``webmap.ledger.responsibility``
-re-exports the public names.
+adds what is missing, so it is safe to run on every ``yzmap init``.
 """
 
 from __future__ import annotations
@@ -13,8 +12,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webmap.ledger.filters import COUNTIES
 from webmap.ledger.models import ANY, ResponsibilityRule, Unit
-from webmap.ledger.query import COUNTIES
+from webmap.ledger.rules import set_rule
 
 CITY_DEPARTMENTS = {
     "水污染": ["永州市生态环境局", "永州市水利局"],
@@ -36,9 +36,6 @@ def county_government(code: str) -> str:
 
 def load_defaults(session: Session, *, actor: str = "system", date: dt.date | None = None) -> int:
     """Insert the shipped units and rules that are missing; return how many rows were added."""
-    # imported here because webmap.ledger.responsibility imports this module to re-export it
-    from webmap.ledger.responsibility import set_rule
-
     day = date or dt.date.today()
     added = 0
     units = {n for n in session.scalars(select(Unit.name))}

@@ -26,11 +26,8 @@ from sqlalchemy.orm import Session
 from geo.boundaries import LayerSet
 from webmap.ledger.events import create_issue
 from webmap.ledger.models import Issue
-from webmap.ledger.responsibility import (
-    assign_responsibility,
-    load_defaults,
-    override_responsibility,
-)
+from webmap.ledger.responsibility import assign_responsibility, override_responsibility
+from webmap.ledger.responsibility_defaults import load_defaults
 from webmap.ledger.sample_data import rosters
 from webmap.ledger.sample_data.tables import (  # noqa: F401 (COUNTIES, CATEGORIES: bench/ledger.py)
     CATEGORIES,
@@ -49,6 +46,7 @@ _transition, _record_progress, _record_action = transition, record_progress, rec
 ACTOR = "示例数据"
 FEEDBACK_DAY = date(2021, 3, 6)
 SEED = 20210306
+PUBLICITY_DAYS = 7  # the sample's own 公示 period: its 申请 comes 9 days after 公示
 
 
 def _random_point_in(geom, rng: random.Random, inset: float = 0.01, avoid=None) -> Point:
@@ -224,6 +222,7 @@ def _sign_off(session, issue, start: date, stop_at: str = "已销号", transitio
             actor=ACTOR,
             date=start + timedelta(days=offset),
             evidence=evidence,
+            publicity_days=PUBLICITY_DAYS,
         )
         if status == stop_at:
             return
@@ -242,7 +241,8 @@ def _history(session, issue: Issue, outcome: str, rng: random.Random, before=Non
     start = FEEDBACK_DAY + timedelta(days=rng.randint(10, 40))
     due = issue.due_date
     if outcome == "ongoing":
-        transition(session, issue, "持续推进", actor=ACTOR, date=start)
+        transition(session, issue, "持续推进", actor=ACTOR, date=start,
+                   publicity_days=PUBLICITY_DAYS)
         for year, pct in ((2021, 30), (2022, 50), (2023, 70), (2024, 80)):
             record_progress(
                 session,

@@ -34,19 +34,18 @@ from sqlalchemy.orm import Session
 
 from webmap.ledger.events import LedgerError, update_issue
 from webmap.ledger.models import AccountabilityAction, Attachment, Issue, ProgressUpdate, SignOff
-
-STATUSES = (
-    "未启动",
-    "整改中",
-    "已完成待销号",
-    "初审",
-    "公示",
-    "申请",
-    "核查",
-    "已销号",
-    "持续推进",
+from webmap.ledger.vocabulary import (  # noqa: F401 - re-exported: the workflow's own words
+    DONE,
+    LADDER,
+    LADDER_KINDS,
+    ONGOING,
+    RAG_LABELS,
+    RAGS,
+    REWORK,
+    STAGE_OF_STATUS,
+    STATUSES,
 )
-DONE, ONGOING, REWORK = "已销号", "持续推进", "整改中"
+
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "未启动": ("整改中", "持续推进"),
     "整改中": ("已完成待销号", "持续推进"),
@@ -58,7 +57,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "核查": ("已销号", "整改中"),
     "已销号": ("整改中",),  # relapse (反弹) reopens the issue
 }
-STAGE_OF_STATUS = {"初审": "初审", "公示": "公示", "申请": "申请", "核查": "核查", "已销号": "备案"}
 # each inner tuple lists alternatives: one of them is enough
 REQUIRED_EVIDENCE: dict[str, tuple[tuple[str, ...], ...]] = {
     "初审": (("整改完成材料",),),
@@ -67,11 +65,6 @@ REQUIRED_EVIDENCE: dict[str, tuple[tuple[str, ...], ...]] = {
     "核查": (("核查意见",),),
     "备案": (("备案文件",),),
 }
-RAGS = ("red", "amber", "green", "done", "none")
-RAG_LABELS = {"red": "逾期", "amber": "临期", "green": "正常", "done": "已销号", "none": "无时限"}
-# escalation ladder: (action, days overdue from which it is proposed)
-LADDER = (("警示约谈", 1), ("公开通报", 30), ("挂牌督办", 60), ("区域限批", 90), ("依规问责", 180))
-LADDER_KINDS = tuple(kind for kind, _ in LADDER)
 
 
 class WorkflowError(LedgerError):
@@ -100,13 +93,6 @@ class Proposal:
     reason: str
 
 
-def _setting(name: str, default: int) -> int:
-    """Read an integer setting from the current Flask app, or use the default outside one."""
-    from flask import current_app, has_app_context
-
-    return int(current_app.config.get(name, default)) if has_app_context() else default
-
-
 def evidence_from_file(path: str | Path, kind: str, *, stored_path: str | None = None) -> Evidence:
     """Describe a file as evidence: name, sha256, size and MIME type."""
     path = Path(path)
@@ -126,9 +112,9 @@ def missing_evidence(stage: str, evidence) -> list[str]:
     return ["或".join(alts) for alts in REQUIRED_EVIDENCE.get(stage, ()) if not kinds & set(alts)]
 
 
-def publicity_end(start: date, days: int | None = None) -> date:
-    """Return the first day 申请 is allowed after a 公示 that started on ``start``."""
-    return start + timedelta(days=_setting("PUBLICITY_DAYS", 7) if days is None else days)
+def publicity_end(start: date, days: int) -> date:
+    """Return the first day 申请 is allowed after a 公示 of ``days`` days from ``start``."""
+    return start + timedelta(days=days)
 
 
 def check_transition(
@@ -138,10 +124,13 @@ def check_transition(
     when: date,
     evidence=(),
     note=None,
-    publicity_days: int | None = None,
+    publicity_days: int,
     today: date | None = None,
 ) -> None:
-    """Raise ``WorkflowError`` unless ``issue`` may move to ``to_status`` on ``when``."""
+    """Raise ``WorkflowError`` unless ``issue`` may move to ``to_status`` on ``when``.
+
+    ``publicity_days`` is the 公示 period (``PUBLICITY_DAYS``) that must pass before 申请.
+    """
     if to_status not in STATUSES:
         raise WorkflowError(f"未知状态：{to_status}", "status", to_status)
     if to_status not in allowed_targets(issue.status):
@@ -188,7 +177,7 @@ def transition(
     date: date,
     evidence=(),
     note: str | None = None,
-    publicity_days: int | None = None,
+    publicity_days: int,
 ) -> Issue:
     """Move an issue to ``to_status``: validate, record sign-off and evidence, log the event."""
     when = date
@@ -248,9 +237,12 @@ def record_progress(
     return update
 
 
-def rag(status: str, due_date: date | None, today: date, amber_days: int | None = None) -> str:
-    """Return red, amber, green, done or none for an issue's status and due date on ``today``."""
-    amber_days = _setting("AMBER_DAYS", 30) if amber_days is None else amber_days
+def rag(status: str, due_date: date | None, today: date, amber_days: int) -> str:
+    """Return red, amber, green, done or none for an issue's status and due date on ``today``.
+
+    >>> rag("整改中", date(2022, 6, 30), date(2022, 6, 1), 30), rag("已销号", None, date.today(), 30)
+    ('amber', 'done')
+    """
     if status == DONE:
         return "done"
     if status == ONGOING or due_date is None:
@@ -260,9 +252,8 @@ def rag(status: str, due_date: date | None, today: date, amber_days: int | None 
     return "amber" if (due_date - today).days <= amber_days else "green"
 
 
-def rag_clause(value: str, today: date, amber_days: int | None = None):
+def rag_clause(value: str, today: date, amber_days: int):
     """Return the SQL condition on ``Issue`` equivalent to ``rag(...) == value``."""
-    amber_days = _setting("AMBER_DAYS", 30) if amber_days is None else amber_days
     open_with_due = and_(Issue.status.not_in((DONE, ONGOING)), Issue.due_date.is_not(None))
     horizon = today + timedelta(days=amber_days)
     clauses = {

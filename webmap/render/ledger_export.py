@@ -11,22 +11,32 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 from webmap.ledger.io.formulas import neutralise_row
-from webmap.ledger.io.rows import SAMPLE_MARK, format_coord, headers, issue_row, issue_values
+from webmap.ledger.io.rows import format_coord, headers, issue_row, issue_values
+from webmap.ledger.vocabulary import SAMPLE_MARK
+from webmap.render.files import atomic_path
 
 FORMATS = ("xlsx", "csv", "geojson", "gpkg", "kml")
+
+
+class Judged(NamedTuple):
+    """The day an export judges warning classes on, and the amber window."""
+
+    day: dt.date
+    amber_days: int
+
 SHEET_TITLE = "整改台账"
 _FIXED_TIME = dt.datetime(2021, 3, 6)  # workbook metadata date: the feedback date, not "now"
 
 
-def export_issues(issues: Iterable, fmt: str, out: str | Path, today: dt.date | None = None) -> int:
-    """Write the issues to ``out`` in ``fmt``; return the number of rows written."""
+def export_issues(issues: Iterable, fmt: str, out: str | Path, *, day: dt.date,
+                  amber_days: int) -> int:  # fmt: skip
+    """Write the issues to ``out`` in ``fmt`` (RAG judged on ``day``); return the row count."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     issues = sorted(issues, key=lambda i: i.number)
@@ -37,35 +47,21 @@ def export_issues(issues: Iterable, fmt: str, out: str | Path, today: dt.date | 
         "gpkg": _write_gpkg,
         "kml": _write_kml,
     }[fmt]
-    _write_atomically(Path(out), lambda tmp: writer(issues, tmp, today))
+    with atomic_path(out) as tmp:
+        writer(issues, tmp, Judged(day, amber_days))
     return len(issues)
 
 
-def _write_atomically(out: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temp file in the target folder and rename it over ``out`` when complete."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        tmp_path.unlink()  # some writers (GDAL) refuse to overwrite an existing file
-        write(tmp_path)
-        os.replace(tmp_path, out)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def _write_csv(issues: list, path: Path, today) -> None:
+def _write_csv(issues: list, path: Path, today: Judged) -> None:
     """Write UTF-8 CSV with a BOM so Excel opens the Chinese correctly; formula text neutralised."""
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f, lineterminator="\r\n")
         w.writerow(headers())
         for issue in issues:
-            w.writerow(neutralise_row(issue_row(issue, today)))
+            w.writerow(neutralise_row(issue_row(issue, *today)))
 
 
-def _write_xlsx(issues: list, path: Path, today) -> None:
+def _write_xlsx(issues: list, path: Path, today: Judged) -> None:
     """Write one sheet: bold header row, frozen, every cell as text (so numbers keep their form).
 
     Text is neutralised like the csv, and every cell is typed as a string: openpyxl would
@@ -87,7 +83,7 @@ def _write_xlsx(issues: list, path: Path, today) -> None:
         header_cells.append(cell)
     ws.append(header_cells)
     for issue in issues:
-        ws.append([_text_cell(ws, v) for v in neutralise_row(issue_row(issue, today))])
+        ws.append([_text_cell(ws, v) for v in neutralise_row(issue_row(issue, *today))])
     wb.save(path)
 
 
@@ -102,9 +98,9 @@ def _text_cell(ws, value: str):
     return cell
 
 
-def _feature_properties(issue, today) -> dict[str, object]:
+def _feature_properties(issue, today: Judged) -> dict[str, object]:
     """Return the ledger columns as feature properties (text, as in the csv)."""
-    return dict(zip(headers(), issue_row(issue, today), strict=True))
+    return dict(zip(headers(), issue_row(issue, *today), strict=True))
 
 
 def _geometry_of(issue):
@@ -127,7 +123,7 @@ def _round_coords(obj):
     return obj
 
 
-def _write_geojson(issues: list, path: Path, today) -> None:
+def _write_geojson(issues: list, path: Path, today: Judged) -> None:
     """Write a FeatureCollection in WGS84 with one feature per line (diff-friendly)."""
     import shapely
 
@@ -157,7 +153,7 @@ def _write_geojson(issues: list, path: Path, today) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _write_gpkg(issues: list, path: Path, today) -> None:
+def _write_gpkg(issues: list, path: Path, today: Judged) -> None:
     """Write a GeoPackage layer through GeoPandas/pyogrio, EPSG:4326."""
     import geopandas as gpd
     import pandas as pd
@@ -213,7 +209,7 @@ def _ring(coords) -> str:
     return " ".join(f"{format_coord(x)},{format_coord(y)}" for x, y, *_ in coords)
 
 
-def _write_kml(issues: list, path: Path, today) -> None:
+def _write_kml(issues: list, path: Path, today: Judged) -> None:
     """Write KML 2.2 placemarks with the ledger columns as ExtendedData (Google Earth, 奥维)."""
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -221,11 +217,11 @@ def _write_kml(issues: list, path: Path, today) -> None:
         f"<name>{SHEET_TITLE}</name>",
     ]
     for issue in issues:
-        values = issue_values(issue, today)
+        values = issue_values(issue, *today)
         name = f"{issue.number} {issue.title}" + (f"（{SAMPLE_MARK}）" if issue.is_sample else "")
         data = "".join(
             f'<Data name="{escape(h)}"><value>{escape(v)}</value></Data>'
-            for h, v in zip(headers(), issue_row(issue, today), strict=True)
+            for h, v in zip(headers(), issue_row(issue, *today), strict=True)
         )
         geom = _geometry_of(issue)
         out.append(
@@ -250,7 +246,7 @@ def read_xlsx_cells(path: str | Path) -> list[list[object]]:
         wb.close()
 
 
-def export_ledger(session, query, fmt: str, out: str | Path, today: dt.date | None = None) -> int:
+def export_ledger(session, query, fmt: str, out: str | Path) -> int:
     """Export the issues an ``IssueQuery`` selects (the views' own filter object) to ``out``."""
     from sqlalchemy.orm import selectinload
 
@@ -259,4 +255,5 @@ def export_ledger(session, query, fmt: str, out: str | Path, today: dt.date | No
     stmt = query.select(session).options(
         selectinload(Issue.updates), selectinload(Issue.responsibilities)
     )
-    return export_issues(session.scalars(stmt).all(), fmt, out, today)
+    return export_issues(session.scalars(stmt).all(), fmt, out, day=query.day,
+                         amber_days=query.amber_days)  # fmt: skip

@@ -1,15 +1,17 @@
 """Results -> ``folium.Map``; no request objects here.
 
 This is the only module that swaps GeoJSON's (lon, lat) for Leaflet's [lat, lon]. Every map is
-built with the Leaflet files served by the app (``webmap.web.assets``): folium's CDN links are replaced
-on each element, so a page never asks an outside host for anything unless the user picks an online
-basemap.
+built with the Leaflet files the app serves (``MapAssets``, from ``webmap.web.vendor``): folium's
+CDN links are replaced on each element, so a page never asks an outside host for anything unless
+the user picks an online basemap. Colours, labels and marker shapes come from
+``webmap.ledger.vocabulary``, as in every other output.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import folium
 import numpy as np
@@ -19,16 +21,16 @@ from branca.element import MacroElement
 from jinja2 import Template
 from markupsafe import escape
 
-from webmap.web import assets
+from webmap.ledger.vocabulary import (
+    ILLUSTRATIVE_MARK,
+    OTHER_ZONE_COLOR,
+    RAG_COLORS,
+    ZONE_COLORS,
+)
+from webmap.render.basemaps import AMAP_URL, BASEMAPS, OSM_URL, TIANDITU_URL, basemap_note
+from webmap.render.features import shift_geometry
 
 YONGZHOU_BOUNDS = ((24.6, 111.1), (26.9, 112.4))  # (south, west), (north, east) as Leaflet wants
-RAG_COLORS = {"red": "#d7191c", "amber": "#f39c12", "green": "#1a9641", "done": "#2c7bb6",
-              "none": "#8c8c8c"}
-RAG_LABELS = {"red": "红：逾期", "amber": "黄：临期", "green": "绿：正常", "done": "蓝：已销号",
-              "none": "灰：无时限"}
-SHAPE_ORDER = ("circle", "triangle", "square", "diamond", "star", "check")
-SHAPE_LABELS = {"circle": "●", "triangle": "▲", "square": "■", "diamond": "◆", "star": "★",
-                "check": "✔"}
 # SVG paths of the marker glyphs in an 18 x 18 box: the body (filled with the RAG colour) and an
 # optional white mark. ``static/map.js`` draws the issue layer from these (passed in its options)
 # and the detail page draws its one marker from them, so both read the same as the legend.
@@ -41,22 +43,16 @@ GLYPH_PATHS = {
     "star": ["M9 1L11.3 6.6L17 6.9L12.6 10.6L14 16.5L9 13.3L4 16.5L5.4 10.6L1 6.9L6.7 6.6Z"],
     "check": ["M16.5 9A7.5 7.5 0 1 1 1.5 9A7.5 7.5 0 1 1 16.5 9Z", "M5 9.5L8 12.5L13 6"],
 }
-ZONE_COLORS = {"核心区": "#7b3294", "核心保护区": "#7b3294", "缓冲区": "#c2a5cf",
-               "实验区": "#a6dba0", "一般控制区": "#a6dba0"}
 SIMPLIFY_DEG = 0.0005  # about 50 m: plenty for a city-wide view, keeps boundary HTML small
+ILLUSTRATIVE_NOTE = "自然保护地范围为示意，不作为执法和审批依据"
 
-# online basemaps; every one states its source and review number in the corner
-BASEMAPS = {
-    "none": {"label": "无底图（离线）"},
-    "tianditu_vec": {"label": "天地图·矢量", "provider": "tianditu", "layers": ("vec_w", "cva_w")},
-    "tianditu_img": {"label": "天地图·影像", "provider": "tianditu", "layers": ("img_w", "cia_w")},
-    "amap": {"label": "高德地图（GCJ-02）", "provider": "amap"},
-    "osm": {"label": "OpenStreetMap", "provider": "osm"},
-}
-TIANDITU_URL = "https://t{s}.tianditu.gov.cn/DataServer?T=%s&x={x}&y={y}&l={z}&tk=%s"
-AMAP_URL = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-            "&x={x}&y={y}&z={z}")
-OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+@dataclass(frozen=True)
+class MapAssets:
+    """Where the app serves Leaflet: (folium resource name, URL) pairs for scripts and styles."""
+
+    js: tuple[tuple[str, str], ...] = ()
+    css: tuple[tuple[str, str], ...] = ()
 
 
 class IssueLayer(folium.map.Layer):
@@ -136,13 +132,13 @@ def glyph_svg(shape: str, color: str, size: int = GLYPH_SIZE) -> str:
             f'viewBox="0 0 {GLYPH_SIZE} {GLYPH_SIZE}" aria-hidden="true">{"".join(parts)}</svg>')
 
 
-def make_offline(element: folium.Element) -> None:
+def make_offline(element: folium.Element, assets: MapAssets) -> None:
     """Point folium's JS/CSS links of ``element`` and its children at the app's own copies."""
     for child in [element, *_descendants(element)]:
         if hasattr(child, "default_js"):
-            child.default_js = [js for js in assets.vendored_js() if _wants(child, js[0])]
+            child.default_js = [js for js in assets.js if _wants(child, js[0])]
         if hasattr(child, "default_css"):
-            child.default_css = [css for css in assets.vendored_css() if _wants(child, css[0])]
+            child.default_css = [css for css in assets.css if _wants(child, css[0])]
 
 
 def _wants(element: folium.Element, resource: str) -> bool:
@@ -183,44 +179,26 @@ def city_bounds(layers, to_display=None) -> tuple[tuple[float, float], tuple[flo
     return (float(miny), float(minx)), (float(maxy), float(maxx))
 
 
-def add_basemap(m: folium.Map, key: str, *, tianditu_key: str | None = None,
-                review_numbers: dict | None = None) -> str | None:
+def add_basemap(m: folium.Map, key: str, settings: Mapping) -> str | None:
     """Add the chosen basemap and its source/审图号 note; return the note text or None."""
-    review = review_numbers or {}
     spec = BASEMAPS[key]
     provider = spec.get("provider")
     if provider is None:
         return None
-    no = review.get(provider) or "未配置（请在配置中填写服务商公布的审图号）"
     if provider == "tianditu":
         for layer in spec["layers"]:
-            folium.TileLayer(TIANDITU_URL % (layer, tianditu_key or ""), subdomains="01234567",
-                             attr="天地图", name=spec["label"], control=False,
-                             max_zoom=18).add_to(m)
-        note = f"底图：国家地理信息公共服务平台（天地图） 审图号：{no}"
+            url = TIANDITU_URL % (layer, settings.get("TIANDITU_KEY") or "")
+            folium.TileLayer(url, subdomains="01234567", attr="天地图", name=spec["label"],
+                             control=False, max_zoom=18).add_to(m)  # fmt: skip
     elif provider == "amap":
         folium.TileLayer(AMAP_URL, subdomains="1234", attr="高德地图", name=spec["label"],
-                         control=False, max_zoom=18).add_to(m)
-        note = f"底图：高德地图（叠加图层已转换为 GCJ-02 显示） 审图号：{no}"
+                         control=False, max_zoom=18).add_to(m)  # fmt: skip
     else:
         folium.TileLayer(OSM_URL, attr="© OpenStreetMap 贡献者", name=spec["label"],
-                         control=False, max_zoom=19).add_to(m)
-        note = "底图：© OpenStreetMap 贡献者（未经审图，仅供内部参考）"
+                         control=False, max_zoom=19).add_to(m)  # fmt: skip
+    note = basemap_note(key, settings, shifted=provider == "amap")
     CornerNote(note).add_to(m)
     return note
-
-
-def shift_geometry(geom, to_display: Callable | None):
-    """Return ``geom`` with its coordinates passed through ``to_display(lon, lat)`` (arrays)."""
-    if to_display is None or geom is None:
-        return geom
-
-    def _apply(coords):
-        """Transform an (N, 2) array of lon/lat pairs."""
-        lon, lat = to_display(coords[:, 0], coords[:, 1])
-        return np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
-
-    return shapely.transform(geom, _apply)
 
 
 _GEOJSON_CACHE: dict = {}
@@ -289,7 +267,7 @@ def add_protected_areas(m: folium.Map, layer, to_display=None) -> None:
     for zone in sorted(zones.unique()):
         part = frame[zones == zone]
         data = frame_to_geojson(part, ("name", "zone"), to_display)
-        color = ZONE_COLORS.get(zone, "#2c7fb8")
+        color = ZONE_COLORS.get(zone, OTHER_ZONE_COLOR)
         folium.GeoJson(
             data, name=_layer_name(f"自然保护地·{zone}", layer), show=False,
             style_function=lambda f, c=color: {"color": c, "weight": 1, "fillColor": c,
@@ -297,12 +275,12 @@ def add_protected_areas(m: folium.Map, layer, to_display=None) -> None:
             tooltip=folium.GeoJsonTooltip(["name", "zone"], aliases=["保护地", "分区"]),
         ).add_to(m)
     if not layer.info.authoritative:
-        CornerNote("自然保护地范围为示意，不作为执法和审批依据", "bottomright").add_to(m)
+        CornerNote(ILLUSTRATIVE_NOTE, "bottomright").add_to(m)
 
 
 def _layer_name(title: str, layer) -> str:
     """Return a layer-control title, marked 示意 for an illustrative layer."""
-    return title if layer.info.authoritative else f"{title}（示意）"
+    return title if layer.info.authoritative else f"{title}（{ILLUSTRATIVE_MARK}）"
 
 
 def choropleth_color(value: float | None, measure: str, top: float = 1.0) -> str:
@@ -336,43 +314,23 @@ def add_choropleth(m: folium.Map, counties, stats: dict, measure: str = "rate",
     ).add_to(m)
 
 
-def legend_items(shapes: dict[str, str]) -> dict:
-    """Return what the legend shows: colours by RAG and shapes by status (stages grouped)."""
-    by_shape: dict[str, list[str]] = {}
-    for code, shape in shapes.items():
-        by_shape.setdefault(shape, []).append(code)
-    return {
-        "rag": [(RAG_COLORS[k], RAG_LABELS[k]) for k in RAG_COLORS],
-        "status": [(SHAPE_LABELS[shape], "、".join(codes)) for shape, codes in by_shape.items()],
-    }
-
-
-def status_shapes(statuses: Iterable[str]) -> dict[str, str]:
-    """Give each workflow status a marker shape; the four sign-off stages share the diamond."""
-    fixed = {"未启动": "circle", "整改中": "triangle", "已完成待销号": "square", "初审": "diamond",
-             "公示": "diamond", "申请": "diamond", "核查": "diamond", "已销号": "check",
-             "持续推进": "star"}
-    spare = iter(SHAPE_ORDER)
-    return {code: fixed.get(code) or next(spare, "circle") for code in statuses}
-
-
-def build_issue_map(*, layers, issue_options: dict, county_stats: dict | None = None,
-                    measure: str = "rate", basemap: str = "none", tianditu_key: str | None = None,
-                    review_numbers: dict | None = None, to_display=None) -> folium.Map:
+def build_issue_map(*, layers, issue_options: dict, assets: MapAssets,
+                    county_stats: dict | None = None, measure: str = "rate", basemap: str = "none",
+                    settings: Mapping | None = None, to_display=None) -> folium.Map:
     """Build the issue map: basemap, boundaries, choropleth, issue layer and layer control."""
     m = new_map(bounds=city_bounds(layers, to_display))
-    add_basemap(m, basemap, tianditu_key=tianditu_key, review_numbers=review_numbers)
+    add_basemap(m, basemap, settings or {})
     if county_stats is not None:
         add_choropleth(m, layers.counties, county_stats, measure, to_display)
     add_boundaries(m, layers, to_display)
     IssueLayer({**issue_options, "glyphs": GLYPH_PATHS}).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    make_offline(m)
+    make_offline(m, assets)
     return m
 
 
-def build_detail_map(geometry: dict | None, *, layers=None, to_display=None, rag: str = "none",
-                     shape: str = "circle", label: str = "") -> folium.Map:
+def build_detail_map(geometry: dict | None, *, assets: MapAssets, layers=None, to_display=None,
+                     rag: str = "none", shape: str = "circle", label: str = "") -> folium.Map:
     """Build the small map of one issue: its point, line or polygon over county outlines.
 
     The issue is drawn in its own RAG colour and, for a point, its status glyph (``shape`` from
@@ -400,7 +358,7 @@ def build_detail_map(geometry: dict | None, *, layers=None, to_display=None, rag
                                                      "fillOpacity": 0.25}).add_to(m)
             minx, miny, maxx, maxy = geom.bounds
             m.fit_bounds([[miny, minx], [maxy, maxx]])
-    make_offline(m)
+    make_offline(m, assets)
     return m
 
 

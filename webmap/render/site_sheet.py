@@ -1,16 +1,16 @@
-"""Overlap results for people: relation labels, the overlap map, and the one-page sheet per site.
+"""Overlap results on a map and on paper: the overlap map and the one-page sheet per site.
 
 ``build_sheet`` turns one site's ``geo.overlap`` rows into what the sheet shows (zone table,
 distances, rules with their sources, data versions, 示意 when the boundaries are illustrative);
 ``render_sheet_pdf`` draws that on one A4 page with matplotlib and the packaged CJK font
-(``webmap.render.snapshot.fonts``), text kept as text so it can be searched and copied. The web maps use
-the Leaflet files served by the app (``webmap.render.maps.make_offline``), never a CDN.
+(``webmap.render.snapshot.fonts``), text kept as text so it can be searched and copied. The web
+maps use the Leaflet files the app serves (``MapAssets``), never a CDN. Relation words and the
+version notes are the overlap report's (``webmap.render.overlap_report``).
 """
 
 from __future__ import annotations
 
 import textwrap
-from datetime import datetime
 
 import folium
 import shapely
@@ -18,57 +18,21 @@ import shapely.geometry
 from markupsafe import escape
 
 from geo.crs import METRIC_CRS
+from webmap.ledger.vocabulary import (
+    ILLUSTRATIVE_MARK,
+    OTHER_ZONE_COLOR,
+    RELATION_COLORS,
+    RELATION_GROUPS,
+    SCHEME_LABELS,
+    ZONE_COLORS,
+)
 from webmap.render import maps
-from webmap.render.maps import map_parts  # noqa: F401 - re-exported for the views
+from webmap.render.captions import beijing_time
+from webmap.render.maps import ILLUSTRATIVE_NOTE, MapAssets
+from webmap.render.overlap_report import relation_group, relation_label, version_notes
 
-RELATION_GROUPS = {
-    "inside": "完全在内",
-    "partly": "部分在内",
-    "buffer": "缓冲距离内",
-    "outside": "在外",
-}
-RELATION_COLORS = {
-    "inside": "#d7191c",
-    "partly": "#f46d43",
-    "buffer": "#fdae61",
-    "outside": "#1a9641",
-}
-SCHEME_LABELS = {
-    "reserve3": "自然保护区三区",
-    "reform2": "整合优化两区",
-    "wetland": "湿地公园分区",
-    "none": "未分区",
-    "mixed": "多种分区",
-}
-ZONE_COLORS = {
-    **maps.ZONE_COLORS,
-    "保育区": "#08519c",
-    "恢复重建区": "#6baed6",
-    "合理利用区": "#c6dbef",
-    "宣教展示区": "#9ecae1",
-    "管理服务区": "#deebf7",
-}
 SIMPLIFY_DEG = 0.00005  # about 5 m: zones stay faithful at sheet scale
 _SEVERITY = ("inside", "partly", "buffer", "outside")
-
-
-def relation_group(relation: str | None) -> str:
-    """Return inside / partly / buffer / outside for a ``geo.overlap`` relation string."""
-    if relation == "inside":
-        return "inside"
-    if relation == "partly inside":
-        return "partly"
-    if relation and relation.startswith("within buffer"):
-        return "buffer"
-    return "outside"
-
-
-def relation_label(relation: str | None) -> str:
-    """Return the Chinese label of a relation ("within buffer 500 m" -> "缓冲 500 m 内")."""
-    group = relation_group(relation)
-    if group == "buffer":
-        return f"缓冲 {relation.removeprefix('within buffer').strip()} 内"
-    return RELATION_GROUPS[group]
 
 
 def filter_choices(rows) -> dict[str, list[str]]:
@@ -77,22 +41,6 @@ def filter_choices(rows) -> dict[str, list[str]]:
         "pa": sorted({v for v in rows["protected_area"].dropna()}),
         "zone": sorted({v for v in rows["zone"].dropna()}),
     }
-
-
-def version_notes(info, provenance: dict) -> list[tuple[str, str]]:
-    """Return the data-version lines shown on pages, sheets and export notes."""
-    return [
-        ("保护地边界版本", info.version),
-        ("边界性质", "权威" if info.authoritative else "示意（非权威边界，仅供演示）"),
-        ("边界有效日期", info.vintage),
-        *provenance.items(),
-        (
-            "计算方法",
-            "EPSG:4546（CGCS2000 3 度带，中央经线 111°E）中计算并按投影长度比改正到椭球面；"
-            "面积 m²，距离 m",
-        ),
-        ("规则来源", "data/boundaries/zone_rules.csv（摘要，非条文原文；以现行有效文本为准）"),
-    ]
 
 
 def _zone_features(layer) -> dict:
@@ -127,9 +75,9 @@ def add_zones(m: folium.Map, layer) -> None:
     by_zone: dict[tuple[str, str], list] = {}
     for f in _zone_features(layer):
         by_zone.setdefault((f["properties"]["scheme"], f["properties"]["zone"]), []).append(f)
-    suffix = "" if layer.info.authoritative else "（示意）"
+    suffix = "" if layer.info.authoritative else f"（{ILLUSTRATIVE_MARK}）"
     for (scheme, zone), features in sorted(by_zone.items()):
-        color = ZONE_COLORS.get(zone, "#2c7fb8")
+        color = ZONE_COLORS.get(zone, OTHER_ZONE_COLOR)
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
             name=f"{zone}·{scheme}{suffix}",
@@ -144,7 +92,7 @@ def add_zones(m: folium.Map, layer) -> None:
             ),
         ).add_to(m)
     if not layer.info.authoritative:
-        maps.CornerNote("自然保护地范围为示意，不作为执法和审批依据", "bottomright").add_to(m)
+        maps.CornerNote(ILLUSTRATIVE_NOTE, "bottomright").add_to(m)
 
 
 def _worst(rows) -> dict[int, str]:
@@ -200,7 +148,7 @@ def _fit(m: folium.Map, bounds) -> None:
     m.fit_bounds([[miny - pad, minx - pad], [maxy + pad, maxx + pad]])
 
 
-def build_overlap_map(sites, rows, layer, sheet_url) -> folium.Map:
+def build_overlap_map(sites, rows, layer, sheet_url, assets: MapAssets) -> folium.Map:
     """Build the overlap page map: zones by scheme, the sites in the table, layer control."""
     m = maps.new_map()
     add_zones(m, layer)
@@ -208,7 +156,7 @@ def build_overlap_map(sites, rows, layer, sheet_url) -> folium.Map:
     shown = sites.iloc[sorted(_worst(rows))] if len(rows) else sites.iloc[0:0]
     _fit(m, shown.total_bounds if len(shown) else layer.frame.total_bounds)
     folium.LayerControl(collapsed=False).add_to(m)
-    maps.make_offline(m)
+    maps.make_offline(m, assets)
     return m
 
 
@@ -258,12 +206,12 @@ def build_sheet(site, rows, layer, provenance: dict) -> dict:
         "boundary_distance_m": None if nearest is None or nearest != nearest else float(nearest),
         "illustrative": not info.authoritative,
         "versions": version_notes(info, provenance),
-        "generated": datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "generated": beijing_time(),
         "extent": sheet_extent(first.geometry, nearest),
     }
 
 
-def build_sheet_map(site, layer, extent) -> folium.Map:
+def build_sheet_map(site, layer, extent, assets: MapAssets) -> folium.Map:
     """Build the sheet's web map: zones, the site in red, framed like the PDF (``extent``)."""
     import geopandas as gpd
 
@@ -285,7 +233,7 @@ def build_sheet_map(site, layer, extent) -> folium.Map:
     box = gpd.GeoSeries([shapely.box(minx, miny, maxx, maxy)], crs=METRIC_CRS).to_crs("EPSG:4326")
     _fit(m, box.total_bounds)
     folium.LayerControl(collapsed=True).add_to(m)
-    maps.make_offline(m)
+    maps.make_offline(m, assets)
     return m
 
 
@@ -311,7 +259,7 @@ def render_sheet_pdf(sheet: dict, layer, target) -> None:
         sub = f"站点编号 {sheet['site_id']}　几何 {sheet['geom_type']}　生成于 {sheet['generated']}"
         fig.text(0.05, 0.94, sub, fontsize=8, va="top", color="#444444")
         if sheet["illustrative"]:
-            fig.text(0.95, 0.965, "示意", fontsize=16, color="#b30000", ha="right", va="top")
+            fig.text(0.95, 0.965, ILLUSTRATIVE_MARK, fontsize=16, color="#b30000", ha="right", va="top")
             fig.text(
                 0.95,
                 0.94,
@@ -339,7 +287,7 @@ def _draw_sheet_map(ax, sheet: dict, layer) -> None:
     zones = metric_frame(layer).cx[minx:maxx, miny:maxy]
     handles = []
     for zone, part in zones.groupby(zones["zone"].fillna("范围")):
-        color = ZONE_COLORS.get(zone, "#2c7fb8")
+        color = ZONE_COLORS.get(zone, OTHER_ZONE_COLOR)
         part.plot(ax=ax, facecolor=color, edgecolor=color, alpha=0.45, linewidth=0.8)
         handles.append(Patch(facecolor=color, alpha=0.45, label=zone))
     site = gpd.GeoSeries([sheet["geometry"]], crs="EPSG:4326").to_crs(METRIC_CRS)

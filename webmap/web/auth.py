@@ -1,58 +1,42 @@
-"""Accounts and sessions: login and logout, the current user, and the login wall.
+"""Accounts and sessions: the current user, the login wall and the actions views declare.
 
 - Passwords are hashed with ``werkzeug.security`` (scrypt); a session stores the user id and a
   fingerprint of the password hash, so resetting a password or disabling an account ends every
   session of that user at its next request.
 - Session cookies are HttpOnly and SameSite=Lax, and Secure when ``SESSION_COOKIE_SECURE`` is set
   or the request came over HTTPS (``SecureSessionInterface``).
-- Login attempts are rate-limited per username and per client address. The counters live in this
-  process's memory (``LoginLimiter``): ``yzmap serve`` runs one waitress process, so that is
-  enough; several processes would each count on their own, and a restart forgets them.
+- Login attempts are rate-limited per username and per client address (``LoginLimiter``, used by
+  ``webmap.web.views.login``). The counters live in this process's memory: ``yzmap serve`` runs
+  one waitress process, so that is enough; several processes would each count on their own.
 - ``enforce_login`` runs before every request: public endpoints pass, everything else needs a
-  logged-in, enabled user; the user's read scope is put in ``g.scope`` (where ``api.issue_query``
-  picks it up); a state-changing request must reach a view that declared its action with
-  ``permissions.requires``, otherwise it is refused.
+  logged-in, enabled user; the user's read scope is put in ``g.scope`` (where
+  ``webmap.web.args.issue_query`` picks it up); a state-changing request must reach a view that
+  declared its action with ``requires``, otherwise it is refused.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
 from collections import deque
-from datetime import date, timedelta
 
-from flask import (
-    Blueprint,
-    Flask,
-    abort,
-    current_app,
-    flash,
-    g,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
-from webmap.ledger import db
-from webmap.ledger.access import ACTIONS, action_of, can, scope_for
+from webmap.ledger.access import ACTIONS, can, scope_for
 from webmap.ledger.models import Issue, User
-
-bp = Blueprint("auth", __name__)
+from webmap.ledger.query import IssueQuery
+from webmap.web.context import get_session, today
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 # endpoints anyone may reach; blueprints listed here are public as a whole
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
 PUBLIC_BLUEPRINTS = {"public", "assets"}
 MIN_PASSWORD = 8
-# a real hash to check against when the username is unknown, so timing does not tell
-_DUMMY_HASH = generate_password_hash("yzmap-no-such-user")
 
 
 class SecureSessionInterface(SecureCookieSessionInterface):
@@ -128,7 +112,7 @@ def _load_session_user() -> User | None:
     uid = session.get("uid")
     if uid is None:
         return None
-    user = db.get_session().get(User, uid)
+    user = get_session().get(User, uid)
     if user is None or user.disabled or session.get("pwv") != password_fingerprint(user):
         session.clear()
         return None
@@ -137,12 +121,8 @@ def _load_session_user() -> User | None:
 
 def load_scoped_issue(number: str) -> Issue:
     """Return an issue through the current user's scope, or abort 404 when outside it."""
-    from webmap.ledger.query import IssueQuery
-
-    query = IssueQuery(scope=g.get("scope") or scope_for(current_user()))
-    issue = (
-        db.get_session().scalars(query.apply(select(Issue).where(Issue.number == number))).first()
-    )
+    query = IssueQuery(scope=g.get("scope") or scope_for(current_user()), today=today())
+    issue = get_session().scalars(query.apply(select(Issue).where(Issue.number == number))).first()
     if issue is None:
         abort(404, f"问题编号“{number}”不存在或无权查看")
     return issue
@@ -182,68 +162,43 @@ def enforce_login():
     return None
 
 
-def _safe_next(target: str | None) -> str:
-    """Return a local path to go to after login (never another host)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.index")
+def requires(action: str):
+    """Declare the action a view performs; ``enforce_login`` checks it before the view runs.
+
+    For views with a ``number`` URL argument the issue is loaded through the user's scope (404
+    outside it) and checked with ``can(user, action, issue)`` (403 when refused); the view finds
+    it in ``g.issue``.
+    """
+
+    def decorate(view):
+        """Attach the action to the view function."""
+
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            """Check the action, then run the view."""
+            user = current_user()
+            g.issue = load_scoped_issue(kwargs["number"]) if "number" in kwargs else None
+            to_status = request.form.get("to_status") if action == "issue.transition" else None
+            if not can(user, action, g.issue, to_status=to_status):
+                abort(403, f"当前账号无权执行“{ACTIONS[action]}”")
+            return view(*args, **kwargs)
+
+        wrapped.required_action = action
+        return wrapped
+
+    return decorate
 
 
-def _limits(username: str) -> dict[str, int]:
-    """Return the limiter keys of this attempt with their configured limits."""
-    cfg = current_app.config
-    return {f"user:{username.lower()}": cfg["LOGIN_MAX_PER_USER"],
-            f"ip:{client_address()}": cfg["LOGIN_MAX_PER_IP"]}  # fmt: skip
+# state-changing endpoints of other blueprints that do not decorate their views
+BLUEPRINT_ACTIONS = {"overlap": "layers.manage"}
 
 
-def _record(kind: str, actor: str, **after) -> None:
-    """Append an account event (login, logout) to the audit log."""
-    from webmap.ledger.events import record_event
-
-    s = db.get_session()
-    with db.transaction(s):
-        record_event(s, kind, actor=actor, effective=date.today(), after=after or None)
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    """The login form; on success start a fresh session and go to ``next``."""
-    if request.method == "GET":
-        return render_template("auth/login.html", next=request.args.get("next", ""))
-    username = (request.form.get("username") or "").strip()
-    password = request.form.get("password") or ""
-    limiter = current_app.extensions["login_limiter"]
-    limits = _limits(username)
-    if limiter.blocked(limits, current_app.config["LOGIN_WINDOW_SECONDS"]):
-        return render_template("auth/login.html", next=request.form.get("next", ""),
-                               error="登录失败次数过多，请稍后再试"), 429  # fmt: skip
-    user = db.get_session().scalar(select(User).where(User.username == username))
-    ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH,
-                             password)  # fmt: skip
-    if not ok or user is None or user.disabled:
-        limiter.fail(*limits)
-        return render_template("auth/login.html", next=request.form.get("next", ""),
-                               error="用户名或密码错误"), 401  # fmt: skip
-    limiter.clear(f"user:{username.lower()}")
-    session.clear()  # a new session on login: no fixation
-    session["uid"], session["pwv"] = user.id, password_fingerprint(user)
-    session.permanent = True
-    _record("auth.login", user.username, address=client_address())
-    return redirect(_safe_next(request.form.get("next")))
-
-
-@bp.route("/logout", methods=["POST"])
-def logout():
-    """End the session (POST with a CSRF token, so a link cannot log anyone out)."""
-    user = current_user()
-    if user is not None:
-        _record("auth.logout", user.username)
-    session.clear()
-    flash("已退出登录")
-    return redirect(url_for("auth.login"))
-
-
-logout.required_action = "session"  # any logged-in user may end their own session
+def action_of(view, endpoint: str | None = None) -> str | None:
+    """Return the action a view declared with ``requires`` (or its blueprint's), or None."""
+    declared = getattr(view, "required_action", None)
+    if declared is None and endpoint:
+        return BLUEPRINT_ACTIONS.get(endpoint.split(".")[0])
+    return declared
 
 
 def inject_user() -> dict:
@@ -252,21 +207,8 @@ def inject_user() -> dict:
 
 
 def init_app(app: Flask) -> None:
-    """Set cookie and limiter defaults, the session interface and the login wall."""
-    for key, value in {
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_NAME": "yzmap_session",
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
-        "LOGIN_MAX_PER_USER": 5,
-        "LOGIN_MAX_PER_IP": 30,
-        "LOGIN_WINDOW_SECONDS": 900,
-    }.items():
-        # keep what the deployment configured; replace Flask's own (weaker) defaults
-        if key not in app.config or app.config[key] == app.default_config.get(key):
-            app.config[key] = value
+    """Install the session interface, the login limiter and the login wall."""
     app.session_interface = SecureSessionInterface()
     app.extensions["login_limiter"] = LoginLimiter()
-    app.register_blueprint(bp)
     app.before_request(enforce_login)
     app.context_processor(inject_user)

@@ -1,32 +1,99 @@
-"""Boundary layers for the app: loaded once per process into ``app.extensions['geo']``."""
+"""The request's handle on the ledger: its database session, ``LedgerContext`` and layers.
+
+The app keeps one engine (``DATABASE_URL``); each request opens at most one session, closed at
+app-context teardown. ``ledger_context()`` turns the app's settings into the explicit
+``LedgerContext`` the domain code takes (day, amber and 公示 periods, boundary layers in use), so
+a page, an API call and a command all judge the same issue the same way.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 
-from geo.boundaries import LayerSet, load_shipped
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from geo.boundaries import LayerSet
+from webmap.ledger.boundaries import layers_in_use
+from webmap.ledger.context import LedgerContext
+from webmap.ledger.db import make_engine, transaction
 
 
 def init_app(app: Flask) -> None:
-    """Register the layer holder; layers load on first use so start-up stays fast."""
-    app.extensions["geo"] = {"layers": None}
+    """Register the engine holder, a fresh context per request, and session teardown."""
+    app.extensions["db"] = {"engine": None, "sessionmaker": None}
+    # g outlives a request when a caller (a test, a command) holds the app context
+    app.before_request(layers_changed)
+    app.teardown_appcontext(close_session)
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    """Return the app's engine, creating it on first use."""
+    app = app or current_app
+    holder = app.extensions["db"]
+    if holder["engine"] is None:
+        holder["engine"] = make_engine(app.config["DATABASE_URL"])
+        holder["sessionmaker"] = sessionmaker(holder["engine"], expire_on_commit=False)
+    return holder["engine"]
+
+
+def make_session(app: Flask | None = None) -> Session:
+    """Return a new session bound to the app's engine (the caller closes it)."""
+    app = app or current_app
+    get_engine(app)
+    return app.extensions["db"]["sessionmaker"]()
+
+
+def get_session() -> Session:
+    """Return the session of the current app context, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = make_session()
+    return g.db_session
+
+
+def close_session(exc: BaseException | None = None) -> None:
+    """Close the app context's session, rolling back anything not committed."""
+    session = g.pop("db_session", None)
+    g.pop("ledger_context", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def session_scope(app: Flask) -> Iterator[Session]:
+    """Yield a session of the app's database, committed at the end or rolled back, then closed."""
+    session = make_session(app)
+    try:
+        with transaction(session):
+            yield session
+    finally:
+        session.close()
+
+
+def ledger_context() -> LedgerContext:
+    """Return this app context's ``LedgerContext`` (built once, layers loaded on first use)."""
+    if "ledger_context" not in g:
+        config = current_app.config
+        session = get_session()
+        g.ledger_context = LedgerContext.from_settings(
+            config, load_layers=lambda: layers_in_use(session, config["BOUNDARIES_DIR"])
+        )
+    return g.ledger_context
 
 
 def get_layers() -> LayerSet:
-    """Return the layer set in use: shipped layers, with active imported versions in their place."""
-    holder = current_app.extensions["geo"]
-    if holder["layers"] is None:
-        from webmap.ledger.boundaries import active_layers, store_root
-
-        config = current_app.config
-        shipped = load_shipped(config["BOUNDARIES_DIR"])
-        # a test app never picks up layers imported into the real instance folder
-        use_store = not current_app.testing or config.get("BOUNDARY_STORE_DIR")
-        holder["layers"] = (active_layers(shipped, store_root(current_app.instance_path, config))
-                            if use_store else shipped)
-    return holder["layers"]
+    """Return the boundary layers in use (shipped, overlaid by the active imported versions)."""
+    return ledger_context().layers
 
 
-def set_layers(layers: LayerSet) -> None:
-    """Replace the layer set in use (after an authoritative import)."""
-    current_app.extensions["geo"]["layers"] = layers
+def layers_changed() -> None:
+    """Forget the context built so far (after an import or activation; before each request)."""
+    g.pop("ledger_context", None)
+
+
+def today() -> date:
+    """Return the day deadlines are judged against (``TODAY`` in config pins it for tests)."""
+    return ledger_context().today

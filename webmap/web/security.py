@@ -20,27 +20,12 @@ from pathlib import PurePath
 from flask import Flask, abort, g, request
 from markupsafe import Markup
 
-# online basemap tile hosts (webmap.render.maps.BASEMAPS): images only, and only when the user picks one
+# online basemap tile hosts (webmap.render.basemaps): images only, when the user picks one
 TILE_HOSTS = ("https://*.tianditu.gov.cn", "https://*.is.autonavi.com",
               "https://tile.openstreetmap.org")  # fmt: skip
 UPLOAD_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".doc", ".docx", ".xls",
                      ".xlsx", ".csv", ".txt", ".zip", ".ofd")  # fmt: skip
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _SCRIPT_TAG = re.compile(r"<script(?![^>]*\snonce=)", re.I)
-
-
-def neutralise_cell(value):
-    """Return a spreadsheet cell value that cannot run as a formula (OWASP CSV injection).
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
-    apostrophe; numbers, booleans and None pass unchanged.
-
-    >>> neutralise_cell("=SUM(A1)"), neutralise_cell("-5"), neutralise_cell(-5)
-    ("'=SUM(A1)", "'-5", -5)
-    """
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
-        return "'" + value
-    return value
 
 
 def csp_nonce() -> str:
@@ -114,12 +99,7 @@ def _config(name: str):
 
 
 def init_app(app: Flask) -> None:
-    """Set upload limits (unless configured) and register the header and upload hooks."""
-    app.config.setdefault("UPLOAD_MAX_FILES", 10)
-    if app.config.get("MAX_CONTENT_LENGTH") is None:
-        app.config["MAX_CONTENT_LENGTH"] = 50 * 1024 * 1024  # evidence scans; 413 beyond
-    if app.config.get("MAX_FORM_PARTS", 1000) == 1000:
-        app.config["MAX_FORM_PARTS"] = 200
+    """Register the header and upload hooks (the limits are settings: ``webmap.config``)."""
     app.before_request(new_nonce)
     app.before_request(check_upload_count)
     app.after_request(set_security_headers)

@@ -17,14 +17,34 @@ from pathlib import Path
 
 from flask import abort, current_app, render_template, request
 
+from webmap.config import upload_dir
+from webmap.render.files import write_atomically
+
 PENDING_MAX_AGE_S = 24 * 3600
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
+BOUNDARY_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml", ".kmz")
+SITE_SUFFIXES = (*BOUNDARY_SUFFIXES, ".csv")
 
 
 def upload_root() -> Path:
     """Return the upload area: ``UPLOAD_DIR`` or instance/uploads."""
-    configured = current_app.config.get("UPLOAD_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+    return upload_dir(current_app.config)
+
+
+def read_json(path: Path) -> dict:
+    """Read a JSON file kept with an upload."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write a JSON file kept with an upload (atomically, Chinese kept readable)."""
+    with write_atomically(path) as handle:
+        handle.write(json.dumps(data, ensure_ascii=False, default=str).encode("utf-8"))
+
+
+def discard(folder: Path) -> None:
+    """Remove an upload folder and everything in it (a refused or finished upload)."""
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def token_dir(area: str, token: str) -> Path:
@@ -59,7 +79,7 @@ def _drop_stale(area: Path) -> None:
 
 def save_upload(area: str, suffixes: tuple[str, ...], options: dict) -> tuple[str, Path]:
     """Keep the posted file and its form options under a new token; return (token, file path)."""
-    limit = current_app.config.get("UPLOAD_MAX_BYTES", 100 * 1024 * 1024)
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
     if request.content_length and request.content_length > limit:
         abort(413, f"上传文件超过 {limit // (1024 * 1024)} MB 上限")
     upload = request.files.get("file")
@@ -70,15 +90,13 @@ def save_upload(area: str, suffixes: tuple[str, ...], options: dict) -> tuple[st
     folder.mkdir(parents=True)
     path = folder / name
     upload.save(path)
-    (folder / "options.json").write_text(
-        json.dumps({"file": name, **options}, ensure_ascii=False), encoding="utf-8"
-    )
+    write_json(folder / "options.json", {"file": name, **options})
     return token, path
 
 
 def read_options(folder: Path) -> tuple[Path, dict]:
     """Return the kept file and its form options."""
-    options = json.loads((folder / "options.json").read_text(encoding="utf-8"))
+    options = read_json(folder / "options.json")
     return folder / options.pop("file"), options
 
 
@@ -98,9 +116,7 @@ def confirmed_crs(guess: str) -> dict:
 
 def remember_guess(folder: Path, guess: str) -> None:
     """Keep the guessed CRS with the upload, so the confirmation can tell guess from choice."""
-    kept = json.loads((folder / "options.json").read_text(encoding="utf-8"))
-    kept["guess"] = guess
-    (folder / "options.json").write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    write_json(folder / "options.json", read_json(folder / "options.json") | {"guess": guess})
 
 
 def ask_confirmation(exc, token: str, path: Path, action: str):

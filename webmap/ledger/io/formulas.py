@@ -2,9 +2,9 @@
 
 Excel and WPS run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and, per OWASP's CSV
 injection guidance, tab or carriage return) as a formula, so ``=HYPERLINK(...)`` in a title
-would become a live link. On export every text cell goes through
-``webmap.web.security.neutralise_cell``, which puts an apostrophe in front. To keep export → import
-→ export identical the rule must be reversible, so it is applied to the whole family
+would become a live link. On export every text cell (ledger files, the public CSV) goes
+through ``neutralise_cell``, which puts an apostrophe in front. To keep export → import → export
+identical the rule must be reversible, so it is applied to the whole family
 ``'*[=+-@\\t\\r]``: a value that starts with any number of apostrophes followed by a formula
 character gets one more apostrophe on export, and the importer removes exactly one apostrophe
 from a cell of that shape. Other text is untouched, so an ordinary value starting with an
@@ -24,13 +24,27 @@ from __future__ import annotations
 import re
 
 from webmap.ledger.io.template import BY_FIELD, COLUMNS
-from webmap.web.security import FORMULA_STARTS, neutralise_cell
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NEUTRAL_PREFIX = "'"
 NUMERIC_KINDS = ("number", "percent")  # written as plain numbers; a minus sign is a sign there
 _STARTS = "".join(re.escape(c) for c in FORMULA_STARTS)
 # what our exporter writes for a formula-like value: one or more apostrophes, then a formula char
 _NEUTRALISED = re.compile(rf"^{NEUTRAL_PREFIX}+[{_STARTS}]")
+
+
+def neutralise_cell(value):
+    """Return a spreadsheet cell value that cannot run as a formula (OWASP CSV injection).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
+    apostrophe; numbers, booleans and None pass unchanged.
+
+    >>> neutralise_cell("=SUM(A1)"), neutralise_cell("-5"), neutralise_cell(-5)
+    ("'=SUM(A1)", "'-5", -5)
+    """
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return NEUTRAL_PREFIX + value
+    return value
 
 
 def is_text_field(field: str) -> bool:

@@ -12,9 +12,10 @@ import re
 import shapely
 
 from webmap.ledger.io.template import COLUMNS
+from webmap.ledger.vocabulary import RAG_LABELS, SAMPLE_MARK
+from webmap.ledger.workflow import rag
 
 COORD_DECIMALS = 6  # about 0.1 m: finer than any ledger position, stable through a round trip
-SAMPLE_MARK = "示例"
 
 # source text as officials write it -> the model's source type (other text is kept as written)
 SOURCE_ALIASES = {
@@ -65,11 +66,9 @@ def issue_leaders(issue) -> list[str]:
     return [r.name for r in issue.responsibilities if r.party_kind == "county_leader"]
 
 
-def issue_values(issue, today: dt.date | None = None) -> dict[str, object]:
-    """Return the typed values of every template field for one issue."""
-    from webmap.ledger.workflow import RAG_LABELS, rag
-
-    rag_label = RAG_LABELS[rag(issue.status, issue.due_date, today or dt.date.today())]
+def issue_values(issue, day: dt.date, amber_days: int) -> dict[str, object]:
+    """Return the typed values of every template field for one issue (RAG judged on ``day``)."""
+    rag_label = RAG_LABELS[rag(issue.status, issue.due_date, day, amber_days)]
     return {
         "number": issue.number,
         "source": issue.source_type,
@@ -132,9 +131,9 @@ def format_cell(field: str, value: object) -> str:
     return str(value)
 
 
-def issue_row(issue, today: dt.date | None = None) -> list[str]:
+def issue_row(issue, day: dt.date, amber_days: int) -> list[str]:
     """Return one issue as ledger cells in template column order."""
-    values = issue_values(issue, today)
+    values = issue_values(issue, day, amber_days)
     return [format_cell(c.field, values.get(c.field)) for c in COLUMNS]
 
 

@@ -129,7 +129,6 @@ SIGNAL_FIELDS = (
     "target",
 )
 
-DEADLINE_CLASSES = ("2021年底前", "2022年", "2023年及以后", "持续推进")
 
 _STRIP = re.compile(r"[\s\u3000:：*＊()（）\[\]【】<>《》、/／]+")
 _PAREN_TAIL = re.compile(r"[（(][^）)]*[）)]\s*$")

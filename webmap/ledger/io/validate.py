@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from webmap.ledger.filters import COUNTIES  # one county table (the gazetteer) for filters and rows
 from webmap.ledger.io.formulas import is_text_field, restore_text
 from webmap.ledger.io.reader import CellError, LedgerSheet, RawRow
-from webmap.ledger.io.template import BY_FIELD, DEADLINE_CLASSES
-from webmap.ledger.workflow import STATUSES
+from webmap.ledger.io.template import BY_FIELD
+from webmap.ledger.vocabulary import DEADLINE_CLASSES, STATUSES
 
 # the city spans about 111.1-112.4 E, 24.6-26.9 N (DOMAIN.md 2); a margin keeps border sites in
 CITY_BBOX = (110.9, 24.4, 112.6, 27.1)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from webmap.ledger.models.access import OBJECTION_STATES, Objection
 from webmap.ledger.models.base import SRID, Base, Geometry, UTCDateTime, to_shape, utcnow
+from webmap.ledger.models.boundary import BoundaryFeature, BoundaryPin, BoundaryVersion
 from webmap.ledger.models.event import AppendOnlyError, Event
 from webmap.ledger.models.issue import (
-    DEADLINE_CLASSES,
-    SOURCE_TYPES,
     AccountabilityAction,
     Attachment,
     Issue,
@@ -17,8 +16,6 @@ from webmap.ledger.models.issue import (
 )
 from webmap.ledger.models.org import (
     ANY,
-    PARTY_KINDS,
-    ROSTER_KINDS,
     LeaderAssignment,
     Responsibility,
     ResponsibilityRule,
@@ -29,15 +26,14 @@ from webmap.ledger.models.org import (
 __all__ = [
     "ANY",
     "OBJECTION_STATES",
-    "DEADLINE_CLASSES",
-    "PARTY_KINDS",
-    "ROSTER_KINDS",
-    "SOURCE_TYPES",
     "SRID",
     "AccountabilityAction",
     "AppendOnlyError",
     "Attachment",
     "Base",
+    "BoundaryFeature",
+    "BoundaryPin",
+    "BoundaryVersion",
     "Event",
     "Geometry",
     "Issue",

@@ -20,19 +20,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webmap.ledger.models.base import Base, Geometry, UTCDateTime, to_shape, utcnow
 
-# source types named by the plan; other text is allowed (a ledger may carry a new source)
-SOURCE_TYPES = (
-    "回头看",
-    "专项督察",
-    "中央督察",
-    "中央督察回头看",
-    "省督察",
-    "长江警示片",
-    "省日常交办",
-    "市交办",
-)
-DEADLINE_CLASSES = ("2021年底前", "2022年", "2023年及以后", "持续推进")
-
 
 class Site(Base):
     """A place that several issues (from different sources) are about."""

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webmap.ledger.models.base import Base, UTCDateTime, utcnow
 
 ANY = "*"  # wildcard category or county in a responsibility rule
-PARTY_KINDS = ("county", "lead_unit", "partner_unit", "city_leader", "county_leader")
-ROSTER_KINDS = ("city_leader", "county_leader")  # 市级领导包县, 县级领导包案
 
 
 class Unit(Base):

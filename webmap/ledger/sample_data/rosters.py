@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webmap.ledger.models import ANY, LeaderAssignment, ResponsibilityRule
-from webmap.ledger.responsibility import county_government, set_rule
+from webmap.ledger.responsibility_defaults import county_government
+from webmap.ledger.rules import set_rule
 from webmap.ledger.sample_data.tables import CATEGORIES, COUNTIES, PA_CATEGORY
 
 ROSTER_START = date(2021, 1, 1)

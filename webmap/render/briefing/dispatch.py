@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from webmap.ledger import briefs as data
+from webmap.ledger import briefs
+from webmap.ledger.context import LedgerContext
+from webmap.ledger.items import collect_items
 from webmap.render.briefing import pages
 from webmap.render.snapshot import draw
-from webmap.render.snapshot.data import collect_items
 from webmap.render.snapshot.fonts import rc_params
 
 NOTICE_TITLE = "永州市生态环境问题整改调度通报"
@@ -22,7 +23,7 @@ class Notice:
 
     day: date
     start: date
-    counties: list[data.DispatchCounty]
+    counties: list[briefs.DispatchCounty]
     sample: bool
 
     @property
@@ -42,16 +43,14 @@ class Notice:
         )
 
 
-def build_notice(
-    session, layers, *, today: date, as_of: date | None = None, amber_days: int = 30
-) -> Notice:
+def build_notice(session, layers, *, ctx: LedgerContext, as_of: date | None = None) -> Notice:
     """Gather the week ending on ``as_of`` (or today) from the shared query and the event log."""
-    day = as_of or today
-    query = data.base_query(as_of, today)
-    items = collect_items(session, query, today=day, amber_days=amber_days)
-    start, end = data.week_of(day)
-    closed = data.closed_between(session, start, end)
-    counties = data.dispatch_counties(items, layers.counties.frame, closed, day, DUE_DAYS)
+    query = briefs.base_query(ctx, as_of)
+    day = query.day
+    items = collect_items(session, query)
+    start, end = briefs.week_of(day)
+    closed = briefs.closed_between(session, start, end)
+    counties = briefs.dispatch_counties(items, layers.counties.frame, closed, day, DUE_DAYS)
     return Notice(day, start, counties, any(i.is_sample for i in items))
 
 
@@ -65,7 +64,7 @@ def summary_line(notice: Notice) -> str:
     )
 
 
-def county_lines(county: data.DispatchCounty, day: date) -> list[tuple[str, list[str]]]:
+def county_lines(county: briefs.DispatchCounty, day: date) -> list[tuple[str, list[str]]]:
     """Return the three headed lists of one county, each item as one line of text."""
 
     def fmt(item, extra: str = "") -> str:

@@ -10,12 +10,21 @@ from datetime import date
 
 from matplotlib.figure import Figure
 
-from webmap.ledger import workflow
-from webmap.render import maps
+from webmap.ledger.figures import CountyTally, LookbackRow, Tally
+from webmap.ledger.vocabulary import RAG_COLORS, RAG_LABELS, SAMPLE_MARK
 from webmap.render.snapshot import draw
 
 ROWS_PER_PAGE = 24
 HEADER_COLOR = "#e8eef5"
+
+
+def percent(value: float | None) -> str:
+    """Return a rate as a whole percentage, or a dash when there is none.
+
+    >>> percent(0.456), percent(None)
+    ('46%', '—')
+    """
+    return "—" if value is None else f"{value:.0%}"
 
 
 def short(text: str | None, width: float) -> str:
@@ -45,7 +54,7 @@ def issue_row(item, day: date) -> list[str]:
         short(item.title, 22),
         item.status,
         due + late,
-        workflow.RAG_LABELS.get(item.rag, ""),
+        RAG_LABELS.get(item.rag, ""),
         short(item.lead_unit, 14),
     ]
 
@@ -118,11 +127,11 @@ def county_page(brief, layers, *, day: date, cutoff: str, size: str = "A4") -> F
     draw.draw_map(ax, brief.items, layers, extent, (brief.code,))
     draw.draw_scale_bar(ax, extent)
     draw.draw_north_arrow(ax, extent)
-    total, open_items = len(brief.items), brief.open_items
+    open_items, tally = brief.open_items, brief.tally
     page_header(
         fig,
         f"{brief.name}：整改问题情况",
-        f"{cutoff}    共 {total} 条，未销号 {len(open_items)} 条，逾期 {len(brief.overdue)} 条",
+        f"{cutoff}    共 {tally.total} 条，未销号 {tally.open} 条，逾期 {tally.overdue} 条",
     )
     shown = open_items[: ROWS_PER_PAGE - 6]
     tab = fig.add_axes((0.47, 0.30, 0.51, 0.58))
@@ -131,7 +140,7 @@ def county_page(brief, layers, *, day: date, cutoff: str, size: str = "A4") -> F
         ISSUE_COLUMNS,
         [issue_row(i, day) for i in shown],
         ISSUE_WIDTHS,
-        colors=[maps.RAG_COLORS.get(i.rag) for i in shown],
+        colors=[RAG_COLORS.get(i.rag) for i in shown],
     )
     notes = []
     if len(open_items) > len(shown):
@@ -147,7 +156,8 @@ def county_page(brief, layers, *, day: date, cutoff: str, size: str = "A4") -> F
         linespacing=1.5,
     )
     if any(i.is_sample for i in brief.items):
-        fig.text(0.98, 0.955, "示例数据", fontsize=10, color="#b2182b", ha="right", va="center")
+        fig.text(0.98, 0.955, f"{SAMPLE_MARK}数据", fontsize=10, color="#b2182b", ha="right",
+                 va="center")  # fmt: skip
     return fig
 
 
@@ -167,7 +177,7 @@ def list_pages(
     return pages
 
 
-def lookback_page(table: list[dict], *, cutoff: str, size: str = "A4") -> Figure:
+def lookback_page(table: list[LookbackRow], *, cutoff: str, size: str = "A4") -> Figure:
     """Draw the look-back deadline classes (20/5/5) against what was finished and on time."""
     fig = draw.new_figure(size)
     page_header(
@@ -177,13 +187,13 @@ def lookback_page(table: list[dict], *, cutoff: str, size: str = "A4") -> Figure
     )
     rows = [
         [
-            r["deadline_class"],
-            str(r["target"]),
-            str(r["total"]),
-            str(r["done"]),
-            str(r["on_time"]),
-            str(r["overdue"]),
-            f"{r['done'] / r['total']:.0%}" if r["total"] else "—",
+            r.deadline_class,
+            str(r.target),
+            str(r.total),
+            str(r.finished),
+            str(r.on_time),
+            str(r.overdue),
+            percent(r.rate),
         ]
         for r in table
     ]
@@ -204,18 +214,41 @@ def lookback_page(table: list[dict], *, cutoff: str, size: str = "A4") -> Figure
         fontsize=9,
     )
     ax = fig.add_axes((0.08, 0.10, 0.86, 0.45))
-    labels = [r["deadline_class"] for r in table]
+    labels = [r.deadline_class for r in table]
     x = range(len(table))
     for offset, key, label, color in (
         (-0.27, "target", "方案目标", "#bdbdbd"),
-        (0, "done", "已完成整改", "#1a9641"),
+        (0, "finished", "已完成整改", "#1a9641"),
         (0.27, "on_time", "按时完成", "#2c7bb6"),
     ):
-        values = [r[key] for r in table]
+        values = [getattr(r, key) for r in table]
         bars = ax.bar([i + offset for i in x], values, width=0.25, color=color, label=label)
         ax.bar_label(bars, fontsize=7)
     ax.set_xticks(list(x), labels, fontsize=9)
     ax.set_ylabel("问题数（个）", fontsize=9)
     ax.legend(fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+COUNTY_COLUMNS = ["县（市、区）", "问题数", "已完成整改", "已销号", "未销号", "逾期", "临期",
+                  "完成率", "按时完成率"]  # fmt: skip
+
+
+def county_row(name: str, t: Tally) -> list[str]:
+    """Return one line of the county figures table."""
+    counts = (t.total, t.finished, t.signed_off, t.open, t.overdue, t.due_soon)
+    return [name, *map(str, counts), percent(t.rate), percent(t.on_time_rate)]
+
+
+def county_table_page(counties: list[CountyTally], total: Tally, *, cutoff: str,
+                      size: str = "A4") -> Figure:  # fmt: skip
+    """Draw the per-county figures (the dashboard's and the public page's numbers) and the city."""
+    fig = draw.new_figure(size)
+    page_header(fig, "各县（市、区）整改情况", f"{cutoff}    按县（市、区）代码排列；"
+                "“已完成整改”含已完成待销号及各销号环节")  # fmt: skip
+    rows = [county_row(c.name, c) for c in sorted(counties, key=lambda c: (c.code == "", c.code))]
+    rows.append(county_row("全市合计", total))
+    draw_table(fig.add_axes((0.025, 0.30, 0.95, 0.58)), COUNTY_COLUMNS, rows,
+               [0.19, 0.09, 0.1, 0.09, 0.09, 0.09, 0.09, 0.12, 0.14], fontsize=9)  # fmt: skip
     return fig

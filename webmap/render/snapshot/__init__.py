@@ -1,7 +1,7 @@
 """Map snapshots: a printable picture (PNG 300 dpi or vector PDF) of exactly one ``IssueQuery``.
 
-``render_snapshot(session, query, layers, target, fmt=...)`` collects the render list from the
-query (``data.collect_items``), fetches a basemap only when one is configured and reachable
+``render_snapshot(session, query, layers, target, fmt=...)`` collects the item list of the query
+(``webmap.ledger.items.collect_items``), fetches a basemap only when configured and reachable
 (``basemap.fetch_basemap``), draws the page (``draw.render_figure``) with the packaged CJK font
 (``fonts``) and writes it. The returned ``Snapshot`` keeps the render list, so callers and tests
 can check the picture holds the issues the map view shows.
@@ -9,22 +9,14 @@ can check the picture holds the issues the map view shows.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime
 
+from webmap.ledger.items import IssueItem, collect_items
 from webmap.ledger.query import COUNTIES, IssueQuery
+from webmap.render.captions import cutoff_text, describe_filters, query_id
 from webmap.render.snapshot import draw
-from webmap.render.snapshot.data import (
-    RenderItem,
-    collect_items,
-    cutoff_text,
-    describe_filters,
-    query_id,
-)
 from webmap.render.snapshot.fonts import rc_params
 
 FORMATS = ("png", "pdf")
@@ -35,7 +27,7 @@ CITY_TITLE = "永州市生态环境问题整改分布图"
 class Snapshot:
     """A written snapshot: what it drew and how it described itself."""
 
-    items: list[RenderItem]
+    items: list[IssueItem]
     spec: draw.SnapshotSpec
     fmt: str
     basemap_used: bool
@@ -75,24 +67,22 @@ def render_snapshot(
     target,
     *,
     fmt: str = "png",
-    today: date,
     title: str | None = None,
     size: str = "A4",
     basemap: str = "none",
-    config=None,
-    amber_days: int = 30,
+    settings: Mapping | None = None,
     now: datetime | None = None,
 ) -> Snapshot:
-    """Draw the snapshot of ``query`` and write it to ``target`` (path or binary file)."""
+    """Draw the snapshot of ``query`` (judged on its day) and write it to ``target``."""
     import matplotlib
 
     if fmt not in FORMATS:
         raise ValueError(f"导出格式只能是 {'、'.join(FORMATS)}，收到“{fmt}”")
-    items = collect_items(session, query, today=today, amber_days=amber_days)
+    items = collect_items(session, query)
     spec = build_spec(query, title=title, size=size, now=now)
     base = None
     if basemap != "none":
-        base = _basemap(basemap, config or {}, layers, spec)
+        base = _basemap(basemap, settings or {}, layers, spec)
     if base is None and basemap != "none":
         spec.notes.append("底图不可用（未配置或无法连接），仅绘制行政区界")
     with matplotlib.rc_context(rc_params()):
@@ -130,19 +120,3 @@ def save_figure(fig, target, fmt: str, spec: draw.SnapshotSpec, query: IssueQuer
             "Software": "yzmap",
         }
     fig.savefig(target, format=fmt, dpi=draw.DPI, metadata=meta)
-
-
-@contextmanager
-def write_atomically(path):
-    """Yield a binary file beside ``path`` that replaces it only when the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            yield f
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a picture is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -19,7 +19,7 @@ import numpy as np
 from pyproj import Transformer
 
 from geo.crs import METRIC_CRS, wgs84_to_gcj02
-from webmap.render import maps
+from webmap.render.basemaps import AMAP_URL, BASEMAPS, OSM_URL, TIANDITU_URL, basemap_note
 
 TILE = 256
 PROBE_TIMEOUT = 2.0
@@ -39,7 +39,7 @@ class Basemap:
 
 def tile_urls(key: str, config) -> list[str]:
     """Return the XYZ URL templates of a basemap (``{x} {y} {z}``), or [] when not configured."""
-    spec = maps.BASEMAPS.get(key, {})
+    spec = BASEMAPS.get(key, {})
     provider = spec.get("provider")
     override = (config.get("SNAPSHOT_TILE_URLS") or {}).get(key)
     if override:
@@ -48,24 +48,12 @@ def tile_urls(key: str, config) -> list[str]:
         tk = config.get("TIANDITU_KEY")
         if not tk:
             return []
-        return [maps.TIANDITU_URL.replace("{s}", "0") % (layer, tk) for layer in spec["layers"]]
+        return [TIANDITU_URL.replace("{s}", "0") % (layer, tk) for layer in spec["layers"]]
     if provider == "amap":
-        return [maps.AMAP_URL.replace("{s}", "1")]
+        return [AMAP_URL.replace("{s}", "1")]
     if provider == "osm":
-        return [maps.OSM_URL]
+        return [OSM_URL]
     return []
-
-
-def stamp_text(key: str, config) -> str:
-    """Return the source and 审图号 line for a basemap (lower left of the picture)."""
-    provider = maps.BASEMAPS[key].get("provider")
-    review = {"tianditu": config.get("TIANDITU_REVIEW_NO"), "amap": config.get("AMAP_REVIEW_NO")}
-    no = review.get(provider) or "未配置（请在配置中填写服务商公布的审图号）"
-    if provider == "tianditu":
-        return f"底图：国家地理信息公共服务平台（天地图） 审图号：{no}"
-    if provider == "amap":
-        return f"底图：高德地图 审图号：{no}"
-    return "底图：© OpenStreetMap 贡献者（未经审图，仅供内部参考）"
 
 
 def _fetch(url: str, timeout: float) -> bytes:
@@ -112,7 +100,7 @@ def fetch_basemap(key: str, config, extent, size_px: tuple[int, int]) -> Basemap
     to_wgs = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
     gx, gy = np.meshgrid(np.linspace(minx, maxx, cols), np.linspace(maxy, miny, rows))
     lon, lat = to_wgs.transform(gx, gy)
-    if maps.BASEMAPS[key].get("provider") == "amap":
+    if BASEMAPS[key].get("provider") == "amap":
         lon, lat = wgs84_to_gcj02(lon, lat)
     z = _zoom_for((maxx - minx) / cols, float(np.mean(lat)))
     tx, ty = _tile_xy(lon, lat, z)
@@ -133,7 +121,7 @@ def fetch_basemap(key: str, config, extent, size_px: tuple[int, int]) -> Basemap
     image = layers[0]
     for overlay in layers[1:]:  # labels layer (cva/cia) drawn over the base: keep its dark pixels
         image = np.minimum(image, overlay)
-    return Basemap(image=image, extent=extent, stamp=stamp_text(key, config))
+    return Basemap(image=image, extent=extent, stamp=basemap_note(key, config))
 
 
 def _fetch_tiles(template: str, z: int, wanted) -> dict | None:

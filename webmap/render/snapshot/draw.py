@@ -1,8 +1,8 @@
 """Draw a snapshot figure with matplotlib (Agg, no browser): map, legend, scale bar, stamps.
 
 The map is drawn in EPSG:4546 (CGCS2000 3-degree Gauss-Kruger, CM 111E), so the scale bar is
-in true metres. Colours and marker shapes come from ``webmap.render.maps`` so the picture and the web
-map read the same.
+in true metres. Colours and marker shapes come from ``webmap.ledger.vocabulary`` (through
+``webmap.render.legend``), so the picture and the web map read the same.
 """
 
 from __future__ import annotations
@@ -20,9 +20,19 @@ from matplotlib.path import Path as MplPath
 from pyproj import Transformer
 
 from geo.crs import METRIC_CRS
-from webmap.ledger import workflow
-from webmap.render import maps
-from webmap.render.snapshot.data import RenderItem, item_geometry
+from webmap.ledger.items import IssueItem
+from webmap.ledger.vocabulary import (
+    ILLUSTRATIVE_MARK,
+    OTHER_ZONE_COLOR,
+    RAG_COLORS,
+    RAG_LEGEND,
+    RAGS,
+    SAMPLE_MARK,
+    SHAPE_LABELS,
+    ZONE_COLORS,
+)
+from webmap.render.captions import layer_lines
+from webmap.render.legend import legend_items, status_shape
 
 DPI = 300
 PAPER_PX = {"A4": (3508, 2480), "A3": (4961, 3508)}  # landscape at 300 dpi
@@ -94,7 +104,7 @@ def map_extent(
     return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
 
 
-def render_figure(spec: SnapshotSpec, items: list[RenderItem], layers, basemap=None) -> Figure:
+def render_figure(spec: SnapshotSpec, items: list[IssueItem], layers, basemap=None) -> Figure:
     """Draw the whole snapshot page and return the figure (not yet saved)."""
     fig = new_figure(spec.size)
     w_px, h_px = PAPER_PX[spec.size]
@@ -161,7 +171,7 @@ def halo_text(ax, x, y, text: str, **kwargs) -> None:
 def _draw_protected_areas(ax, layer) -> None:
     """Fill protected-area zones; write 示意 on each area when the layer is illustrative."""
     frame = metric_frame(layer)
-    colors = frame["zone"].map(lambda z: maps.ZONE_COLORS.get(z, "#2c7fb8"))
+    colors = frame["zone"].map(lambda z: ZONE_COLORS.get(z, OTHER_ZONE_COLOR))
     frame.plot(ax=ax, color=colors, alpha=0.35, edgecolor="#6a51a3", linewidth=0.3, zorder=2)
     if layer.info.authoritative:
         return
@@ -171,7 +181,7 @@ def _draw_protected_areas(ax, layer) -> None:
             ax,
             p.x,
             p.y,
-            f"{name.removeprefix('湖南')}（示意）",
+            f"{name.removeprefix('湖南')}（{ILLUSTRATIVE_MARK}）",
             fontsize=6,
             color="#54278f",
             ha="center",
@@ -185,25 +195,24 @@ def _to_metric():
     return Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
 
 
-def _draw_items(ax, items: list[RenderItem], label: bool) -> None:
+def _draw_items(ax, items: list[IssueItem], label: bool) -> None:
     """Draw lines/polygons in their RAG colour and one status-shaped marker per issue."""
     import shapely
 
-    shapes = maps.status_shapes(workflow.STATUSES)
     tf = _to_metric()
     groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for item in items:
-        geom = item_geometry(item)
+        geom = item.shape
         if geom is None:
             continue
-        color = maps.RAG_COLORS.get(item.rag, "#8c8c8c")
+        color = RAG_COLORS.get(item.rag, RAG_COLORS["none"])
         if item.geometry is not None:
             metric = shapely.transform(
                 geom, lambda c: np.column_stack(tf.transform(c[:, 0], c[:, 1]))
             )
             _draw_extent(ax, metric, color)
         x, y = tf.transform(item.lon, item.lat)
-        groups.setdefault((shapes.get(item.status, "circle"), item.rag), []).append((x, y))
+        groups.setdefault((status_shape(item.status), item.rag), []).append((x, y))
         if label:
             for effects in (HALO, None):
                 ax.annotate(
@@ -225,7 +234,7 @@ def _draw_items(ax, items: list[RenderItem], label: bool) -> None:
             ys,
             marker=MARKERS.get(shape, "o"),
             s=46 if shape != "star" else 80,
-            c=maps.RAG_COLORS.get(rag, "#8c8c8c"),
+            c=RAG_COLORS.get(rag, RAG_COLORS["none"]),
             edgecolors="#111111",
             linewidths=0.5,
             zorder=6,
@@ -384,66 +393,40 @@ def draw_header(fig: Figure, spec: SnapshotSpec) -> None:
     )
 
 
-def rag_counts(items: list[RenderItem]) -> Counter:
+def rag_counts(items: list[IssueItem]) -> Counter:
     """Count the items by RAG class."""
     return Counter(item.rag for item in items)
 
 
-def draw_side_panel(ax, items: list[RenderItem], layers) -> None:
+def zone_legend(layer, limit: int = 8) -> list[tuple[str, str]]:
+    """Return (zone, colour) for the zones of a protected-area layer, most common first."""
+    zones = layer.frame["zone"].fillna("范围").astype(str).value_counts().index.tolist()
+    return [(z, ZONE_COLORS.get(z, OTHER_ZONE_COLOR)) for z in zones[:limit]]
+
+
+def draw_side_panel(ax, items: list[IssueItem], layers) -> None:
     """Draw the legend (RAG colours with counts, status shapes, layers) and the totals."""
     ax.axis("off")
     counts = rag_counts(items)
     rag_handles = [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="",
-            markersize=8,
-            markerfacecolor=c,
-            markeredgecolor="#111111",
-            markeredgewidth=0.5,
-        )
-        for c in maps.RAG_COLORS.values()
-    ]
-    rag_labels = [f"{maps.RAG_LABELS[k]}（{counts.get(k, 0)}）" for k in maps.RAG_COLORS]
-    first = ax.legend(
-        rag_handles,
-        rag_labels,
-        title="颜色：预警等级（条数）",
-        loc="upper left",
-        fontsize=8,
-        title_fontsize=9,
-        frameon=False,
-        alignment="left",
-    )
+        Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor=RAG_COLORS[k],
+               markeredgecolor="#111111", markeredgewidth=0.5)
+        for k in RAGS
+    ]  # fmt: skip
+    rag_labels = [f"{RAG_LEGEND[k]}（{counts.get(k, 0)}）" for k in RAGS]
+    first = ax.legend(rag_handles, rag_labels, title="颜色：预警等级（条数）", loc="upper left",
+                      fontsize=8, title_fontsize=9, frameon=False, alignment="left")  # fmt: skip
     ax.add_artist(first)
-    legend = maps.legend_items(maps.status_shapes(workflow.STATUSES))
-    shape_of = {v: k for k, v in maps.SHAPE_LABELS.items()}
+    legend = legend_items()
+    shape_of = {v: k for k, v in SHAPE_LABELS.items()}
     status_handles = [
-        Line2D(
-            [],
-            [],
-            marker=MARKERS[shape_of[sym]],
-            linestyle="",
-            markersize=8,
-            markerfacecolor="#bdbdbd",
-            markeredgecolor="#111111",
-            markeredgewidth=0.5,
-        )
+        Line2D([], [], marker=MARKERS[shape_of[sym]], linestyle="", markersize=8,
+               markerfacecolor="#bdbdbd", markeredgecolor="#111111", markeredgewidth=0.5)
         for sym, _ in legend["status"]
-    ]
-    second = ax.legend(
-        status_handles,
-        [label for _, label in legend["status"]],
-        title="形状：整改状态",
-        loc="upper left",
-        bbox_to_anchor=(0, 0.72),
-        fontsize=8,
-        title_fontsize=9,
-        frameon=False,
-        alignment="left",
-    )
+    ]  # fmt: skip
+    second = ax.legend(status_handles, [label for _, label in legend["status"]],
+                       title="形状：整改状态", loc="upper left", bbox_to_anchor=(0, 0.72),
+                       fontsize=8, title_fontsize=9, frameon=False, alignment="left")  # fmt: skip
     ax.add_artist(second)
     layer_handles = [
         Line2D([], [], color="#222222", linewidth=1.6),
@@ -452,30 +435,15 @@ def draw_side_panel(ax, items: list[RenderItem], layers) -> None:
     layer_labels = ["市界", "县（市、区）界"]
     pa = layers.protected_areas
     if pa is not None:
-        suffix = "" if pa.info.authoritative else "（示意）"
-        for zone in ("核心区", "缓冲区", "实验区"):
-            layer_handles.append(
-                Patch(
-                    facecolor=maps.ZONE_COLORS[zone], alpha=0.35, edgecolor="#6a51a3", linewidth=0.3
-                )
-            )
+        suffix = "" if pa.info.authoritative else f"（{ILLUSTRATIVE_MARK}）"
+        for zone, color in zone_legend(pa):
+            layer_handles.append(Patch(facecolor=color, alpha=0.35, edgecolor="#6a51a3",
+                                       linewidth=0.3))  # fmt: skip
             layer_labels.append(f"自然保护地·{zone}{suffix}")
-        layer_handles.append(
-            Patch(facecolor="#2c7fb8", alpha=0.35, edgecolor="#6a51a3", linewidth=0.3)
-        )
-        layer_labels.append(f"湿地公园等其他分区{suffix}")
-    ax.legend(
-        layer_handles,
-        layer_labels,
-        title="图层",
-        loc="upper left",
-        bbox_to_anchor=(0, 0.42),
-        fontsize=8,
-        title_fontsize=9,
-        frameon=False,
-        alignment="left",
-    )
-    drawn = sum(1 for i in items if item_geometry(i) is not None)
+    ax.legend(layer_handles, layer_labels, title="图层", loc="upper left",
+              bbox_to_anchor=(0, 0.42), fontsize=8, title_fontsize=9, frameon=False,
+              alignment="left")  # fmt: skip
+    drawn = sum(1 for i in items if i.shape is not None)
     total = f"本图共 {len(items)} 条问题，已绘 {drawn} 条"
     if drawn < len(items):
         total += f"（{len(items) - drawn} 条无坐标）"
@@ -487,8 +455,7 @@ def draw_footer(fig: Figure, spec: SnapshotSpec, layers, items, basemap) -> None
     lines = []
     if basemap is not None:
         lines.append(basemap.stamp)
-    info = layers.counties.info
-    lines.append(f"行政区界：{info.source.split(':')[0]}（{info.vintage}，{info.version}）")
+    lines += layer_lines(layers)
     if layers.protected_areas is not None and not layers.protected_areas.info.authoritative:
         lines.append("自然保护地范围为示意，不作为执法和审批依据")
     lines += spec.notes
@@ -515,7 +482,7 @@ def draw_footer(fig: Figure, spec: SnapshotSpec, layers, items, basemap) -> None
         fig.text(
             0.37,
             0.47,
-            "示例",
+            SAMPLE_MARK,
             fontsize=120,
             color="#999999",
             alpha=0.18,

@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import Text, func, or_, select
 
-from webmap.ledger import db
-from webmap.ledger.access import requires
+from webmap.ledger.db import transaction
 from webmap.ledger.events import record_event
 from webmap.ledger.models import Event, Objection, utcnow
-from webmap.web.auth import current_user
+from webmap.web.auth import current_user, requires
+from webmap.web.context import get_session
 
 bp = Blueprint("audit", __name__)
 
@@ -72,7 +72,7 @@ def audit():
     if not page.isdigit() or int(page) < 1:
         abort(400, f"参数 page 的值“{page}”不是正整数")
     page = int(page)
-    session = db.get_session()
+    session = get_session()
     total = session.scalar(select(func.count(Event.id)).where(*conds))
     events = session.scalars(select(Event).where(*conds).order_by(Event.id.desc())
                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()  # fmt: skip
@@ -96,7 +96,7 @@ def objections():
     stmt = select(Objection).order_by(Objection.id.desc())
     if state != "all":
         stmt = stmt.where(Objection.state == state)
-    rows = db.get_session().scalars(stmt).all()
+    rows = get_session().scalars(stmt).all()
     return render_template("audit/objections.html", objections=rows, state=state)
 
 
@@ -104,7 +104,7 @@ def objections():
 @requires("objection.review")
 def handle_objection(objection_id):
     """Mark an objection handled with the office's note (logged with before and after)."""
-    session = db.get_session()
+    session = get_session()
     obj = session.get(Objection, objection_id)
     if obj is None:
         abort(404, f"异议 {objection_id} 不存在")
@@ -112,7 +112,7 @@ def handle_objection(objection_id):
     if not note:
         abort(400, "处理意见（note）不能为空")
     before = {"state": obj.state, "handled_note": obj.handled_note}
-    with db.transaction(session):
+    with transaction(session):
         obj.state, obj.handled_note, obj.handled_by = "handled", note, current_user().username
         record_event(session, "objection.handled", actor=current_user().username,
                      effective=utcnow().date(), before=before,

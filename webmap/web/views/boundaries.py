@@ -1,71 +1,58 @@
 """``/boundaries``: upload authoritative boundary files, list stored versions, activate one.
 
 The same chain as ``yzmap boundaries import``: ``geo.importer.read_boundary_file`` reads the file,
-``webmap.ledger.boundaries.save_import`` keeps it as a new version, and the running app switches to
-the active versions (``webmap.web.context.set_layers``). A refused file stores nothing, so the layers
-in use stay as they were. A guessed CRS is confirmed in a second step (``webmap.web.uploads``).
-Only the reserve team and admins may use these pages (``layers.manage``).
+``webmap.ledger.boundaries.save_import`` stores it in the database as a new version, and every
+later request reads the layers in use afresh (``layers_in_use``). A refused file stores nothing,
+so the layers in use stay as they were. A guessed CRS is confirmed in a second step
+(``webmap.web.uploads``). Only the reserve team and admins may use these pages
+(``layers.manage``).
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from geo.boundaries import load_shipped
 from geo.errors import CRSNeedsConfirmation, GeoError
 from geo.importer import read_boundary_file
-from webmap.ledger import boundaries as boundary_store
-from webmap.ledger.access import requires
-from webmap.web import uploads as upload_area
-from webmap.web.context import get_layers, set_layers
+from webmap.ledger import boundaries as store
+from webmap.ledger.db import transaction
+from webmap.web import uploads
+from webmap.web.auth import current_user, requires
+from webmap.web.context import get_layers, get_session, layers_changed
 
 bp = Blueprint("boundaries", __name__)
 
 ACTION = "layers.manage"  # the reserve team and admins (webmap.ledger.access)
-LAYER_KINDS = {"protected_areas": "protected_area", "townships": "township"}
 LAYER_LABELS = {"protected_areas": "自然保护地及功能分区", "townships": "乡镇（街道）界"}
 FIELD_TARGETS = {
     "protected_areas": (("name", "名称"), ("code", "编码"), ("level", "级别"), ("type", "类型"),
                         ("zone", "功能分区")),
     "townships": (("code", "乡镇代码"), ("name", "名称"), ("parent_code", "所属县代码")),
 }  # fmt: skip
-BOUNDARY_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml", ".kmz")
 
 
-def store_root() -> Path:
-    """Return the boundary store folder of this app."""
-    return boundary_store.store_root(current_app.instance_path, current_app.config)
-
-
-def reload_layers() -> None:
-    """Put the active stored versions in use in this process (shipped layers where none)."""
-    shipped = load_shipped(current_app.config["BOUNDARIES_DIR"])
-    set_layers(boundary_store.active_layers(shipped, store_root()))
+def _layer_arg(value: str) -> str:
+    """Return a layer name from the form, or a Chinese 400 naming the choices."""
+    if value not in store.LAYERS:
+        abort(400, f"图层“{value}”无效（可选：{'、'.join(store.LAYERS)}）")
+    return value
 
 
 @bp.route("/boundaries")
 @requires(ACTION)
 def boundaries():
     """Stored versions of each layer with validity dates, the one in use, and activation."""
-    root, layers = store_root(), get_layers()
-    groups = []
-    for name in boundary_store.LAYERS:
-        active = boundary_store.active_version(root, name)
-        in_use = getattr(layers, name)
-        pinned = (root / name / boundary_store.ACTIVE_FILE).is_file()
-        groups.append(
-            {
-                "name": name,
-                "label": LAYER_LABELS[name],
-                "active": active,
-                "pinned": pinned,
-                "in_use": in_use,
-                "versions": boundary_store.list_versions(root, name),
-            }
-        )
+    session, layers = get_session(), get_layers()
+    groups = [{
+        "name": name,
+        "label": LAYER_LABELS[name],
+        "active": store.active_version(session, name),
+        "pinned": store.pinned_version(session, name) is not None,
+        "in_use": getattr(layers, name),
+        "versions": store.list_versions(session, name),
+    } for name in store.LAYERS]  # fmt: skip
     return render_template("boundaries/list.html", groups=groups)
 
 
@@ -73,43 +60,36 @@ def boundaries():
 @requires(ACTION)
 def activate():
     """Pin a stored version (or unpin: newest validity date) and use it at once."""
-    layer = request.form.get("layer", "")
-    if layer not in LAYER_KINDS:
-        abort(400, f"图层“{layer}”无效（可选：{'、'.join(LAYER_KINDS)}）")
-    version = upload_area.form_text("version")
+    layer = _layer_arg(request.form.get("layer", ""))
+    version = uploads.form_text("version")
+    session = get_session()
     try:
-        active = boundary_store.set_active(
-            store_root(), layer, None if version == "latest" else version
-        )
+        with transaction(session):
+            active = store.set_active(session, layer, None if version == "latest" else version,
+                                      actor=current_user().username)  # fmt: skip
     except GeoError as exc:
         abort(400, str(exc))
-    reload_layers()
+    layers_changed()
     flash(f"{LAYER_LABELS[layer]} 现使用：{active.version if active else '内置图层'}")
     return redirect(url_for("boundaries.boundaries"))
 
 
 def _boundary_options(layer: str) -> dict:
     """Read the upload form's importer options (CRS, datum, vintage, field mapping, sub-layer)."""
-    datum = upload_area.datum_value()
-    field_map = {t: upload_area.form_text(f"field_{t}") for t, _ in FIELD_TARGETS[layer]}
+    field_map = {t: uploads.form_text(f"field_{t}") for t, _ in FIELD_TARGETS[layer]}
     return {
-        "crs": upload_area.form_text("crs"),
-        "datum": datum,
-        "vintage": upload_area.form_text("vintage"),
-        "layer": upload_area.form_text("source_layer"),
+        "crs": uploads.form_text("crs"),
+        "datum": uploads.datum_value(),
+        "vintage": uploads.form_text("vintage"),
+        "layer": uploads.form_text("source_layer"),
         "field_map": {k: v for k, v in field_map.items() if v},
     }
 
 
 def _upload_form(status: int = 200, **extra):
     """Render the boundary upload form (with an error or kept values when given)."""
-    return render_template(
-        "boundaries/upload.html",
-        targets=FIELD_TARGETS,
-        labels=LAYER_LABELS,
-        form=request.form,
-        **extra,
-    ), status
+    return render_template("boundaries/upload.html", targets=FIELD_TARGETS, labels=LAYER_LABELS,
+                           form=request.form, **extra), status  # fmt: skip
 
 
 @bp.route("/boundaries/upload", methods=["GET", "POST"])
@@ -118,13 +98,10 @@ def upload_boundaries():
     """Upload a boundary file; import it, or ask to confirm a guessed CRS."""
     if request.method == "GET":
         return _upload_form()
-    layer = request.form.get("layer", "protected_areas")
-    if layer not in LAYER_KINDS:
-        abort(400, f"图层“{layer}”无效（可选：{'、'.join(LAYER_KINDS)}）")
+    layer = _layer_arg(request.form.get("layer", "protected_areas"))
     options = _boundary_options(layer)
-    token, path = upload_area.save_upload(
-        "pending", BOUNDARY_SUFFIXES, {"target": layer, **options}
-    )
+    token, path = uploads.save_upload("pending", uploads.BOUNDARY_SUFFIXES,
+                                      {"target": layer, **options})  # fmt: skip
     return _import_boundary(token, path, layer, options, {})
 
 
@@ -132,36 +109,30 @@ def upload_boundaries():
 @requires(ACTION)
 def confirm_boundaries(token):
     """Second step: import the kept file with the CRS the user confirmed."""
-    folder = upload_area.token_dir("pending", token)
-    path, options = upload_area.read_options(folder)
+    path, options = uploads.read_options(uploads.token_dir("pending", token))
     layer = options.pop("target")
     guess = options.pop("guess", None) or ""
-    return _import_boundary(token, path, layer, options, upload_area.confirmed_crs(guess))
+    return _import_boundary(token, path, layer, options, uploads.confirmed_crs(guess))
 
 
 def _import_boundary(token: str, path: Path, layer: str, options: dict, confirm: dict):
     """Run the importer; store and use the result, or explain why nothing changed."""
-    folder = path.parent
-    args = {**options, **confirm}
     try:
-        result = read_boundary_file(path, kind=LAYER_KINDS[layer], **args)
+        result = read_boundary_file(path, kind=store.KIND_OF[layer], **(options | confirm))
     except CRSNeedsConfirmation as exc:
-        return upload_area.ask_confirmation(
+        return uploads.ask_confirmation(
             exc, token, path, url_for("boundaries.confirm_boundaries", token=token)
         )
     except GeoError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
+        uploads.discard(path.parent)
         return _upload_form(400, error=str(exc))
-    stored = boundary_store.save_import(store_root(), result)
-    shutil.rmtree(folder, ignore_errors=True)
-    reload_layers()
-    active = boundary_store.active_version(store_root(), layer)
+    session = get_session()
+    with transaction(session):
+        stored = store.save_import(session, result, actor=current_user().username)
+    uploads.discard(path.parent)
+    layers_changed()
+    active = store.active_version(session, layer)
     return render_template(
-        "boundaries/report.html",
-        report=result.report,
-        stored=stored,
-        info=result.layer.info,
-        layer=layer,
-        label=LAYER_LABELS[layer],
-        is_active=active is not None and active.version == stored.version,
-    )
+        "boundaries/report.html", report=result.report, stored=stored, info=result.layer.info,
+        layer=layer, label=LAYER_LABELS[layer],
+        is_active=active is not None and active.version == stored.version)  # fmt: skip

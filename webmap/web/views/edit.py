@@ -16,12 +16,15 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from webmap.ledger import db, workflow
-from webmap.ledger.access import CITY_ONLY_STATUSES, requires
+from webmap.config import upload_dir as configured_upload_dir
+from webmap.ledger import workflow
+from webmap.ledger.db import transaction
 from webmap.ledger.events import LedgerError, update_issue
-from webmap.web.auth import current_user
+from webmap.ledger.vocabulary import CITY_ONLY_STATUSES
+from webmap.render.files import write_atomically
+from webmap.web.auth import current_user, requires
+from webmap.web.context import get_session, ledger_context, today
 from webmap.web.security import check_upload
-from webmap.web.views.api import today
 
 bp = Blueprint("edit", __name__)
 
@@ -39,8 +42,8 @@ def _text(name: str, required: bool = False) -> str | None:
 
 
 def upload_dir() -> Path:
-    """Return the folder evidence files are stored in."""
-    return Path(current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
+    """Return the folder evidence files are stored in (the upload area)."""
+    return configured_upload_dir(current_app.config)
 
 
 def store_evidence(number: str, kind: str) -> list[workflow.Evidence]:
@@ -55,7 +58,8 @@ def store_evidence(number: str, kind: str) -> list[workflow.Evidence]:
         folder = upload_dir() / "evidence" / hashlib.sha256(number.encode()).hexdigest()[:16]
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{digest[:16]}{Path(name).suffix.lower()}"
-        path.write_bytes(data)
+        with write_atomically(path) as handle:
+            handle.write(data)
         described = workflow.evidence_from_file(path, kind, stored_path=str(path))
         out.append(replace(described, filename=name))  # keep the name the user knows
     return out
@@ -86,9 +90,9 @@ def progress(number):
     raw = (request.form.get("percent") or "").strip()
     if not raw.isdigit():
         abort(400, f"字段 percent 应为 0 到 100 的整数，收到“{raw}”")
-    session = db.get_session()
+    session = get_session()
     try:
-        with db.transaction(session):
+        with transaction(session):
             workflow.record_progress(session, g.issue, percent=int(raw), date=today(),
                                      actor=current_user().username, text=_text("text"),
                                      author=current_user().username)  # fmt: skip
@@ -109,11 +113,12 @@ def transition(number):
         if not url.startswith(("http://", "https://")):
             abort(400, f"字段 evidence_url 须以 http:// 或 https:// 开头，收到“{url}”")
         evidence.append(workflow.Evidence(kind=kind or "其他材料", url=url))
-    session = db.get_session()
+    session = get_session()
     try:
-        with db.transaction(session):
+        with transaction(session):
             workflow.transition(session, g.issue, to_status, actor=current_user().username,
-                                date=today(), evidence=evidence, note=_text("note"))  # fmt: skip
+                                date=today(), evidence=evidence, note=_text("note"),
+                                publicity_days=ledger_context().publicity_days)  # fmt: skip
     except LedgerError as exc:
         _refuse(exc)
     return redirect(url_for("pages.issue_detail", number=number))
@@ -125,9 +130,9 @@ def disclosure(number):
     """Set whether the issue is public and whether its place is sensitive (generalised)."""
     changes = {"public": request.form.get("public") == "1",
                "sensitive": request.form.get("sensitive") == "1"}  # fmt: skip
-    session = db.get_session()
+    session = get_session()
     try:
-        with db.transaction(session):
+        with transaction(session):
             update_issue(session, g.issue, changes, actor=current_user().username, date=today(),
                          kind="disclosure.changed")  # fmt: skip
     except LedgerError as exc:

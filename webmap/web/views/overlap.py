@@ -2,72 +2,67 @@
 
 Ledger issues reach the overlap through the shared ``IssueQuery`` (and so the access scope);
 uploaded site sets (any import format or a lon/lat CSV) are kept as a small GeoPackage in the
-upload area under their token and overlapped against the active layer on each view. The table's
+upload area under their token and overlapped against the layer in use on each view. The table's
 filters (protected area, zone, relation) live in the URL, and each export carries exactly the
-filtered rows. Every site has a one-page sheet as HTML and PDF (``webmap.render.site_sheet``).
+filtered rows, written by the same report writer as ``yzmap overlap``
+(``webmap.render.overlap_report``). Every site has a one-page sheet as HTML and PDF
+(``webmap.render.site_sheet``).
 """
 
 from __future__ import annotations
 
 import io
-import json
 import re
-import shutil
-import time
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
-from shapely.geometry import Point
 from werkzeug.datastructures import MultiDict
 
 from geo.errors import CRSNeedsConfirmation, GeoError
 from geo.importer import read_sites_file
-from geo.overlap import COLUMNS, overlap_issue_geometries, overlap_sites
-from webmap.ledger import db
-from webmap.ledger.access import requires
-from webmap.render import site_sheet
-from webmap.web import uploads as upload_area
-from webmap.web.context import get_layers
-from webmap.web.views import api
-from webmap.web.views.boundaries import BOUNDARY_SUFFIXES
+from geo.overlap import overlap_sites
+from webmap.ledger.overlap import issue_overlap, issue_sites
+from webmap.ledger.vocabulary import RELATION_GROUPS, SCHEME_LABELS
+from webmap.render import maps, site_sheet
+from webmap.render.captions import beijing_time
+from webmap.render.overlap_report import (
+    FORMATS,
+    MIMETYPES,
+    relation_group,
+    relation_label,
+    round_rows,
+    site_provenance,
+    write_report,
+)
+from webmap.web import uploads
+from webmap.web.args import issue_query, split_args
+from webmap.web.auth import requires
+from webmap.web.context import get_layers, get_session
+from webmap.web.vendor import map_assets
 
 bp = Blueprint("overlap", __name__)
 
 ACTION = "layers.manage"  # the reserve team and admins (webmap.ledger.access)
-SITE_SUFFIXES = (*BOUNDARY_SUFFIXES, ".csv")
 SITE_COLUMN_GUESSES = {
     "site_id": ("site_id", "id", "编号", "代码", "code"),
     "site_name": ("site_name", "name", "名称", "项目名称", "站点名称"),
     "category": ("category", "类别", "类型"),
 }
 OVERLAP_FILTERS = ("pa", "zone", "relation")
-EXPORT_COLUMNS = [c for c in COLUMNS if c != "site_index"]
-ROUNDING = {
-    "overlap_m2": 2,
-    "overlap_length_m": 2,
-    "distance_m": 2,
-    "boundary_distance_m": 2,
-    "overlap_share": 6,
-}  # same as ``yzmap overlap``: cm and 1e-6 of a share
 TABLE_LIMIT = 2000  # rows drawn in HTML; exports always carry every filtered row
-
-
-# ---------------------------------------------------------------- overlap table
+LEDGER_SOURCE = {"来源": "问题台账（按当前筛选条件和权限）"}
 
 
 def split_filters(args: MultiDict) -> tuple[MultiDict, dict]:
     """Take the table filters (pa, zone, relation) off; the rest are ledger (IssueQuery) filters."""
-    rest = MultiDict((k, v) for k, v in args.items(multi=True) if k not in OVERLAP_FILTERS)
+    rest, _ = split_args(args, OVERLAP_FILTERS)
     chosen = {k: [v for v in args.getlist(k) if v] for k in OVERLAP_FILTERS}
     for value in chosen["relation"]:
-        if value not in site_sheet.RELATION_GROUPS:
-            abort(
-                400,
-                f"参数 relation 的值“{value}”无效：可选值为 "
-                f"{'、'.join(site_sheet.RELATION_GROUPS)}",
-            )
+        if value not in RELATION_GROUPS:
+            abort(400, f"参数 relation 的值“{value}”无效：可选值为 {'、'.join(RELATION_GROUPS)}")
     return rest, chosen
 
 
@@ -79,7 +74,7 @@ def filter_rows(rows: pd.DataFrame, chosen: dict) -> pd.DataFrame:
     if chosen["zone"]:
         keep &= rows["zone"].isin(chosen["zone"])
     if chosen["relation"]:
-        keep &= rows["relation"].map(site_sheet.relation_group).isin(chosen["relation"])
+        keep &= rows["relation"].map(relation_group).isin(chosen["relation"])
     return rows[keep].reset_index(drop=True)
 
 
@@ -91,94 +86,46 @@ def protected_layer():
     return layer
 
 
-def issue_sites(ledger_args: MultiDict, number: str | None = None) -> gpd.GeoDataFrame:
-    """Return the located ledger issues in view (IssueQuery + scope) as WGS84 sites."""
-    query = api.issue_query(ledger_args)
-    session = db.get_session()
-    stmt = query.select(session)
-    if number is not None:
-        from webmap.ledger.models import Issue
-
-        stmt = stmt.where(Issue.number == number)
-    ids, names, cats, geoms = [], [], [], []
-    for issue in session.scalars(stmt):
-        geom = issue.geometry
-        if (geom is None or geom.is_empty) and issue.lon is not None and issue.lat is not None:
-            geom = Point(issue.lon, issue.lat)
-        if geom is None or geom.is_empty:
-            continue  # unlocated issues cannot be overlapped
-        ids.append(issue.number)
-        names.append(issue.title)
-        cats.append(issue.category)
-        geoms.append(geom)
-    return gpd.GeoDataFrame(
-        {"site_id": ids, "site_name": names, "category": cats}, geometry=geoms, crs="EPSG:4326"
-    )
-
-
-def issue_rows(sites: gpd.GeoDataFrame, layer) -> pd.DataFrame:
-    """Overlap issue sites via ``overlap_issue_geometries`` (site_index = row of ``sites``)."""
-    geoms = dict(zip(sites["site_id"], sites.geometry, strict=True))
-    rows = overlap_issue_geometries(
-        geoms,
-        layer,
-        names=dict(zip(sites["site_id"], sites["site_name"], strict=True)),
-        categories=dict(zip(sites["site_id"], sites["category"], strict=True)),
-    )
-    return rows.round(ROUNDING)
+def ledger_overlap(ledger_args: MultiDict, layer):
+    """Return the located ledger issues in view (IssueQuery + scope) and their overlap rows."""
+    sites, rows = issue_overlap(get_session(), issue_query(ledger_args), layer)
+    return sites, round_rows(rows)
 
 
 def load_site_set(token: str) -> tuple[gpd.GeoDataFrame, dict]:
     """Return an uploaded site set and its metadata."""
-    folder = upload_area.token_dir("sites", token)
+    folder = uploads.token_dir("sites", token)
     if not (folder / "sites.gpkg").is_file():
         abort(404, f"上传编号“{token}”的站点尚未导入")
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    return gpd.read_file(folder / "sites.gpkg"), meta
+    return gpd.read_file(folder / "sites.gpkg"), uploads.read_json(folder / "meta.json")
 
 
-def site_rows(sites: gpd.GeoDataFrame, layer) -> pd.DataFrame:
-    """Overlap an uploaded site set against the layer in use, rounded like the CLI report."""
-    return overlap_sites(sites, layer).round(ROUNDING)
+def _provenance(meta: dict) -> dict:
+    """Describe an uploaded site set for pages, sheets and report notes."""
+    return site_provenance(meta["report"], meta["uploaded_at"])
 
 
-def _overlap_page(
-    rows,
-    sites,
-    layer,
-    chosen,
-    *,
-    title,
-    export_endpoint,
-    export_args,
-    sheet_url,
-    provenance,
-    status=200,
-):
+def _overlap_page(rows, sites, layer, chosen, *, title, export_endpoint, export_args, sheet_url,
+                  provenance):  # fmt: skip
     """Render the map, filters and filtered table of one overlap result."""
     shown = filter_rows(rows, chosen)
-    m = site_sheet.build_overlap_map(sites, shown, layer, sheet_url)
+    m = site_sheet.build_overlap_map(sites, shown, layer, sheet_url, map_assets())
     return render_template(
-        "overlap/index.html",
-        title=title,
-        rows=shown.head(TABLE_LIMIT).to_dict("records"),
-        total=len(shown),
-        limit=TABLE_LIMIT,
-        map=site_sheet.map_parts(m),
-        chosen=chosen,
-        choices=site_sheet.filter_choices(rows),
-        relation_labels=site_sheet.RELATION_GROUPS,
-        info=layer.info,
-        scheme_labels=site_sheet.SCHEME_LABELS,
-        label=site_sheet.relation_label,
-        exports={fmt: url_for(export_endpoint, fmt=fmt, **export_args) for fmt in EXPORTS},
-        sheet_url=sheet_url,
-        provenance=provenance,
-        site_count=len(sites),
-    ), status
+        "overlap/index.html", title=title, rows=shown.head(TABLE_LIMIT).to_dict("records"),
+        total=len(shown), limit=TABLE_LIMIT, map=maps.map_parts(m), chosen=chosen,
+        choices=site_sheet.filter_choices(rows), relation_labels=RELATION_GROUPS,
+        info=layer.info, scheme_labels=SCHEME_LABELS, label=relation_label,
+        exports={fmt: url_for(export_endpoint, fmt=fmt, **export_args) for fmt in FORMATS},
+        sheet_url=sheet_url, provenance=provenance, site_count=len(sites))  # fmt: skip
 
 
-EXPORTS = ("csv", "xlsx", "geojson")
+def send_report(rows, sites, layer, fmt: str, stem: str, provenance: dict):
+    """Send the filtered rows as the overlap report (CSV, XLSX with its 说明 sheet, GeoJSON)."""
+    buffer = io.BytesIO()
+    write_report(rows, sites, layer, provenance, fmt, buffer)
+    buffer.seek(0)
+    return send_file(buffer, mimetype=MIMETYPES[fmt], as_attachment=True,
+                     download_name=f"{stem}.{fmt}")  # fmt: skip
 
 
 @bp.route("/overlap")
@@ -187,19 +134,12 @@ def index():
     """Every located ledger issue in view against the protected-area layer in use."""
     ledger, chosen = split_filters(request.args)
     layer = protected_layer()
-    sites = issue_sites(ledger)
-    rows = issue_rows(sites, layer)
+    sites, rows = ledger_overlap(ledger, layer)
     return _overlap_page(
-        rows,
-        sites,
-        layer,
-        chosen,
-        title="台账问题与自然保护地叠加",
-        export_endpoint="overlap.export_issues",
-        export_args=request.args.to_dict(flat=False),
+        rows, sites, layer, chosen, title="台账问题与自然保护地叠加",
+        export_endpoint="overlap.export_issues", export_args=request.args.to_dict(flat=False),
         sheet_url=lambda i: url_for("overlap.issue_sheet", number=sites["site_id"].iloc[i]),
-        provenance={"来源": "问题台账（按当前筛选条件和权限）"},
-    )
+        provenance=LEDGER_SOURCE)  # fmt: skip
 
 
 @bp.route("/overlap/export.<any(csv, xlsx, geojson):fmt>")
@@ -208,25 +148,24 @@ def export_issues(fmt):
     """Download exactly the filtered issue overlap table."""
     ledger, chosen = split_filters(request.args)
     layer = protected_layer()
-    sites = issue_sites(ledger)
-    rows = filter_rows(issue_rows(sites, layer), chosen)
-    return send_export(rows, sites, layer, fmt, "overlap-issues", {"来源": "问题台账"})
+    sites, rows = ledger_overlap(ledger, layer)
+    return send_report(filter_rows(rows, chosen), sites, layer, fmt, "overlap-issues",
+                       LEDGER_SOURCE)  # fmt: skip
 
 
 @bp.route("/overlap/upload-sites", methods=["POST"])
 @requires(ACTION)
 def upload_sites():
     """Upload a site layer (points, lines or polygons); import it or ask to confirm the CRS."""
-    datum = upload_area.datum_value()
     options = {
-        "crs": upload_area.form_text("crs"),
-        "datum": datum,
-        "layer": upload_area.form_text("source_layer"),
-        "lon_col": upload_area.form_text("lon_col"),
-        "lat_col": upload_area.form_text("lat_col"),
-        "columns": {k: upload_area.form_text(f"col_{k}") for k in SITE_COLUMN_GUESSES},
+        "crs": uploads.form_text("crs"),
+        "datum": uploads.datum_value(),
+        "layer": uploads.form_text("source_layer"),
+        "lon_col": uploads.form_text("lon_col"),
+        "lat_col": uploads.form_text("lat_col"),
+        "columns": {k: uploads.form_text(f"col_{k}") for k in SITE_COLUMN_GUESSES},
     }
-    token, path = upload_area.save_upload("sites", SITE_SUFFIXES, options)
+    token, path = uploads.save_upload("sites", uploads.SITE_SUFFIXES, options)
     return _import_sites(token, path, options, {})
 
 
@@ -234,9 +173,9 @@ def upload_sites():
 @requires(ACTION)
 def confirm_sites(token):
     """Second step for a site file whose CRS had to be guessed."""
-    path, options = upload_area.read_options(upload_area.token_dir("sites", token))
+    path, options = uploads.read_options(uploads.token_dir("sites", token))
     guess = options.pop("guess", None) or ""
-    return _import_sites(token, path, options, upload_area.confirmed_crs(guess))
+    return _import_sites(token, path, options, uploads.confirmed_crs(guess))
 
 
 def _site_columns(frame: gpd.GeoDataFrame, named: dict, source: str) -> gpd.GeoDataFrame:
@@ -267,29 +206,15 @@ def _import_sites(token: str, path: Path, options: dict, confirm: dict):
         frame, report = read_sites_file(path, **args)
         sites = _site_columns(frame, named, path.name)
     except CRSNeedsConfirmation as exc:
-        return upload_area.ask_confirmation(
-            exc, token, path, url_for("overlap.confirm_sites", token=token)
-        )
+        return uploads.ask_confirmation(exc, token, path,
+                                        url_for("overlap.confirm_sites", token=token))  # fmt: skip
     except GeoError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
+        uploads.discard(folder)
         return render_template("overlap/upload_error.html", error=str(exc)), 400
     sites.to_file(folder / "sites.gpkg", driver="GPKG", layer="sites")
-    meta = {"report": report.to_dict(), "uploaded_at": time.strftime("%Y-%m-%d %H:%M:%S")}
-    (folder / "meta.json").write_text(
-        json.dumps(meta, ensure_ascii=False, default=str), encoding="utf-8"
-    )
+    uploads.write_json(folder / "meta.json", {"report": report.to_dict(),
+                                               "uploaded_at": beijing_time()})  # fmt: skip
     return redirect(url_for("overlap.site_set", token=token))
-
-
-def site_provenance(meta: dict) -> dict:
-    """Describe an uploaded site file for pages, sheets and export notes."""
-    r = meta["report"]
-    return {
-        "站点文件": f"{r['source_file']}（{r['format']}，{r['features']} 个要素）",
-        "站点坐标系": f"{r['crs']}，{r['crs_method']}",
-        "站点文件 SHA-256": r["sha256"][:16] + "…",
-        "上传时间": meta["uploaded_at"],
-    }
 
 
 @bp.route("/overlap/sites/<token>")
@@ -299,18 +224,13 @@ def site_set(token):
     _, chosen = split_filters(request.args)
     sites, meta = load_site_set(token)
     layer = protected_layer()
-    rows = site_rows(sites, layer)
+    rows = round_rows(overlap_sites(sites, layer))
     return _overlap_page(
-        rows,
-        sites,
-        layer,
-        chosen,
-        title=f"站点叠加：{meta['report']['source_file']}",
+        rows, sites, layer, chosen, title=f"站点叠加：{meta['report']['source_file']}",
         export_endpoint="overlap.export_sites",
         export_args={"token": token, **request.args.to_dict(flat=False)},
         sheet_url=lambda i: url_for("overlap.site_sheet_html", token=token, index=i),
-        provenance=site_provenance(meta),
-    )
+        provenance=_provenance(meta))  # fmt: skip
 
 
 @bp.route("/overlap/sites/<token>/export.<any(csv, xlsx, geojson):fmt>")
@@ -320,35 +240,8 @@ def export_sites(token, fmt):
     _, chosen = split_filters(request.args)
     sites, meta = load_site_set(token)
     layer = protected_layer()
-    rows = filter_rows(site_rows(sites, layer), chosen)
-    return send_export(rows, sites, layer, fmt, f"overlap-{token[:8]}", site_provenance(meta))
-
-
-def send_export(rows, sites, layer, fmt: str, stem: str, provenance: dict):
-    """Send the rows as CSV (UTF-8 with BOM), XLSX (with a 说明 sheet) or GeoJSON."""
-    buffer = io.BytesIO()
-    table = rows[EXPORT_COLUMNS]
-    if fmt == "csv":
-        buffer.write(table.to_csv(index=False).encode("utf-8-sig"))  # BOM so Excel reads Chinese
-        mimetype = "text/csv"
-    elif fmt == "xlsx":
-        notes = site_sheet.version_notes(layer.info, provenance) + [("行数", str(len(table)))]
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            table.to_excel(writer, sheet_name="重叠分析", index=False)
-            pd.DataFrame(notes, columns=["项目", "内容"]).to_excel(
-                writer, sheet_name="说明", index=False
-            )
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        geoms = sites.geometry.to_numpy()[rows["site_index"].to_numpy(dtype=int)]
-        frame = gpd.GeoDataFrame(table.reset_index(drop=True), geometry=list(geoms), crs=sites.crs)
-        buffer.write(frame.to_json(na="null", ensure_ascii=False).encode("utf-8"))
-        mimetype = "application/geo+json"
-    buffer.seek(0)
-    return send_file(buffer, mimetype=mimetype, as_attachment=True, download_name=f"{stem}.{fmt}")
-
-
-# ---------------------------------------------------------------- per-site sheets
+    rows = filter_rows(round_rows(overlap_sites(sites, layer)), chosen)
+    return send_report(rows, sites, layer, fmt, f"overlap-{token[:8]}", _provenance(meta))
 
 
 def _sheet(sites, index: int, layer, provenance: dict, urls: dict, fmt: str):
@@ -356,24 +249,18 @@ def _sheet(sites, index: int, layer, provenance: dict, urls: dict, fmt: str):
     if not 0 <= index < len(sites):
         abort(404, f"站点序号 {index} 不存在")
     one = sites.iloc[[index]].reset_index(drop=True)
-    rows = overlap_sites(one, layer).round(ROUNDING)
+    rows = round_rows(overlap_sites(one, layer))
     sheet = site_sheet.build_sheet(one, rows, layer, provenance)
     if fmt == "pdf":
         buffer = io.BytesIO()
         site_sheet.render_sheet_pdf(sheet, layer, buffer)
         buffer.seek(0)
         name = re.sub(r"[^\w.-]+", "_", f"site-sheet-{sheet['site_id']}") + ".pdf"
-        return send_file(
-            buffer, mimetype="application/pdf", as_attachment=False, download_name=name
-        )
-    m = site_sheet.build_sheet_map(one, layer, sheet["extent"])
-    return render_template(
-        "overlap/sheet.html",
-        sheet=sheet,
-        map=site_sheet.map_parts(m),
-        urls=urls,
-        label=site_sheet.relation_label,
-    )
+        return send_file(buffer, mimetype="application/pdf", as_attachment=False,
+                         download_name=name)  # fmt: skip
+    m = site_sheet.build_sheet_map(one, layer, sheet["extent"], map_assets())
+    return render_template("overlap/sheet.html", sheet=sheet, map=maps.map_parts(m), urls=urls,
+                           label=relation_label)  # fmt: skip
 
 
 @bp.route("/overlap/issues/<number>/sheet", defaults={"fmt": "html"})
@@ -381,7 +268,7 @@ def _sheet(sites, index: int, layer, provenance: dict, urls: dict, fmt: str):
 @requires(ACTION)
 def issue_sheet(number, fmt):
     """One ledger issue's overlap sheet (through IssueQuery, so scope applies)."""
-    sites = issue_sites(MultiDict(), number=number)
+    sites = issue_sites(get_session(), replace(issue_query(MultiDict()), number=number))
     if sites.empty:
         abort(404, f"问题编号“{number}”不存在、无权查看或没有位置")
     urls = {
@@ -402,4 +289,4 @@ def site_sheet_html(token, index, fmt):
         "back": url_for("overlap.site_set", token=token),
         "pdf": url_for("overlap.site_sheet_html", token=token, index=index, fmt="pdf"),
     }
-    return _sheet(sites, index, protected_layer(), site_provenance(meta), urls, fmt)
+    return _sheet(sites, index, protected_layer(), _provenance(meta), urls, fmt)

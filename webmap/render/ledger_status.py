@@ -21,16 +21,16 @@ class StatusRow:
     is_sample: bool
 
 
-def ledger_status(session, query, day: date) -> list[StatusRow]:
-    """Return the issues the query selects as they stood on ``day`` (rebuilt from events)."""
-    states = query.states(session)
+def ledger_status(session, query) -> list[StatusRow]:
+    """Return the issues the query selects as they stood on its day (rebuilt from events)."""
+    day, states = query.day, query.states(session)
     return [
         StatusRow(
             s.number,
             s.county_name or s.declared_county or "",
             s.status,
             s.progress,
-            rag(s.status, s.due_date, day),
+            rag(s.status, s.due_date, day, query.amber_days),
             s.is_sample,
         )
         for s in states

@@ -1,17 +1,17 @@
-"""Third-party browser assets (Leaflet and its plugins) served from installed XStatic packages.
+"""Third-party browser assets (Leaflet) served from installed XStatic packages.
 
 Government networks are often cut off from the internet, so no page may load anything from a CDN.
 The files are not committed: they come from the ``xstatic-*`` PyPI packages listed in
-``pyproject.toml`` and are served here under ``/vendor/<package>/<file>``.
+``pyproject.toml`` and are served under ``/vendor/<package>/<file>`` (``views/assets.py``).
 """
 
 from __future__ import annotations
 
 import importlib
 
-from flask import Blueprint, abort, send_from_directory, url_for
+from flask import url_for
 
-bp = Blueprint("assets", __name__, url_prefix="/vendor")
+from webmap.render.maps import MapAssets
 
 # url name -> XStatic module; only what the pages use
 PACKAGES = {
@@ -41,19 +41,9 @@ def asset_url(name: str, filename: str) -> str:
     return url_for("assets.vendor", package=name, filename=filename)
 
 
-def vendored_js() -> list[tuple[str, str]]:
-    """Return (name, url) pairs of the scripts a map page needs, in load order."""
-    return [(key, asset_url(pkg, fname)) for key, (pkg, fname) in JS.items()]
-
-
-def vendored_css() -> list[tuple[str, str]]:
-    """Return (name, url) pairs of the stylesheets a map page needs."""
-    return [(key, asset_url(pkg, fname)) for key, (pkg, fname) in CSS.items()]
-
-
-@bp.route("/<package>/<path:filename>")
-def vendor(package, filename):
-    """Serve one file of a vendored package (leaflet images included)."""
-    if package not in PACKAGES:
-        abort(404)
-    return send_from_directory(package_dir(package), filename, max_age=86400)
+def map_assets() -> MapAssets:
+    """Return the URLs of the scripts and stylesheets a map page needs, in load order."""
+    return MapAssets(
+        js=tuple((key, asset_url(pkg, fname)) for key, (pkg, fname) in JS.items()),
+        css=tuple((key, asset_url(pkg, fname)) for key, (pkg, fname) in CSS.items()),
+    )

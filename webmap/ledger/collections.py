@@ -1,0 +1,294 @@
+"""The issue collections readers page through: the staff collection and the public one.
+
+Both are the same ``IssueQuery`` read the same way (ordered by number, ``limit`` + ``offset`` or
+the keyset cursor ``after``, live rows or, with ``as_of``, the states rebuilt from the event log);
+they differ only in what a reader may see. The public collection has its field mask (no internal
+notes, descriptions, exact place text, units' partners or zones), its own filter list, and its
+points: lines and polygons are published as their display point, and sensitive issues at the
+representative point of their township (else county) of the boundary layers in use.
+
+``fetch_items`` returns features' contents (``Item``) and ``fetch_columns`` the compact column
+form the map draws; ``webmap.render.features`` writes either as JSON, ``webmap.web.items`` serves
+them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import shapely
+from shapely.geometry import Point
+from sqlalchemy import and_, case, or_, select
+
+from webmap.ledger import workflow
+from webmap.ledger.context import LedgerContext
+from webmap.ledger.models import Issue
+from webmap.ledger.query import IssueQuery
+from webmap.ledger.vocabulary import RAGS, STATUSES
+
+STAFF_PROPERTIES = (
+    "number", "title", "source_type", "batch", "category", "county_code", "county_name",
+    "township_name", "protected_area", "zone", "location_text", "lead_unit", "partner_units",
+    "deadline_class", "due_date", "status", "progress", "rag", "is_sample",
+)  # fmt: skip
+PUBLIC_FIELDS = (
+    "number", "title", "source_type", "batch", "category", "county_code", "county_name",
+    "township_name", "deadline_class", "due_date", "lead_unit", "status", "progress", "is_sample",
+)  # fmt: skip
+PUBLIC_FILTERS = ("county", "source", "status", "deadline", "rag", "category", "as_of")
+# what the ledger keeps beside the properties to place an issue on a map
+PLACE_COLUMNS = ("lon", "lat", "minx", "miny", "maxx", "maxy", "sensitive", "township_code")
+DERIVED = ("rag", "generalised")  # computed, not stored
+
+
+@dataclass(frozen=True)
+class Collection:
+    """An issue collection as one kind of reader sees it."""
+
+    name: str
+    title: str
+    properties: tuple[str, ...]  # the field mask: every property a feature may carry
+    filters: tuple[str, ...] | None  # filter parameters accepted (None: every IssueQuery filter)
+    public: bool  # public scope and public points (generalised, no shapes)
+    missing: str  # what a 404 says, with {number}
+
+    def unsupported_filters(self, names) -> list[str]:
+        """Return the filter parameters among ``names`` this collection does not take."""
+        return [] if self.filters is None else [n for n in names if n not in self.filters]
+
+    def unknown_properties(self, names) -> list[str]:
+        """Return the property names among ``names`` outside the field mask."""
+        return [n for n in names if n not in self.properties]
+
+
+STAFF = Collection("issues", "督察整改问题", STAFF_PROPERTIES, None, False,
+                   "问题编号“{number}”不存在")  # fmt: skip
+PUBLIC = Collection("public-issues", "公开的督察整改问题", (*PUBLIC_FIELDS, *DERIVED),
+                    PUBLIC_FILTERS, True, "公开问题“{number}”不存在")  # fmt: skip
+COLLECTIONS = {c.name: c for c in (STAFF, PUBLIC)}
+
+
+@dataclass
+class Item:
+    """One issue as a collection publishes it: id, masked properties, WGS84 geometry."""
+
+    number: str
+    properties: dict
+    geometry: object | None  # shapely, in WGS84 (the display shift is the renderer's)
+
+
+@dataclass
+class Columns:
+    """One page in the map's column form (parallel lists; shapes as (row, geometry) pairs)."""
+
+    number: list = field(default_factory=list)
+    status: list = field(default_factory=list)
+    rag: list = field(default_factory=list)  # indexes into RAGS
+    lon: list = field(default_factory=list)
+    lat: list = field(default_factory=list)
+    shapes: list = field(default_factory=list)
+
+
+def representative_point(layer, code: str | None) -> tuple[float, float] | None:
+    """Return (lon, lat) of the representative point of a layer feature by code, or None."""
+    if layer is None or not code or "code" not in layer.frame:
+        return None
+    cache = layer.cache.setdefault("public_points", {})
+    if code not in cache:
+        rows = layer.frame[layer.frame["code"] == code]
+        point = rows.geometry.iloc[0].representative_point() if len(rows) else None
+        cache[code] = (round(point.x, 4), round(point.y, 4)) if point is not None else None
+    return cache[code]
+
+
+def published_point(row, layers) -> tuple[float, float] | None:
+    """Return the point to publish: exact, or generalised to township/county when sensitive."""
+    if not row.sensitive:
+        return None if row.lon is None else (round(row.lon, 6), round(row.lat, 6))
+    return (representative_point(layers.townships, row.township_code)
+            or representative_point(layers.counties, row.county_code))  # fmt: skip
+
+
+def _value(value):
+    """Return a property value as JSON carries it (dates as ISO text)."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _properties(collection: Collection, row, names, day: date, amber_days: int) -> dict:
+    """Return the masked properties of a row, RAG judged on ``day``."""
+    props = {}
+    for name in names:
+        if name == "rag":
+            props["rag"] = workflow.rag(row.status, row.due_date, day, amber_days)
+        elif name == "generalised":
+            props["generalised"] = bool(row.sensitive)
+        else:
+            props[name] = _value(getattr(row, name))
+    return props
+
+
+def _is_extended(row) -> bool:
+    """Say whether a live row's bbox has extent (a line or polygon)."""
+    return row.minx is not None and (row.minx, row.miny) != (row.maxx, row.maxy)
+
+
+def _state_shape(state):
+    """Return a rebuilt state's geometry as shapely (None when it has none)."""
+    return shapely.from_geojson(json.dumps(state.geometry)) if state.geometry else None
+
+
+def count(session, query: IssueQuery) -> int:
+    """Return how many issues the query matches (all pages; as-of states when ``as_of``)."""
+    if query.as_of is not None:
+        return len(_states(session, query))
+    return query.count(session)
+
+
+def _states(session, query: IssueQuery) -> list:
+    """Return the as-of states a query matches, in number order."""
+    return sorted(query.states(session), key=lambda s: s.number)
+
+
+def _state_page(session, query, *, limit: int | None, offset: int,
+                after: str | None) -> tuple[list, bool]:  # fmt: skip
+    """Return one page of as-of states (all from ``offset`` when ``limit`` is None), more or not."""
+    states = [s for s in _states(session, query) if after is None or s.number > after]
+    if limit is None:
+        return states[offset:], False
+    page = states[offset : offset + limit + 1]
+    return page[:limit], len(page) > limit
+
+
+def _page_statement(query: IssueQuery, columns, *, limit: int | None, offset: int,
+                    after: str | None):  # fmt: skip
+    """Return SELECT ``columns`` for a page by number, one row past ``limit`` to see if more follow.
+
+    ``limit`` None reads every row from ``offset`` on (a whole export).
+
+    ``after`` is the keyset cursor of the ``next`` link (numbers are unique and indexed), so a
+    late page is an index range scan rather than a rescan of every row before it.
+    """
+    stmt = query.apply(select(*columns).select_from(Issue))
+    if after is not None:
+        stmt = stmt.where(Issue.number > after)
+    stmt = stmt.order_by(Issue.number).offset(offset)
+    return stmt if limit is None else stmt.limit(limit + 1)
+
+
+def _live_page(session, query, names, *, limit, offset, after) -> tuple[list, bool]:
+    """Return one page of live rows with the columns ``names`` need, and whether more follow."""
+    wanted = {"number", "status", "due_date", "county_code", *names, *PLACE_COLUMNS}
+    cols = [getattr(Issue, c) for c in (*STAFF_PROPERTIES, *PLACE_COLUMNS)
+            if c in wanted and c not in DERIVED]  # fmt: skip
+    stmt = _page_statement(query, cols, limit=limit, offset=offset, after=after)
+    rows = session.connection().execute(stmt).all()
+    if limit is None:
+        return rows, False
+    return rows[:limit], len(rows) > limit
+
+
+def _shapes(session, numbers) -> dict:
+    """Return number -> stored geometry for live issues (lines and polygons)."""
+    if not numbers:
+        return {}
+    stmt = select(Issue.number, Issue.geometry).where(Issue.number.in_(list(numbers)))
+    return dict(session.execute(stmt).all())
+
+
+def _geometry(collection, row, shape, layers):
+    """Return the geometry an item is published with."""
+    if collection.public:
+        point = published_point(row, layers)
+        return Point(point) if point else None
+    if shape is not None and shape.geom_type != "Point":
+        return shape
+    return None if row.lon is None else Point(row.lon, row.lat)
+
+
+def fetch_items(session, collection: Collection, query: IssueQuery, ctx: LedgerContext, *,
+                limit: int | None, offset: int = 0, after: str | None = None,
+                properties=None) -> tuple[list[Item], bool]:  # fmt: skip
+    """Return one page of items (``limit`` None: all of them) and whether another page follows."""
+    names = properties or collection.properties
+    day = query.day
+    if query.as_of is not None:
+        rows, more = _state_page(session, query, limit=limit, offset=offset, after=after)
+        shapes = {s.number: _state_shape(s) for s in rows}
+    else:
+        rows, more = _live_page(session, query, names, limit=limit, offset=offset, after=after)
+        extended = [] if collection.public else [r.number for r in rows if _is_extended(r)]
+        shapes = _shapes(session, extended)
+    layers = ctx.layers if collection.public and any(r.sensitive for r in rows) else None
+    return [Item(r.number, _properties(collection, r, names, day, query.amber_days),
+                 _geometry(collection, r, shapes.get(r.number), layers))
+            for r in rows], more  # fmt: skip
+
+
+def fetch_item(session, collection: Collection, query: IssueQuery, ctx: LedgerContext,
+               number: str) -> Item | None:  # fmt: skip
+    """Return one issue of the collection, or None when absent or outside its scope."""
+    one = replace(query, q=None, number=number)
+    found, _ = fetch_items(session, collection, one, ctx, limit=1)
+    return found[0] if found else None
+
+
+def rag_code(day: date, amber_days: int):
+    """Return a SQL CASE giving each issue's index in ``RAGS`` on ``day``.
+
+    Built from ``workflow.rag_clause`` (the SQL twin of ``workflow.rag``), so the map's colours
+    and the ``rag`` filter agree, without turning 100,000 dates into Python objects.
+    """
+    whens = [(workflow.rag_clause(name, day, amber_days), i)
+             for i, name in enumerate(RAGS) if name != "green"]  # fmt: skip
+    return case(*whens, else_=RAGS.index("green"))
+
+
+def fetch_columns(session, collection: Collection, query: IssueQuery, ctx: LedgerContext, *,
+                  limit: int, offset: int = 0, after: str | None = None) -> tuple[Columns, bool]:
+    """Return one page in the map's column form and whether more follow.
+
+    Lon/lat are the display point (for a line or polygon the centre of its box; for a public
+    sensitive issue its generalised point), None when the issue has no location.
+    """
+    if query.as_of is not None or collection.public:
+        return _columns_from_items(session, collection, query, ctx, limit=limit, offset=offset,
+                                   after=after)  # fmt: skip
+    extended = and_(Issue.minx.is_not(None), or_(Issue.minx != Issue.maxx, Issue.miny != Issue.maxy))
+    cols = (Issue.number, Issue.status, rag_code(query.day, query.amber_days), Issue.lon,
+            Issue.lat, case((extended, 1), else_=0))  # fmt: skip
+    stmt = _page_statement(query, cols, limit=limit, offset=offset, after=after)
+    rows = session.connection().execute(stmt).all()
+    rows, more = rows[:limit], len(rows) > limit
+    out = Columns(*([list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in cols]))
+    flags, out.shapes = out.shapes, []
+    wanted = {out.number[i]: i for i, flag in enumerate(flags) if flag}
+    for number, geom in sorted(_shapes(session, wanted).items(), key=lambda kv: wanted[kv[0]]):
+        out.shapes.append((wanted[number], geom))
+    return out, more
+
+
+def _columns_from_items(session, collection, query, ctx, **paging) -> tuple[Columns, bool]:
+    """Build the column form from items (as-of states, or the public collection's points)."""
+    names = ("number", "status", "rag")
+    items, more = fetch_items(session, collection, query, ctx, properties=names, **paging)
+    out = Columns()
+    for i, item in enumerate(items):
+        geom = item.geometry
+        point = geom if geom is None or geom.geom_type == "Point" else None
+        if geom is not None and point is None:
+            out.shapes.append((i, geom))
+        out.number.append(item.number)
+        out.status.append(item.properties["status"])
+        out.rag.append(RAGS.index(item.properties["rag"]))
+        out.lon.append(None if point is None else point.x)
+        out.lat.append(None if point is None else point.y)
+    return out, more
+
+
+def status_codes(columns: Columns) -> tuple[list[str], list[int]]:
+    """Return the status code list (workflow order, then others) and each row's index in it."""
+    codes = {s: i for i, s in enumerate(STATUSES)}
+    index = [codes.setdefault(name, len(codes)) for name in columns.status]
+    return list(codes), index

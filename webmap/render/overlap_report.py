@@ -1,0 +1,125 @@
+"""The overlap report, written the same way by ``yzmap overlap`` and by the ``/overlap`` pages.
+
+Rows are ``geo.overlap`` rows (one per site × protected area × zone), rounded to centimetres and
+1e-6 of a share (beyond the boundaries' own accuracy). A report is CSV (UTF-8 with BOM, so Excel
+reads the Chinese), XLSX (the table plus a 说明 sheet naming the boundary version, whether it is
+illustrative, the sites' source, the method and the rule source) or GeoJSON (each row with its
+site's geometry). Relations read in Chinese through ``relation_label``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.overlap import COLUMNS
+from webmap.ledger.vocabulary import ILLUSTRATIVE_MARK, RELATION_GROUPS
+from webmap.render.files import atomic_path
+
+FORMATS = ("csv", "xlsx", "geojson")
+ROUNDING = {"overlap_m2": 2, "overlap_length_m": 2, "distance_m": 2, "boundary_distance_m": 2,
+            "overlap_share": 6}  # fmt: skip
+EXPORT_COLUMNS = [c for c in COLUMNS if c != "site_index"]
+METHOD = ("在 EPSG:4546（CGCS2000 3 度带高斯-克吕格，中央经线 111°E）中计算，按投影长度比改正到"
+          "椭球面；面积单位 m²，距离单位 m")  # fmt: skip
+RULE_SOURCE = "data/boundaries/zone_rules.csv（摘要，非条文原文；以现行有效文本为准）"
+MIMETYPES = {
+    "csv": "text/csv",
+    "geojson": "application/geo+json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def round_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Round areas and distances to centimetres and shares to 1e-6."""
+    return rows.round(ROUNDING)
+
+
+def relation_group(relation: str | None) -> str:
+    """Return inside / partly / buffer / outside for a ``geo.overlap`` relation string.
+
+    >>> relation_group("within buffer 500 m"), relation_group(None)
+    ('buffer', 'outside')
+    """
+    if relation == "inside":
+        return "inside"
+    if relation == "partly inside":
+        return "partly"
+    if relation and relation.startswith("within buffer"):
+        return "buffer"
+    return "outside"
+
+
+def relation_label(relation: str | None) -> str:
+    """Return the Chinese label of a relation.
+
+    >>> relation_label("within buffer 500 m"), relation_label("partly inside")
+    ('缓冲 500 m 内', '部分在内')
+    """
+    group = relation_group(relation)
+    if group == "buffer":
+        return f"缓冲 {relation.removeprefix('within buffer').strip()} 内"
+    return RELATION_GROUPS[group]
+
+
+def site_provenance(report: Mapping, uploaded_at: str | None = None) -> dict[str, str]:
+    """Describe a site file (the importer's report as a dict) for pages, sheets and reports."""
+    out = {
+        "站点文件": f"{report['source_file']}（{report['format']}，{report['features']} 个要素）",
+        "站点坐标系": f"{report['crs']}，{report['crs_method']}",
+        "站点文件 SHA-256": report["sha256"][:16] + "…",
+    }
+    if uploaded_at:
+        out["上传时间"] = uploaded_at
+    return out
+
+
+def version_notes(info, provenance: Mapping) -> list[tuple[str, str]]:
+    """Return the data-version lines every overlap page, sheet and report carries."""
+    nature = "权威" if info.authoritative else f"{ILLUSTRATIVE_MARK}（非权威边界，仅供演示）"
+    return [
+        ("保护地边界版本", info.version),
+        ("边界性质", nature),
+        ("边界有效日期", info.vintage),
+        *provenance.items(),
+        ("计算方法", METHOD),
+        ("规则来源", RULE_SOURCE),
+    ]
+
+
+def write_report(rows: pd.DataFrame, sites, layer, provenance: Mapping, fmt: str, target) -> None:
+    """Write the rows as CSV, XLSX (with its 说明 sheet) or GeoJSON to a path or binary file."""
+    if fmt not in FORMATS:
+        raise ValueError(f"报告格式只能是 {'、'.join(FORMATS)}，收到“{fmt}”")
+    table = rows[EXPORT_COLUMNS]
+    if fmt == "csv":
+        data = table.to_csv(index=False).encode("utf-8-sig")  # BOM so Excel reads the Chinese
+        _write_bytes(data, target)
+    elif fmt == "xlsx":
+        notes = version_notes(layer.info, provenance) + [("行数", str(len(table)))]
+        with pd.ExcelWriter(target, engine="openpyxl") as writer:
+            table.to_excel(writer, sheet_name="重叠分析", index=False)
+            pd.DataFrame(notes, columns=["项目", "内容"]).to_excel(writer, sheet_name="说明",
+                                                                index=False)  # fmt: skip
+    else:
+        geoms = sites.geometry.to_numpy()[rows["site_index"].to_numpy(dtype=int)]
+        frame = gpd.GeoDataFrame(table.reset_index(drop=True), geometry=list(geoms), crs=sites.crs)
+        _write_bytes(frame.to_json(na="null", ensure_ascii=False).encode("utf-8"), target)
+
+
+def _write_bytes(data: bytes, target) -> None:
+    """Write bytes to a path or a binary file object."""
+    if isinstance(target, str | Path):
+        Path(target).write_bytes(data)
+    else:
+        target.write(data)
+
+
+def save_report(rows, sites, layer, provenance: Mapping, path: str | Path) -> None:
+    """Write a report file named by its suffix, atomically (the CLI's ``--out``)."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    with atomic_path(path) as tmp:
+        write_report(rows, sites, layer, provenance, fmt, tmp)

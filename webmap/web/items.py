@@ -1,0 +1,167 @@
+"""The one items handler behind ``/api/issues`` and ``/api/public/issues`` (and their items).
+
+Both collections (``webmap.ledger.collections``) are served here with the same paging, formats
+and errors, the pygeoapi way: ``limit`` and ``offset`` (``page`` counts pages of ``limit``),
+``numberMatched``/``numberReturned``, and ``self``/``next``/``prev`` links; ``next`` carries a
+keyset cursor (``after=<last number>``), so following it costs the same on page 100 as on page
+1. ``f=json|geojson`` gives GeoJSON, ``f=map`` the compact column form the map pages draw;
+``properties=a,b`` picks properties (within the collection's field mask), ``coords=gcj02``
+shifts coordinates for AMap tiles, and ``as_of=YYYY-MM-DD`` serves the ledger as it stood that
+day (rebuilt from the event log). The filter arguments go through the same ``IssueQuery`` as the
+pages, so ``/api/issues?<query>`` holds exactly what ``/?<query>`` shows.
+"""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date
+
+from flask import Response, abort, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from webmap.ledger import collections
+from webmap.ledger.collections import Collection
+from webmap.ledger.query import Scope
+from webmap.render.features import GEOJSON, dumps, feature, feature_collection, map_columns
+from webmap.web.args import display_transform, issue_query, parse_int, split_args
+from webmap.web.context import get_session, ledger_context
+
+OUTPUT_ARGS = ("limit", "offset", "page", "after", "properties", "coords", "f")
+FORMATS = ("json", "geojson", "map")
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10000
+MAP_DEFAULT_LIMIT = 10000
+MAP_MAX_LIMIT = 50000  # compact rows are ~40 bytes: bigger pages, fewer round trips for the map
+
+
+def collection_query(collection: Collection, filters: MultiDict):
+    """Build the collection's query: its own scope and filter list; bad values are a 400."""
+    extra = collection.unsupported_filters(list(filters))
+    if extra:
+        abort(400, f"公开查询不支持参数：{'、'.join(extra)}；可用 {'、'.join(collection.filters)}")
+    return issue_query(filters, scope=Scope.public() if collection.public else None)
+
+
+def parse_format(args: MultiDict) -> str:
+    """Read ``f`` (json/geojson as in pygeoapi, or map for the page's compact form)."""
+    fmt = args.get("f") or "json"
+    if fmt not in FORMATS:
+        abort(400, f"参数 f 只能是 {'、'.join(FORMATS)}，收到“{fmt}”")
+    return fmt
+
+
+def parse_after(args: MultiDict) -> str | None:
+    """Read the ``after`` cursor (an issue number); it cannot be combined with an offset."""
+    after = args.get("after")
+    if after is None or after == "":
+        return None
+    if len(after) > 40:
+        abort(400, f"参数 after 应为问题编号（不超过 40 字），收到“{after[:20]}…”")
+    if args.get("offset") not in (None, "", "0") or args.get("page") not in (None, "", "1"):
+        abort(400, "参数 after 与 offset、page 不能同时使用")
+    return after
+
+
+def parse_paging(output: MultiDict, fmt: str) -> dict:
+    """Return limit, offset and after; ``page`` is turned into an offset of whole pages."""
+    default, high = (MAP_DEFAULT_LIMIT, MAP_MAX_LIMIT) if fmt == "map" else (DEFAULT_LIMIT,
+                                                                             MAX_LIMIT)
+    limit = parse_int(output, "limit", default, 1, high)
+    offset = parse_int(output, "offset", 0, 0)
+    page = parse_int(output, "page", 1, 1, 1_000_000)
+    if page > 1:
+        if offset:
+            abort(400, "参数 page 与 offset 不能同时使用")
+        offset = (page - 1) * limit
+    return {"limit": limit, "offset": offset, "after": parse_after(output)}
+
+
+def parse_properties(collection: Collection, args: MultiDict) -> tuple[str, ...] | None:
+    """Read ``properties=a,b`` into names within the collection's mask, or None for all."""
+    names = tuple(p.strip() for p in (args.get("properties") or "").split(",") if p.strip())
+    unknown = collection.unknown_properties(names)
+    if unknown:
+        abort(400, f"参数 properties 含未知字段：{'，'.join(unknown)}")
+    return names or None
+
+
+def json_response(body: dict, status: int = 200, mimetype: str = GEOJSON) -> Response:
+    """Serialise ``body`` compactly, gzip it when the client accepts that (large pages)."""
+    data = dumps(body)
+    resp = Response(data, status=status, mimetype=mimetype)
+    if len(data) > 2048 and "gzip" in request.headers.get("Accept-Encoding", ""):
+        resp.set_data(gzip.compress(data, compresslevel=5))
+        resp.headers["Content-Encoding"] = "gzip"
+        resp.headers["Vary"] = "Accept-Encoding"
+    return resp
+
+
+def page_links(endpoint: str, filters: MultiDict, output: MultiDict, *, paging: dict,
+               last: str | None, more: bool, mimetype: str) -> list[dict]:  # fmt: skip
+    """Return self/next/prev links that keep the filters and output options.
+
+    ``next`` continues after the last number of this page (keyset); ``prev`` is only given for
+    offset paging, as a cursor cannot walk backwards.
+    """
+    limit, offset = paging["limit"], paging["offset"]
+
+    def link(rel: str, **cursor) -> dict:
+        """Build one link with other paging arguments."""
+        args = MultiDict(filters)
+        for key, value in output.items(multi=True):
+            if key not in ("limit", "offset", "page", "after"):
+                args.add(key, value)
+        args["limit"] = str(limit)
+        for key, value in cursor.items():
+            args[key] = str(value)
+        return {"rel": rel, "type": mimetype, "title": rel,
+                "href": url_for(endpoint, **args.to_dict(flat=False))}  # fmt: skip
+
+    after = paging["after"]
+    links = [link("self", **({"after": after} if after else {"offset": offset}))]
+    if more and last is not None:
+        links.append(link("next", after=last))
+    if offset > 0 and not after:
+        links.append(link("prev", offset=max(offset - limit, 0)))
+    return links
+
+
+def items_response(collection: Collection, endpoint: str) -> Response:
+    """Answer a request for a page of a collection (GeoJSON or the map's column form)."""
+    filters, output = split_args(request.args, OUTPUT_ARGS)
+    query = collection_query(collection, filters)
+    fmt = parse_format(output)
+    paging = parse_paging(output, fmt)
+    to_display = display_transform(output.get("coords"))
+    session, ctx = get_session(), ledger_context()
+    matched = collections.count(session, query)
+    if fmt == "map":
+        columns, more = collections.fetch_columns(session, collection, query, ctx, **paging)
+        body, mimetype = map_columns(columns, to_display), "application/json"
+        numbers = columns.number
+    else:
+        props = parse_properties(collection, output)
+        items, more = collections.fetch_items(session, collection, query, ctx, **paging,
+                                              properties=props)  # fmt: skip
+        body, mimetype = feature_collection(items, to_display), GEOJSON
+        numbers = [i.number for i in items]
+    body |= {
+        "numberMatched": matched,
+        "numberReturned": len(numbers),
+        "timeStamp": (query.as_of or date.today()).isoformat(),
+        "links": page_links(endpoint, filters, output, paging=paging,
+                            last=numbers[-1] if numbers else None, more=more,
+                            mimetype=mimetype),  # fmt: skip
+    }
+    return json_response(body, mimetype=mimetype)
+
+
+def item_response(collection: Collection, number: str) -> Response:
+    """Answer a request for one issue of a collection as a GeoJSON Feature (404 when absent)."""
+    filters, output = split_args(request.args, OUTPUT_ARGS)
+    query = collection_query(collection, filters)
+    to_display = display_transform(output.get("coords"))
+    item = collections.fetch_item(get_session(), collection, query, ledger_context(), number)
+    if item is None:
+        abort(404, collection.missing.format(number=number))
+    return json_response(feature(item, to_display))
