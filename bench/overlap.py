@@ -47,14 +47,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=10_000)
     parser.add_argument(
-        "--store", default=None, help="boundary store folder (imported layers); default shipped"
+        "--database", default=None,
+        help="database URL whose boundary layers in use are measured (default: shipped layers)",
     )
     args = parser.parse_args()
     layers = load_shipped()
-    if args.store:
-        from webmap.ledger.boundaries import active_layers
+    if args.database:
+        from sqlalchemy.orm import Session
 
-        layers = active_layers(layers, args.store)
+        from webmap.ledger.boundaries import layers_in_use
+        from webmap.ledger.db import make_engine
+
+        with Session(make_engine(args.database)) as session:
+            layers = layers_in_use(session)
     layer = layers.protected_areas
     sites = make_sites(layer, args.sites)
     n_vertices = int(shapely.get_num_coordinates(layer.frame.geometry.array).sum())

@@ -52,8 +52,8 @@ def make_app(n: int, workdir: Path):
 
     from webmap import create_app
     from webmap.ledger import db
-    from webmap.web import context as webctx
     from webmap.ledger.models import Issue
+    from webmap.web import context as webctx
 
     app = create_app({"DATABASE_URL": f"sqlite:///{workdir / f'bench{n}.sqlite'}",
                       "TODAY": "2023-06-01"})

@@ -5,14 +5,13 @@ pyproj transformers built with ``always_xy=True``. GCJ-02 (AMap, Tencent) and BD
 (Baidu) are obfuscations, not EPSG systems, so they get named functions here; their
 forward formulas are the public Krasovsky-ellipsoid ones and the inverses are solved
 by fixed-point iteration on those formulas. The Gauss-Kruger catalogue and detection of
-projected metres live in ``geo.gauss_kruger`` and are re-exported here.
+projected metres live in ``geo.gauss_kruger``, which builds on this module.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyproj
@@ -20,16 +19,6 @@ import shapely
 from shapely.geometry.polygon import orient
 
 from geo.errors import UnknownCRS
-
-if TYPE_CHECKING:  # re-exported lazily through __getattr__ below
-    from geo.gauss_kruger import (
-        Candidate,
-        Detection,
-        GKSystem,
-        detect_projected_crs,
-        gk_systems,
-        systems_for_easting,
-    )
 
 __all__ = [
     "STORAGE_CRS",
@@ -53,15 +42,7 @@ __all__ = [
     "from_metric",
     "geodesic_area_m2",
     "geodesic_length_m",
-    # Gauss-Kruger catalogue and detection, defined in geo.gauss_kruger (loaded on first use)
-    "GKSystem",
-    "Candidate",
-    "Detection",
-    "gk_systems",
-    "systems_for_easting",
-    "detect_projected_crs",
 ]
-_GAUSS_KRUGER = frozenset(__all__[-6:])
 
 STORAGE_CRS = "EPSG:4326"
 CGCS2000 = "EPSG:4490"
@@ -479,13 +460,3 @@ def geodesic_length_m(geom) -> float:
     if geom is None or geom.is_empty:
         return 0.0
     return float(_GEOD.geometry_length(geom))
-
-
-def __getattr__(name: str):
-    """Re-export the Gauss-Kruger names of ``geo.gauss_kruger`` (imported on first use: that
-    module builds on this one, so importing it here at load time would be circular)."""
-    if name in _GAUSS_KRUGER:
-        from geo import gauss_kruger
-
-        return getattr(gauss_kruger, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,8 @@
 
 A guess (no CRS in the file, none given) raises ``CRSNeedsConfirmation`` unless the caller has
 confirmed it; contradictions between a declared CRS and the coordinate values are errors.
-Detection of Gauss-Kruger systems is ``geo.crs.detect_projected_crs``'s job, not repeated here.
+Detection of Gauss-Kruger systems is ``geo.gauss_kruger.detect_projected_crs``'s job, not repeated
+here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import shapely
 
 from geo import crs as gcrs
 from geo.errors import CRSNeedsConfirmation, ImportFileError, UnknownCRS
+from geo.gauss_kruger import detect_projected_crs
 
 _SAMPLE = 2000  # vertices used to guess a CRS; ranges, not every vertex, decide it
 
@@ -77,7 +79,7 @@ def _guess(frame: gpd.GeoDataFrame, bounds: np.ndarray, source: str) -> CRSDecis
     coords = shapely.get_coordinates(frame.geometry.array)
     if len(coords) > _SAMPLE:
         coords = coords[np.linspace(0, len(coords) - 1, _SAMPLE).astype(int)]
-    found = gcrs.detect_projected_crs(coords[:, 0], coords[:, 1])
+    found = detect_projected_crs(coords[:, 0], coords[:, 1])
     if not found or not found[0].in_yongzhou:
         hint = found.message if found else "数值不像经纬度，也不像高斯-克吕格投影坐标"
         raise ImportFileError(

@@ -9,7 +9,7 @@ import pyproj
 import pytest
 from shapely import Point, box
 
-from geo import crs
+from geo import crs, gauss_kruger
 from geo.errors import UnknownCRS
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -167,14 +167,14 @@ def test_gk_codes_match_pyproj_database(epsg, name, central, false_easting):
     assert c.name == name
     assert params["Longitude of natural origin"] == central
     assert params["False easting"] == false_easting
-    system = next(s for s in crs.gk_systems() if s.epsg == epsg)
+    system = next(s for s in gauss_kruger.gk_systems() if s.epsg == epsg)
     assert system.central_meridian == central
     assert (system.zone is not None) == (false_easting > 1e6)
 
 
 def test_gk_systems_cover_three_datums_four_variants():
     """For CM 111E each datum has 3-degree and 6-degree, with and without the zone prefix."""
-    around = [s for s in crs.gk_systems() if s.central_meridian == 111.0]
+    around = [s for s in gauss_kruger.gk_systems() if s.central_meridian == 111.0]
     assert {(s.datum, s.width, s.zone is not None) for s in around} == {
         (d, w, p)
         for d in ("cgcs2000", "xian1980", "beijing1954")
@@ -276,7 +276,7 @@ def test_detect_projected_crs_finds_the_system(name, epsg, hint, expected):
     """Metre coordinates of real places yield the right system first, landing in Yongzhou."""
     lon, lat = PLACES[name]
     east, north = pyproj.Transformer.from_crs(4326, epsg, always_xy=True).transform(lon, lat)
-    found = crs.detect_projected_crs(east, north, datum_hint=hint)
+    found = gauss_kruger.detect_projected_crs(east, north, datum_hint=hint)
     assert [c.crs for c in found if c.in_yongzhou] == expected
     assert found.guessed
     best = found.best_in_yongzhou()
@@ -288,7 +288,7 @@ def test_detect_projected_crs_finds_the_system(name, epsg, hint, expected):
 def test_detect_projected_crs_without_hint_is_ambiguous_between_datums():
     """Numbers cannot tell CGCS2000 from Xian 1980: all three datums are offered, CGCS2000 first."""
     east, north = 573_000.0, 2_923_000.0
-    found = crs.detect_projected_crs(east, north)
+    found = gauss_kruger.detect_projected_crs(east, north)
     inside = [c for c in found if c.in_yongzhou]
     assert [c.system.datum for c in inside[:2]] == ["cgcs2000", "cgcs2000"]
     assert {c.system.datum for c in inside} == {"cgcs2000", "xian1980", "beijing1954"}
@@ -304,7 +304,7 @@ def test_detect_projected_crs_swapped_columns():
     east, north = pyproj.Transformer.from_crs(4326, 4546, always_xy=True).transform(
         *PLACES["道县县城"]
     )
-    found = crs.detect_projected_crs(north, east, datum_hint="cgcs2000")
+    found = gauss_kruger.detect_projected_crs(north, east, datum_hint="cgcs2000")
     best = found.best_in_yongzhou()
     assert best.swapped and best.crs == "EPSG:4546"
     assert distance_m(*PLACES["道县县城"], best.lon, best.lat) < 0.05
@@ -316,7 +316,7 @@ def test_detect_projected_crs_on_a_column():
     east, north = pyproj.Transformer.from_crs(4326, 4525, always_xy=True).transform(lon, lat)
     east = np.append(east, np.nan)
     north = np.append(north, np.nan)
-    found = crs.detect_projected_crs(east, north, datum_hint="cgcs2000")
+    found = gauss_kruger.detect_projected_crs(east, north, datum_hint="cgcs2000")
     assert found[0].crs == "EPSG:4525" and found[0].share_in_yongzhou == 1.0
 
 
@@ -332,7 +332,7 @@ def test_detect_projected_crs_on_a_column():
 )
 def test_detect_projected_crs_finds_nothing_for_implausible_numbers(x, y):
     """Numbers no Gauss-Kruger system can produce give an empty result with a reason."""
-    found = crs.detect_projected_crs(x, y, datum_hint="cgcs2000")
+    found = gauss_kruger.detect_projected_crs(x, y, datum_hint="cgcs2000")
     assert found == [] and found.best_in_yongzhou() is None
     assert found.message
 
@@ -340,7 +340,7 @@ def test_detect_projected_crs_finds_nothing_for_implausible_numbers(x, y):
 def test_detect_projected_crs_rejects_unknown_hint():
     """An unknown datum hint is an error naming it."""
     with pytest.raises(UnknownCRS, match="gcj02"):
-        crs.detect_projected_crs(573_000.0, 2_923_000.0, datum_hint="gcj02")
+        gauss_kruger.detect_projected_crs(573_000.0, 2_923_000.0, datum_hint="gcj02")
 
 
 def test_metric_round_trip_and_area_agree_with_geodesic():

@@ -100,10 +100,11 @@ def upload(client, data: bytes, filename: str, **form):
     return client.post("/boundaries/upload", data=payload, content_type="multipart/form-data")
 
 
-def pdf_text(path) -> str:
-    """Return the text of a PDF file as pdftotext (poppler-utils) reads it."""
-    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
-    return out.stdout.decode("utf-8")
+def pdf_text(path, layout: bool = False) -> str:
+    """Return the text of a PDF file as pdftotext (poppler-utils) reads it (``-layout``: table
+    rows stay on one line)."""
+    args = ["pdftotext", *(["-layout"] if layout else []), str(path), "-"]
+    return subprocess.run(args, capture_output=True, check=True).stdout.decode("utf-8")
 
 
 @contextmanager

@@ -133,7 +133,7 @@ def test_wilson_ranking_does_not_punish_small_counties():
             + [IssueFacts(county_code="B", due=True, on_time=i >= 3) for i in range(10)]
             + [IssueFacts(county_code="C", due=True, on_time=i >= 2) for i in range(20)]
             + [IssueFacts(county_code="D", due=True, on_time=True)])
-    order = [c.code for c in stats.rank_counties(stats.by_county(rows))]
+    order = [c.code for c in stats.rank_counties(stats.by_county(stats.groups_of(rows)))]
     assert order.index("C") < order.index("D")
     assert stats.wilson_lower(0, 1) == 0.0 and stats.wilson_lower(0, 0) == 0.0
     assert round(stats.wilson_lower(18, 20), 3) == 0.699

@@ -53,13 +53,12 @@ def county_briefs(session, query: IssueQuery, counties) -> tuple[list[IssueItem]
                                                                   list[CountyBrief]]:  # fmt: skip
     """Return the query's items and one ``CountyBrief`` per county (in the layer's order)."""
     items = collect_items(session, query)
-    facts = {f.number: f for f in figures.issue_facts(session, query)}
+    tallies = {c.code: c for c in figures.figures(session, query).counties()}
     out = []
     for row in counties.itertuples():
         mine = [i for i in items if i.county_code == row.code]
-        tally = figures.tally(facts[i.number] for i in mine)
         numbers = [i.number for i in mine]
-        out.append(CountyBrief(row.code, row.name, mine, tally,
+        out.append(CountyBrief(row.code, row.name, mine, tallies.get(row.code, figures.Tally()),
                                leaders_for(session, row.code, numbers, query.day)))  # fmt: skip
     return items, out
 

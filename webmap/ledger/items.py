@@ -37,6 +37,8 @@ class IssueItem:
     county_name: str | None = None
     source_type: str | None = None
     deadline_class: str | None = None
+    protected_area: str | None = None
+    zone: str | None = None
 
     @property
     def located(self) -> bool:
@@ -66,6 +68,7 @@ def _item(row, day: date, amber_days: int, geometry) -> IssueItem:
         due_date=row.due_date, lon=row.lon, lat=row.lat, geometry=_extent(geometry),
         is_sample=bool(row.is_sample), lead_unit=row.lead_unit, progress=row.progress or 0,
         county_name=row.county_name, source_type=row.source_type, deadline_class=row.deadline_class,
+        protected_area=row.protected_area, zone=row.zone,
     )  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """The briefing pack (汇报材料): one PDF with the city map, the per-county figures, a page per
-county, the overdue list and the look-back targets, all made from one ``IssueQuery`` (optionally
-as of a past day), counted by ``webmap.ledger.figures`` like the dashboard and the public page."""
+county, the overdue list, the issues inside protected areas and the look-back targets, all made
+from one ``IssueQuery`` (optionally as of a past day), counted by ``webmap.ledger.figures`` like
+the dashboard and the public page."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ def build_pack(session, layers, target, *, ctx: LedgerContext, as_of: date | Non
             colors=[RAG_COLORS["red"]] * len(overdue),
             size=size,
         )
+        pages_ += pages.protected_area_pages(items, layers, cutoff=spec.cutoff, size=size)
         pages_.append(pages.lookback_page(counted.lookback(), cutoff=spec.cutoff, size=size))
         meta = {"Title": PACK_TITLE, "Creator": "yzmap", "Subject": spec.cutoff}
         with PdfPages(target, metadata=meta) as pdf:

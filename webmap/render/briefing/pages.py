@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from webmap.ledger.figures import CountyTally, LookbackRow, Tally
 from webmap.ledger.vocabulary import RAG_COLORS, RAG_LABELS, SAMPLE_MARK
+from webmap.render.captions import layer_line
 from webmap.render.snapshot import draw
 
 ROWS_PER_PAGE = 24
@@ -162,7 +163,8 @@ def county_page(brief, layers, *, day: date, cutoff: str, size: str = "A4") -> F
 
 
 def list_pages(
-    title: str, subtitle: str, rows: list[list[str]], columns, widths, colors=None, size: str = "A4"
+    title: str, subtitle: str, rows: list[list[str]], columns, widths, colors=None,
+    size: str = "A4", note: str | None = None,
 ) -> list[Figure]:
     """Draw a long table over as many pages as it needs (``ROWS_PER_PAGE`` rows each)."""
     pages = []
@@ -173,6 +175,8 @@ def list_pages(
         page_header(fig, title + more, subtitle)
         part = colors[n * ROWS_PER_PAGE : (n + 1) * ROWS_PER_PAGE] if colors else None
         draw_table(fig.add_axes((0.025, 0.07, 0.95, 0.80)), columns, chunk, widths, colors=part)
+        if note:
+            fig.text(0.025, 0.045, note, fontsize=7, color="#333333", ha="left", va="bottom")
         pages.append(fig)
     return pages
 
@@ -252,3 +256,20 @@ def county_table_page(counties: list[CountyTally], total: Tally, *, cutoff: str,
     draw_table(fig.add_axes((0.025, 0.30, 0.95, 0.58)), COUNTY_COLUMNS, rows,
                [0.19, 0.09, 0.1, 0.09, 0.09, 0.09, 0.09, 0.12, 0.14], fontsize=9)  # fmt: skip
     return fig
+
+
+PA_COLUMNS = ["县（市、区）", "编号", "问题", "自然保护地", "功能分区", "状态", "整改时限"]
+PA_WIDTHS = [0.12, 0.09, 0.29, 0.17, 0.1, 0.11, 0.12]
+
+
+def protected_area_pages(items, layers, *, cutoff: str, size: str = "A4") -> list[Figure]:
+    """List the issues inside protected areas with area and zone, naming the layer version used."""
+    inside = sorted((i for i in items if i.protected_area),
+                    key=lambda i: (i.county_code or "", i.protected_area, i.number))  # fmt: skip
+    layer = layers.protected_areas
+    version = "无保护地图层" if layer is None else layer_line("protected_areas", layer)
+    rows = [[i.county_name or "—", i.number, i.title, i.protected_area, i.zone or "—", i.status,
+             i.due_date.isoformat() if i.due_date else "—"] for i in inside]  # fmt: skip
+    return list_pages("自然保护地内的问题", f"{cutoff}    共 {len(inside)} 条，按县区和保护地排列",
+                      rows, PA_COLUMNS, PA_WIDTHS, colors=[RAG_COLORS.get(i.rag) for i in inside],
+                      size=size, note=f"边界：{version}")  # fmt: skip

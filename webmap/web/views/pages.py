@@ -94,7 +94,7 @@ def index():
         popup_fields=POPUP_FIELDS, counties=counted.counties(), **display)  # fmt: skip
     return render_template(
         "pages/index.html", map=parts, filters=filter_fields(session, filters),
-        total=len(counted.facts), unlocated=unlocated, legend=legend, basemaps=BASEMAPS,
+        total=counted.total.total, unlocated=unlocated, legend=legend, basemaps=BASEMAPS,
         illustrative=illustrative(get_layers()),
         api_url=url_for("api.issues", **filters.to_dict(flat=False)), **display)  # fmt: skip
 
@@ -161,8 +161,7 @@ def _leader_query(name: str):
 def leaders():
     """Every leader with their counties or cases and how many items are late or due soon."""
     session = get_session()
-    rows = [(g, figures.tally(figures.issue_facts(session, _leader_query(g.name))))
-            for g in _leaders()]  # fmt: skip
+    rows = [(g, figures.figures(session, _leader_query(g.name)).total) for g in _leaders()]
     return render_template("pages/leaders.html", leaders=rows,
                            amber_days=ledger_context().amber_days)  # fmt: skip
 
@@ -176,6 +175,6 @@ def leader(leader_id):
     session, query = get_session(), _leader_query(found.name)
     items = sorted(collect_items(session, query), key=lambda i: (i.due_date or date.max, i.number))
     return render_template(
-        "pages/leader.html", leader=found, tally=figures.tally(figures.issue_facts(session, query)),
+        "pages/leader.html", leader=found, tally=figures.figures(session, query).total,
         overdue=[i for i in items if i.rag == "red"], upcoming=[i for i in items if i.rag == "amber"],
         amber_days=ledger_context().amber_days, rag_labels=RAG_LABELS)  # fmt: skip

@@ -81,7 +81,7 @@ def index():
     return render_template(
         "public/index.html", counties=counties, city=counted.total, day=counted.day,
         as_of=query.as_of, notices=publicity_notices(session, ctx.today, ctx.publicity_days),
-        issues=[i.properties for i in items], total=len(counted.facts), page=page, more=more,
+        issues=[i.properties for i in items], total=counted.total.total, page=page, more=more,
         labels=LABELS, csv_url=url_for("public.issues_csv", **shown),
         api_url=url_for("public.issues", **shown), map=parts, legend=legend,
         illustrative=illustrative(get_layers()), sent=paging.get("sent"))  # fmt: skip
