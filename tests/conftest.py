@@ -23,7 +23,8 @@ def pytest_sessionstart(session):
     """Under scripts/test, stop at once when a service the suite needs is missing.
 
     Backend- and browser-dependent tests skip when their service is absent so a developer can run a
-    subset anywhere; scripts/test sets YZMAP_REQUIRE_SERVICES=1 so that in CI a missing service fails
+    subset anywhere; scripts/test sets YZMAP_REQUIRE_SERVICES=1 so that in CI a missing service
+    fails
     the run instead of turning those tests into silent skips.
     """
     if not REQUIRE_SERVICES:

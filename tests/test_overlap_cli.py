@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
 
 from geo.importer import read_boundary_file
-from webmap.cli import main
 from tests.webmap.helpers import ledger_session
+from webmap.cli import main
 from webmap.ledger import boundaries as boundary_store
 from webmap.ledger.db import transaction
 

@@ -19,9 +19,9 @@ from sqlalchemy import text
 
 from webmap import create_app
 from webmap.ledger import db
-from webmap.web import context as webctx
 from webmap.ledger.events import create_issue
 from webmap.ledger.models import Base
+from webmap.web import context as webctx
 
 PG_URL = os.environ.get("YZMAP_TEST_POSTGRES_URL")
 

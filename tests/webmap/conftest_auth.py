@@ -16,9 +16,8 @@ from flask import has_app_context
 from sqlalchemy import select
 
 from webmap.ledger import db
-
-from webmap.web import context as webctx
 from webmap.ledger.models import User
+from webmap.web import context as webctx
 from webmap.web.auth import hash_password
 
 PASSWORD = "correct-horse-9"

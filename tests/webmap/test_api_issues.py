@@ -42,7 +42,8 @@ def test_geometry_is_lon_lat_and_lines_stay_lines(client, ledger):
 
 def test_rag_is_computed_for_the_configured_day(client, ledger):
     """On 2022-06-01: 2021 deadline is red, due in 19 days amber, 2023 green, no deadline none."""
-    feats = {f["id"]: f["properties"]["rag"] for f in client.get("/api/issues").get_json()["features"]}
+    features = client.get("/api/issues").get_json()["features"]
+    feats = {f["id"]: f["properties"]["rag"] for f in features}
     assert feats == {"HT-01": "red", "HT-02": "amber", "HT-03": "red", "HT-04": "green",
                      "HT-05": "none"}
 

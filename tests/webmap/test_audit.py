@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from webmap.ledger import db
-
-from webmap.web import context as webctx
 from webmap.ledger.models import Event, Issue, SignOff
+from webmap.web import context as webctx
 
 
 @pytest.fixture

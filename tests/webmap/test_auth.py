@@ -9,8 +9,8 @@ from sqlalchemy import select
 from tests.webmap.conftest_auth import PASSWORD, arm_csrf, csrf_from, login
 from webmap.cli import main
 from webmap.ledger import db
-from webmap.web import context as webctx
 from webmap.ledger.models import Event, User
+from webmap.web import context as webctx
 
 
 def test_anonymous_pages_redirect_to_login_and_apis_answer_401(client):
@@ -190,7 +190,8 @@ def test_users_cli_add_list_disable_reset(app, database_url, client):
     assert "停用" in _cli(database_url, "users", "list").output
     with app.app_context():
         kinds = [e.kind for e in webctx.get_session().scalars(select(Event).order_by(Event.id))]
-        hashes = [e for e in webctx.get_session().scalars(select(Event)) if "scrypt" in str(e.after)]
+        events = webctx.get_session().scalars(select(Event))
+        hashes = [e for e in events if "scrypt" in str(e.after)]
     assert kinds[:2] == ["user.created", "user.created"]
     assert {"user.password_reset", "user.disabled", "auth.login"} <= set(kinds)
     assert hashes == []

@@ -14,9 +14,9 @@ from webmap import create_app
 from webmap.ledger import briefs
 from webmap.ledger.context import LedgerContext
 from webmap.ledger.items import IssueItem
-from webmap.web import context as webctx
 from webmap.ledger.models import Event
 from webmap.render.briefing import dispatch
+from webmap.web import context as webctx
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,6 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from webmap.ledger import db
-
-from webmap.web import context as webctx
 from webmap.ledger.events import (
     LedgerError,
     current_state,
@@ -20,6 +18,7 @@ from webmap.ledger.events import (
 )
 from webmap.ledger.models import AppendOnlyError, Event, Issue
 from webmap.ledger.workflow import Evidence, record_progress, transition
+from webmap.web import context as webctx
 
 
 def test_create_logs_full_snapshot(make_issue, session):

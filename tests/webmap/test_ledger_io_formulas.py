@@ -18,14 +18,13 @@ from sqlalchemy.orm import Session
 
 from geo.boundaries import load_shipped
 from webmap.ledger import db
-from webmap.ledger.io.formulas import neutralise_text, restore_text
+from webmap.ledger.io.formulas import FORMULA_STARTS, neutralise_text, restore_text
 from webmap.ledger.io.importer import import_ledger
 from webmap.ledger.io.template import COLUMNS
 from webmap.ledger.models import Issue
 from webmap.ledger.query import IssueQuery
 from webmap.ledger.workflow import DONE, record_progress
 from webmap.render.ledger_export import export_issues, export_ledger, read_xlsx_cells
-from webmap.ledger.io.formulas import FORMULA_STARTS
 
 DAY = dt.date(2024, 6, 1)
 PAYLOADS = (

@@ -138,9 +138,11 @@ def test_parse_due(text, expected):
     assert parse_due(text) == expected
 
 
-@pytest.mark.parametrize("text", ["明年", "2021-13-01", "2021-02-30", "2021年13月", "2021-13", "尽快"])
+@pytest.mark.parametrize(
+    "text", ["明年", "2021-13-01", "2021-02-30", "2021年13月", "2021-13", "尽快"]
+)
 def test_parse_due_rejects(text):
-    """Text that is not a date is refused in Chinese rather than guessed (2021-13 is not January)."""
+    """Text that is not a date is refused in Chinese rather than guessed (2021-13: not January)."""
     with pytest.raises(ValueError, match="不是"):
         parse_due(text)
 

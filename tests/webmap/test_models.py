@@ -8,9 +8,8 @@ from sqlalchemy import Text, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from webmap.ledger import db
-
-from webmap.web import context as webctx
 from webmap.ledger.models import Issue, Site
+from webmap.web import context as webctx
 
 
 def test_schema_is_at_head_and_upgrade_is_idempotent(app):

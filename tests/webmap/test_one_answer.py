@@ -75,7 +75,7 @@ def test_imported_reserve_is_the_answer_through_every_door(app, cli_on_app_db, t
     located = run("locate", points, "--out", tmp_path / "located.csv")
     assert "protected_areas imported:2024-06-30_" in located.output
     out = pd.read_csv(tmp_path / "located.csv", dtype=str, keep_default_na=False)
-    zones = {n: (r.protected_area, r.zone) for n, r in zip(out["编号"], out.itertuples(), strict=True)}
+    zones = {r.编号: (r.protected_area, r.zone) for r in out.itertuples()}
     expected = {n: ((RESERVE, z) if z else ("", "")) for n, _, _, z in POINTS}
     assert zones == expected
 
@@ -115,7 +115,8 @@ def test_imported_reserve_is_the_answer_through_every_door(app, cli_on_app_db, t
 
 def _cells(row: str) -> list[str]:
     """Return the text of the cells of one HTML table row."""
-    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in cells]
 
 
 def _rows(html: str, table: str) -> list[list[str]]:

@@ -15,8 +15,8 @@ from shapely.geometry import LineString, Point, box
 
 from tests.webmap.helpers import OUTSIDE, file_bytes, pdf_text, reserve_frame, upload
 from webmap.ledger import db
-from webmap.web import context as webctx
 from webmap.ledger.events import create_issue
+from webmap.web import context as webctx
 
 ROW = re.compile(r'<tr data-site="([^"]*)">(.*?)</tr>', re.S)
 CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)

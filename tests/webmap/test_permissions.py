@@ -13,12 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from webmap.ledger import db
-
-from webmap.web import context as webctx
 from webmap.ledger.access import ROLES, can, scope_for
-from webmap.web.auth import action_of
 from webmap.ledger.events import snapshot
 from webmap.ledger.models import Event, Issue, LeaderAssignment, Objection, SignOff, User
+from webmap.web import context as webctx
+from webmap.web.auth import action_of
 
 STATE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SESSION_ENDPOINTS = {"auth.login", "auth.logout"}  # covered in test_auth
@@ -86,7 +85,8 @@ def targets(app, make_issue):
                 with db.transaction(session):
                     # an issue enters 公示 through its sign-off stage, which dates the period
                     issue = session.scalar(select(Issue).where(Issue.number == number))
-                    issue.signoffs.append(SignOff(stage="公示", signer="city", date=date(2022, 5, 30)))
+                    stage = SignOff(stage="公示", signer="city", date=date(2022, 5, 30))
+                    issue.signoffs.append(stage)
                     obj = Objection(issue_number=number, text="t", client_hash="h", state="new")
                     session.add(obj)
                 made[(code, endpoint)] = (number, obj.id)

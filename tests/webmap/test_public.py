@@ -13,8 +13,6 @@ import shapely
 from sqlalchemy import select
 
 from webmap.ledger import db
-
-from webmap.web import context as webctx
 from webmap.ledger.models import (
     AccountabilityAction,
     Issue,
@@ -24,6 +22,7 @@ from webmap.ledger.models import (
     Responsibility,
     SignOff,
 )
+from webmap.web import context as webctx
 from webmap.web.context import get_layers
 
 MARKER = "内部标记XYZZY"

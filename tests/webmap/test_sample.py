@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from geo.boundaries import load_shipped
 from webmap.ledger.events import current_state, ledger_as_of
 from webmap.ledger.models import Event, Issue, LeaderAssignment, ResponsibilityRule
-from webmap.ledger.vocabulary import PARTY_KINDS
 from webmap.ledger.responsibility import explain
 from webmap.ledger.sample import load_sample
 from webmap.ledger.sample_data.rosters import CASE_HANDOVER_DAY, HANDOVER_DAY, OVERRIDES
+from webmap.ledger.vocabulary import PARTY_KINDS
 
 
 @pytest.fixture

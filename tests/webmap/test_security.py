@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from webmap.ledger import db
-
-from webmap.web import context as webctx
-from webmap.ledger.models import Issue, Objection, ProgressUpdate
 from webmap.ledger.io.formulas import neutralise_cell
+from webmap.ledger.models import Issue, Objection, ProgressUpdate
+from webmap.web import context as webctx
 
 PAYLOAD = "<script>__pwned=1</script><img src=x onerror=alert(1)>"  # fits varchar(60) + index
 FORMULA = '=HYPERLINK("http://evil.example","x")'

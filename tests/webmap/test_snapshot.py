@@ -18,8 +18,8 @@ from werkzeug.datastructures import MultiDict
 
 from tests.webmap.helpers import COUNTY_NAMES, make_sample_app
 from tests.webmap.helpers import pdf_text as pdf_file_text
-from webmap.web import context as webctx
 from webmap.ledger.query import IssueQuery
+from webmap.web import context as webctx
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 

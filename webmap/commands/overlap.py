@@ -46,7 +46,8 @@ def _parse_buffers(text: str) -> tuple[float, ...]:
 @click.option(
     "--category-col",
     default=None,
-    help="站点类别列：规则类别（mine、hydropower、tourism 等）或台账问题类别（经 data/boundaries/category_map.csv 对照），用于匹配分区规则。",
+    help="站点类别列：规则类别（mine、hydropower、tourism 等）或台账问题类别"
+    "（经 data/boundaries/category_map.csv 对照），用于匹配分区规则。",
 )
 @click.option("--crs", default=None, help="站点坐标系，如 EPSG:4546。")
 @click.option(

@@ -73,7 +73,8 @@ def _log(session, kind: str, before: dict | None, after: dict | None) -> None:
     """Append an account change to the event (audit) log."""
     from webmap.ledger.events import record_event
 
-    record_event(session, kind, actor=cli_actor(), effective=date.today(), before=before, after=after)
+    record_event(session, kind, actor=cli_actor(), effective=date.today(), before=before,
+                 after=after)  # fmt: skip
 
 
 @click.group("users")

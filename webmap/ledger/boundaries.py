@@ -137,7 +137,8 @@ def list_versions(session: Session, layer: str) -> list[StoredVersion]:
 
 def pinned_version(session: Session, layer: str) -> str | None:
     """Return the name of the version pinned for ``layer``, or None when unpinned."""
-    stmt = (select(BoundaryVersion.version).join(BoundaryPin, BoundaryPin.version_id == BoundaryVersion.id)
+    stmt = (select(BoundaryVersion.version)
+            .join(BoundaryPin, BoundaryPin.version_id == BoundaryVersion.id)
             .where(BoundaryPin.layer == check_layer(layer)))  # fmt: skip
     return session.scalar(stmt)
 

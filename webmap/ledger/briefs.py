@@ -45,7 +45,7 @@ class CountyBrief:
 
 
 def base_query(ctx: LedgerContext, as_of: date | None = None) -> IssueQuery:
-    """Return the all-issues query of a pack, judged on the context's day or rebuilt on ``as_of``."""
+    """Return a pack's all-issues query, judged on the context's day or rebuilt on ``as_of``."""
     return IssueQuery(as_of=as_of, today=as_of or ctx.today, amber_days=ctx.amber_days)
 
 

@@ -255,7 +255,8 @@ def fetch_columns(session, collection: Collection, query: IssueQuery, ctx: Ledge
     if query.as_of is not None or collection.public:
         return _columns_from_items(session, collection, query, ctx, limit=limit, offset=offset,
                                    after=after)  # fmt: skip
-    extended = and_(Issue.minx.is_not(None), or_(Issue.minx != Issue.maxx, Issue.miny != Issue.maxy))
+    has_extent = or_(Issue.minx != Issue.maxx, Issue.miny != Issue.maxy)
+    extended = and_(Issue.minx.is_not(None), has_extent)
     cols = (Issue.number, Issue.status, rag_code(query.day, query.amber_days), Issue.lon,
             Issue.lat, case((extended, 1), else_=0))  # fmt: skip
     stmt = _page_statement(query, cols, limit=limit, offset=offset, after=after)

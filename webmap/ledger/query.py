@@ -1,7 +1,8 @@
 """``IssueQuery``: the one filter object behind pages, the API, map data and exports.
 
 Build it from request args or CLI options with ``IssueQuery.from_args(args, scope=...)`` (the
-parsing, and ``QueryError`` naming parameter and value in Chinese, live in ``webmap.ledger.filters``),
+parsing, and ``QueryError`` naming parameter and value in Chinese, live in
+``webmap.ledger.filters``),
 turn it back into a canonical query string with ``to_args()``, and apply it to any statement over
 ``Issue`` with ``apply(stmt)``. The access ``Scope`` is applied inside ``apply`` so no caller can
 forget it.
@@ -137,6 +138,10 @@ def _bbox_postgis(element, compiler, **kw):
     return compiler.process(Issue.geometry.op("&&")(envelope), **kw)
 
 
+# list filters and the issue field each compares (the SQL and the rebuilt-state paths share it)
+LIST_FIELDS = (("county", "county_code"), ("source", "source_type"), ("status", "status"),
+               ("deadline", "deadline_class"), ("category", "category"),
+               ("protected_area", "protected_area"))  # fmt: skip
 INTERNAL_FIELDS = {"scope", "today", "amber_days", "number"}  # set by callers, not by arguments
 
 
@@ -202,15 +207,8 @@ class IssueQuery:
     def conditions(self, day: date) -> list:
         """Return the SQL conditions of the filters (without scope and as_of) judged on ``day``."""
         conds = [] if self.number is None else [Issue.number == self.number]
-        for name, column in (
-            ("county", Issue.county_code),
-            ("source", Issue.source_type),
-            ("status", Issue.status),
-            ("deadline", Issue.deadline_class),
-            ("category", Issue.category),
-            ("protected_area", Issue.protected_area),
-        ):
-            values = getattr(self, name)
+        for name, field_name in LIST_FIELDS:
+            values, column = getattr(self, name), getattr(Issue, field_name)
             if values:
                 conds.append(column.in_(values))
         if self.rag:
@@ -286,16 +284,9 @@ class IssueQuery:
         """Return True when a rebuilt ``IssueState`` passes the filters and scope on ``day``."""
         if self.number is not None and state.number != self.number:
             return False
-        checks = (
-            ("county", state.county_code),
-            ("source", state.source_type),
-            ("status", state.status),
-            ("deadline", state.deadline_class),
-            ("category", state.category),
-            ("protected_area", state.protected_area),
-        )
-        if any(getattr(self, n) and v not in getattr(self, n) for n, v in checks):
-            return False
+        for name, field_name in LIST_FIELDS:
+            if getattr(self, name) and getattr(state, field_name) not in getattr(self, name):
+                return False
         rag = workflow.rag(state.status, state.due_date, day, self.amber_days)
         if self.rag and rag not in self.rag:
             return False

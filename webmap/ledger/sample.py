@@ -1,16 +1,17 @@
 """A deterministic sample ledger (示例) modelled on Yongzhou's 2021 rectification plan.
 
-``load_sample(session)`` writes 64 issues: the 30 provincial look-back problems with the plan's
-20/5/5 deadline split, 8 protected-area issues placed inside the (illustrative) reserve zones,
-and central-inspection, Yangtze warning-film, provincial daily-referral and city-referral issues,
-spread over all 11 counties. Each issue's history (progress reports, sign-off stages with
-evidence links, accountability actions) is written through ``webmap.ledger.workflow`` with its real
-past dates, 2021-03-06 (feedback day) to 2024, so as-of views and dashboards have shape.
-Who answers for each issue comes from ``webmap.ledger.responsibility``: county by ``geo`` attribution,
-units by the sample's category × county rules, leaders from the fictitious 示例 rosters in
-``webmap.ledger.sample_data.rosters``; a roster hand-over re-runs the assignment for cases still open
-that day, and two manual overrides show that path. Data tables live in ``webmap.ledger.sample_data``.
-Every record has ``is_sample=True``; titles are invented in the style of the plan.
+``load_sample(session, layers)`` writes 64 issues: the 30 provincial look-back problems with the
+plan's 20/5/5 deadline split, 8 protected-area issues placed inside the (illustrative) reserve
+zones, and central-inspection, Yangtze warning-film, provincial daily-referral and city-referral
+issues, spread over all 11 counties. Each issue's history (progress reports, sign-off stages with
+evidence links, accountability actions) is written through ``webmap.ledger.workflow`` with its
+real past dates, 2021-03-06 (feedback day) to 2024, so as-of views and dashboards have shape.
+Who answers for each issue comes from ``webmap.ledger.responsibility``: county by ``geo``
+attribution, units by the sample's category × county rules, leaders from the fictitious 示例
+rosters in ``webmap.ledger.sample_data.rosters``; a roster hand-over re-runs the assignment for
+cases still open that day, and two manual overrides show that path. Data tables live in
+``webmap.ledger.sample_data``. Every record has ``is_sample=True``; titles are invented in the
+style of the plan.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ STATUSES = (
     "已销号",
     "持续推进",
 )
-NOT_STARTED, REWORK, COMPLETED, DONE, ONGOING = "未启动", "整改中", "已完成待销号", "已销号", "持续推进"
+NOT_STARTED, REWORK, COMPLETED = "未启动", "整改中", "已完成待销号"
+DONE, ONGOING = "已销号", "持续推进"
 # statuses that mean the rectification itself is finished (sign-off may still be running)
 FINISHED = ("已完成待销号", "初审", "公示", "申请", "核查", "已销号")
 STAGE_OF_STATUS = {"初审": "初审", "公示": "公示", "申请": "申请", "核查": "核查", "已销号": "备案"}

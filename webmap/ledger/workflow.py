@@ -240,8 +240,10 @@ def record_progress(
 def rag(status: str, due_date: date | None, today: date, amber_days: int) -> str:
     """Return red, amber, green, done or none for an issue's status and due date on ``today``.
 
-    >>> rag("整改中", date(2022, 6, 30), date(2022, 6, 1), 30), rag("已销号", None, date.today(), 30)
-    ('amber', 'done')
+    >>> rag("整改中", date(2022, 6, 30), date(2022, 6, 1), 30)
+    'amber'
+    >>> rag("已销号", None, date.today(), 30)
+    'done'
     """
     if status == DONE:
         return "done"

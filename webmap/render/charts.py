@@ -44,7 +44,9 @@ def stacked_chart(rows: Sequence[tuple[str, Sequence[float]]], *, title: str,
     for i, (label, values) in enumerate(rows):
         y = i * ROW_H + 20
         x = float(LABEL_W)
-        body.append(f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
+        body.append(
+            f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+        )
         for (name, color), value in zip(series, values, strict=True):
             w = BAR_W * value / top
             if w > 0:

@@ -259,7 +259,8 @@ def render_sheet_pdf(sheet: dict, layer, target) -> None:
         sub = f"站点编号 {sheet['site_id']}　几何 {sheet['geom_type']}　生成于 {sheet['generated']}"
         fig.text(0.05, 0.94, sub, fontsize=8, va="top", color="#444444")
         if sheet["illustrative"]:
-            fig.text(0.95, 0.965, ILLUSTRATIVE_MARK, fontsize=16, color="#b30000", ha="right", va="top")
+            fig.text(0.95, 0.965, ILLUSTRATIVE_MARK, fontsize=16, color="#b30000", ha="right",
+                     va="top")  # fmt: skip
             fig.text(
                 0.95,
                 0.94,

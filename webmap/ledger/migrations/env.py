@@ -1,4 +1,4 @@
-"""Alembic environment: migrations run programmatically on a connection given by ``webmap.ledger.db``."""
+"""Alembic environment: migrations run on a connection given by ``webmap.ledger.db``."""
 
 from __future__ import annotations
 

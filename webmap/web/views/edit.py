@@ -3,7 +3,8 @@
 Every view declares its action with ``permissions.requires``; the issue is loaded through the
 user's read scope (404 outside it) and checked with ``permissions.can`` (403), so a county editor
 cannot reach another county's issue through any of these endpoints. The writes go through
-``webmap.ledger.workflow`` / ``webmap.ledger.events``, which append before/after to the event (audit) log.
+``webmap.ledger.workflow`` / ``webmap.ledger.events``, which append before/after to the event
+(audit) log.
 Evidence files are checked (``security.check_upload``) and stored under ``UPLOAD_DIR`` (or the
 instance folder's ``uploads``) by content hash.
 """

@@ -137,7 +137,8 @@ def issue_detail(number):
     shape = status_shape(issue.status)
     m = maps.build_detail_map(geometry_json(item.geometry), assets=map_assets(),
                               layers=get_layers(), rag=rag, shape=shape,
-                              label=f"{issue.number} {RAG_LEGEND[rag]} · {issue.status}")  # fmt: skip
+                              label=f"{issue.number} {RAG_LEGEND[rag]} · {issue.status}",
+                              )  # fmt: skip
     return render_template(
         "pages/issue.html", issue=issue, props=item.properties, map=maps.map_parts(m),
         timeline=issue_timeline(issue), parties=responsibility_rows(issue.responsibilities),
@@ -176,5 +177,6 @@ def leader(leader_id):
     items = sorted(collect_items(session, query), key=lambda i: (i.due_date or date.max, i.number))
     return render_template(
         "pages/leader.html", leader=found, tally=figures.figures(session, query).total,
-        overdue=[i for i in items if i.rag == "red"], upcoming=[i for i in items if i.rag == "amber"],
+        overdue=[i for i in items if i.rag == "red"],
+        upcoming=[i for i in items if i.rag == "amber"],
         amber_days=ledger_context().amber_days, rag_labels=RAG_LABELS)  # fmt: skip

@@ -128,8 +128,8 @@ def issues_csv():
     query = collection_query(PUBLIC, filters)
     items, _ = collections.fetch_items(get_session(), PUBLIC, query, ledger_context(), limit=None)
     names = (*PUBLIC_FIELDS, "rag", "generalised")
-    return Response(items_csv(items, names, LABELS), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=public-issues.csv"})  # fmt: skip
+    download = {"Content-Disposition": "attachment; filename=public-issues.csv"}
+    return Response(items_csv(items, names, LABELS), mimetype="text/csv", headers=download)
 
 
 def client_hash() -> str:

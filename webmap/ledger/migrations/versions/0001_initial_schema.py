@@ -24,7 +24,9 @@ def upgrade() -> None:
     op.create_table(
         "events",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("recorded_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "recorded_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("effective_date", sa.Date(), nullable=False),
         sa.Column("actor", sa.String(length=80), nullable=False),
         sa.Column("issue_number", sa.String(length=40), nullable=True),
@@ -71,7 +73,9 @@ def upgrade() -> None:
         sa.Column("partner_units", sa.JSON(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("updated_by", sa.String(length=80), nullable=True),
-        sa.Column("updated_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "updated_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_responsibility_rules")),
         sa.UniqueConstraint(
             "category", "county_code", name=op.f("uq_responsibility_rules_category_county_code")
@@ -82,7 +86,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sites")),
     )
     op.create_table(
@@ -104,7 +110,9 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=120), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
         sa.Column("disabled", sa.Boolean(), nullable=False),
-        sa.Column("created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -147,8 +155,12 @@ def upgrade() -> None:
         sa.Column("internal_notes", sa.Text(), nullable=True),
         sa.Column("is_sample", sa.Boolean(), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "updated_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.CheckConstraint(
             "progress >= 0 AND progress <= 100", name=op.f("ck_issues_progress_range")
         ),
@@ -184,7 +196,9 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=120), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("actor", sa.String(length=80), nullable=False),
-        sa.Column("created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["issue_id"],
             ["issues.id"],
@@ -207,7 +221,9 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("author", sa.String(length=80), nullable=True),
         sa.Column("actor", sa.String(length=80), nullable=False),
-        sa.Column("created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.CheckConstraint(
             "percent >= 0 AND percent <= 100", name=op.f("ck_progress_updates_percent_range")
         ),
@@ -235,7 +251,9 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("actor", sa.String(length=80), nullable=False),
         sa.Column("overridden", sa.Boolean(), nullable=False),
-        sa.Column("created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["issue_id"],
             ["issues.id"],
@@ -258,7 +276,9 @@ def upgrade() -> None:
         sa.Column("signer", sa.String(length=80), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["issue_id"],
             ["issues.id"],
@@ -281,7 +301,9 @@ def upgrade() -> None:
         sa.Column("mime", sa.String(length=100), nullable=True),
         sa.Column("stored_path", sa.String(length=500), nullable=True),
         sa.Column("url", sa.String(length=500), nullable=True),
-        sa.Column("created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["signoff_id"],
             ["signoffs.id"],

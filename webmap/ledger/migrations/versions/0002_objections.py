@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("handled_by", sa.String(length=80), nullable=True),
         sa.Column("handled_note", sa.Text(), nullable=True),
-        sa.Column("created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", webmap.ledger.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_objections")),
     )
     with op.batch_alter_table("objections") as batch_op:
