@@ -32,6 +32,9 @@ DEFAULTS: dict[str, object] = {
     # storage: None means the SQLite file instance/yzmap.sqlite
     "DATABASE_URL": None,
     "BOUNDARIES_DIR": str(DATA_DIR),  # shipped boundary layers (data/boundaries)
+    # where releases before the database store kept imported layers (instance/boundaries when
+    # None); ``yzmap init`` moves what it finds there into the database once
+    "BOUNDARY_STORE_DIR": None,
     "DEFAULT_CRS": "EPSG:4326",
     # ledger rules
     "AMBER_DAYS": 30,  # amber when due within this many days (due today included)
@@ -61,6 +64,7 @@ DEFAULTS: dict[str, object] = {
     # public pages
     "OBJECTION_MAX_PER_HOUR": 5,  # objections per client address and hour
     "JSON_AS_ASCII": False,
+    "PROPAGATE_TEST_ERRORS": True,  # with TESTING: an unexpected error fails the test, not a 500
 }
 
 

@@ -85,15 +85,19 @@ def test_imported_reserve_is_the_answer_through_every_door(app, cli_on_app_db, t
                   for n, x, y, _ in POINTS],
                  columns=["编号", "问题来源", "问题名称", "问题类别", "经度", "纬度", "整改时限"]
                  ).to_csv(ledger, index=False, encoding="utf-8")  # fmt: skip
-    run("import-ledger", ledger)
+    imported = run("import-ledger", ledger)
+    assert "protected_areas imported:2024-06-30_" in imported.output
     client = logged_in_client("admin")
+    assert "自然保护地：" in client.get("/").get_data(as_text=True)
+    assert "版本 imported:2024-06-30_" in client.get("/").get_data(as_text=True)
     for number, _, _, zone in POINTS[:3]:
         page = client.get(f"/issues/{number}").get_data(as_text=True)
-        assert f"{RESERVE} {zone}" in page, number
+        assert f"{RESERVE} {zone}" in page and "边界版本 imported:2024-06-30_" in page, number
     api = client.get("/api/issues?properties=number,protected_area,zone").get_json()
     got = {f["id"]: (f["properties"]["protected_area"] or "", f["properties"]["zone"] or "")
            for f in api["features"]}  # fmt: skip
     assert got == expected
+    assert api["boundaryVersions"]["protected_areas"].startswith("imported:2024-06-30_")
 
     # the overlap report of the ledger issues
     report = pd.read_csv(pd.io.common.BytesIO(client.get("/overlap/export.csv").data),

@@ -395,3 +395,31 @@ def test_anonymous_nav_shows_only_public_links(anon_client, ledger, logged_in_cl
     assert "问题地图" not in nav and "统计看板" not in nav and "领导包联" not in nav
     staff = logged_in_client("viewer").get("/public").get_data(as_text=True)
     assert "统计看板" in staff.split("<nav>")[1].split("</nav>")[0]
+
+
+def test_public_past_days_follow_todays_disclosure_decisions(app, make_issue, anon_client):
+    """as_of shows the past state, but a place made sensitive since stays generalised and an
+    issue withdrawn from disclosure since is not shown for any day."""
+    from webmap.ledger.events import update_issue
+
+    app.config["TODAY"] = "2022-06-01"
+    point = {"type": "Point", "coordinates": list(EXACT)}
+    make_issue("Q-1", geometry=point, township_code="431103001")
+    make_issue("Q-2", geometry=point)
+    with app.app_context():
+        session = webctx.get_session()
+        with db.transaction(session):
+            q1, q2 = (session.scalar(select(Issue).where(Issue.number == n))
+                      for n in ("Q-1", "Q-2"))  # fmt: skip
+            update_issue(session, q1, {"sensitive": True}, actor="admin", date=date(2022, 5, 1),
+                         kind="disclosure.changed")  # fmt: skip
+            update_issue(session, q2, {"public": False}, actor="admin", date=date(2022, 5, 1),
+                         kind="disclosure.changed")  # fmt: skip
+    for query in ("as_of=2021-12-31", ""):
+        body = anon_client.get(f"/api/public/issues?{query}").get_json()
+        features = {f["id"]: f for f in body["features"]}
+        assert set(features) == {"Q-1"}, query
+        assert features["Q-1"]["properties"]["generalised"] is True
+        assert features["Q-1"]["geometry"]["coordinates"] != list(EXACT)
+    text = anon_client.get("/public/issues.csv?as_of=2021-12-31").get_data(as_text=True)
+    assert "Q-2" not in text and str(EXACT[0]) not in text

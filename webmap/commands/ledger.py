@@ -11,7 +11,7 @@ from datetime import date
 
 import click
 
-from webmap.commands import open_ledger
+from webmap.commands import open_ledger, version_line
 
 FILTER_OPTIONS = (
     ("county", "县市区（名称或代码，可重复）"),
@@ -64,7 +64,8 @@ def import_ledger_command(path: str, dry_run: bool, actor: str, day) -> None:
     from webmap.ledger.io.importer import import_ledger
 
     with open_ledger() as ledger:
-        report = import_ledger(ledger.session, path, ledger.layers, actor=actor, dry_run=dry_run,
+        layers = ledger.layers
+        report = import_ledger(ledger.session, path, layers, actor=actor, dry_run=dry_run,
                                day=day.date() if day else ledger.ctx.today)  # fmt: skip
     for warning in report.warnings:
         click.echo(f"注意：{warning}", err=True)
@@ -80,6 +81,7 @@ def import_ledger_command(path: str, dry_run: bool, actor: str, day) -> None:
     )
     for number, changed in sorted(report.updated.items()):
         click.echo(f"  更新 {number}: {', '.join(changed)}")
+    click.echo(version_line(layers))
 
 
 @click.command("export-ledger")

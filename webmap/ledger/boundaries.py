@@ -24,8 +24,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import delete, select
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
 from geo.boundaries import DATA_DIR, Layer, LayerSet, load_shipped, make_layer
@@ -42,6 +41,7 @@ MIGRATED_MARK = "MIGRATED.json"  # written in the old instance folder once moved
 _CACHE_SIZE = 16
 _loaded: OrderedDict[tuple, Layer] = OrderedDict()
 _shipped: dict[str, LayerSet] = {}
+_migrated: set[str] = set()  # databases known to have the store tables
 
 
 @dataclass(frozen=True)
@@ -215,21 +215,27 @@ def shipped_layers(data_dir: str | Path = DATA_DIR) -> LayerSet:
     return _shipped[key]
 
 
+def _has_store(session: Session) -> bool:
+    """Say whether the database has the boundary store tables (remembered once they exist)."""
+    key = _db_key(session)
+    if key not in _migrated:
+        if not inspect(session.connection()).has_table(BoundaryVersion.__tablename__):
+            return False  # not migrated yet (yzmap init): ask again next time
+        _migrated.add(key)
+    return True
+
+
 def layers_in_use(session: Session | None, data_dir: str | Path = DATA_DIR) -> LayerSet:
     """Return the shipped layers with each replaced by its active imported version, if any.
 
-    With no session, or a database whose schema has not been created, the shipped layers are
-    the answer (``yzmap locate`` works before ``yzmap init``).
+    With no session, or a database whose schema has not been created yet, the shipped layers
+    are the answer (``yzmap locate`` works before ``yzmap init``).
     """
     layers = shipped_layers(data_dir)
-    if session is None:
+    if session is None or not _has_store(session):
         return layers
-    try:
-        active = [active_version(session, layer) for layer in LAYERS]
-    except (OperationalError, ProgrammingError):  # no boundary tables yet: nothing imported
-        session.rollback()
-        return layers
-    for stored in active:
+    for layer in LAYERS:
+        stored = active_version(session, layer)
         if stored is not None:
             layers = layers.replace(load_version(session, stored))
     return layers
@@ -237,7 +243,7 @@ def layers_in_use(session: Session | None, data_dir: str | Path = DATA_DIR) -> L
 
 def legacy_root(config) -> Path:
     """Return the instance folder the file store of earlier releases used."""
-    configured = config.get("BOUNDARY_STORE_DIR")
+    configured = config["BOUNDARY_STORE_DIR"]
     return Path(configured) if configured else Path(config["INSTANCE_PATH"]) / "boundaries"
 
 

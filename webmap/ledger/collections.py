@@ -48,7 +48,6 @@ class Collection:
     """An issue collection as one kind of reader sees it."""
 
     name: str
-    title: str
     properties: tuple[str, ...]  # the field mask: every property a feature may carry
     filters: tuple[str, ...] | None  # filter parameters accepted (None: every IssueQuery filter)
     public: bool  # public scope and public points (generalised, no shapes)
@@ -63,11 +62,9 @@ class Collection:
         return [n for n in names if n not in self.properties]
 
 
-STAFF = Collection("issues", "督察整改问题", STAFF_PROPERTIES, None, False,
-                   "问题编号“{number}”不存在")  # fmt: skip
-PUBLIC = Collection("public-issues", "公开的督察整改问题", (*PUBLIC_FIELDS, *DERIVED),
-                    PUBLIC_FILTERS, True, "公开问题“{number}”不存在")  # fmt: skip
-COLLECTIONS = {c.name: c for c in (STAFF, PUBLIC)}
+STAFF = Collection("issues", STAFF_PROPERTIES, None, False, "问题编号“{number}”不存在")
+PUBLIC = Collection("public-issues", (*PUBLIC_FIELDS, *DERIVED), PUBLIC_FILTERS, True,
+                    "公开问题“{number}”不存在")  # fmt: skip
 
 
 @dataclass
@@ -116,7 +113,7 @@ def _value(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _properties(collection: Collection, row, names, day: date, amber_days: int) -> dict:
+def _properties(row, names, day: date, amber_days: int) -> dict:
     """Return the masked properties of a row, RAG judged on ``day``."""
     props = {}
     for name in names:
@@ -221,7 +218,7 @@ def fetch_items(session, collection: Collection, query: IssueQuery, ctx: LedgerC
         extended = [] if collection.public else [r.number for r in rows if _is_extended(r)]
         shapes = _shapes(session, extended)
     layers = ctx.layers if collection.public and any(r.sensitive for r in rows) else None
-    return [Item(r.number, _properties(collection, r, names, day, query.amber_days),
+    return [Item(r.number, _properties(r, names, day, query.amber_days),
                  _geometry(collection, r, shapes.get(r.number), layers))
             for r in rows], more  # fmt: skip
 

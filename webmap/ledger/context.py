@@ -61,8 +61,3 @@ class LedgerContext:
         if self.load_layers is None:
             raise RuntimeError("this LedgerContext was made without boundary layers")
         return self.load_layers()
-
-    def on(self, day: date) -> LedgerContext:
-        """Return the same context judged on another day (an as-of view)."""
-        return LedgerContext(day, self.amber_days, self.publicity_days, self.load_layers,
-                             self.settings)  # fmt: skip

@@ -3,9 +3,9 @@
 - ``make_engine(url)`` for the ``DATABASE_URL`` setting (env ``YZMAP_DATABASE_URL``); the default
   is a SQLite file in the instance folder, opened with WAL, foreign keys and a busy timeout. A
   PostgreSQL URL gets PostGIS geometry columns (see ``webmap.ledger.models.base``).
-- Writes run in explicit transactions: ``with transaction(session): ...``; ``session_scope`` gives
-  a session committed at the end of a block (commands, workers). The web app keeps one session
-  per request (``webmap.web.context``).
+- Writes run in explicit transactions: ``with transaction(session): ...``. Commands open their
+  session through ``webmap.commands.open_ledger``; the web app keeps one session per request
+  (``webmap.web.context``).
 - Schema changes go through Alembic (``webmap/ledger/migrations``). The app never migrates on
   start: ``yzmap init`` runs ``upgrade_db`` (idempotent), so a shared PostgreSQL schema only
   changes when someone asks for it; ``schema_status`` tells whether a database is behind.
@@ -70,17 +70,6 @@ def transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """Yield a session committed at the end of the block or rolled back on error, then closed."""
-    session = Session(engine, expire_on_commit=False)
-    try:
-        with transaction(session):
-            yield session
-    finally:
-        session.close()
 
 
 def sqlite_missing(url: str) -> bool:

@@ -19,8 +19,7 @@ STATUSES = (
     "已销号",
     "持续推进",
 )
-NOT_STARTED, REWORK, COMPLETED = "未启动", "整改中", "已完成待销号"
-DONE, ONGOING = "已销号", "持续推进"
+REWORK, DONE, ONGOING = "整改中", "已销号", "持续推进"
 # statuses that mean the rectification itself is finished (sign-off may still be running)
 FINISHED = ("已完成待销号", "初审", "公示", "申请", "核查", "已销号")
 STAGE_OF_STATUS = {"初审": "初审", "公示": "公示", "申请": "申请", "核查": "核查", "已销号": "备案"}
@@ -99,7 +98,6 @@ RELATION_COLORS = {"inside": "#d7191c", "partly": "#f46d43", "buffer": "#fdae61"
                    "outside": "#1a9641"}  # fmt: skip
 
 # -- marker shapes by status (the map, its legend, snapshots and the detail page) ------------
-SHAPE_ORDER = ("circle", "triangle", "square", "diamond", "star", "check")
 SHAPE_LABELS = {"circle": "●", "triangle": "▲", "square": "■", "diamond": "◆", "star": "★",
                 "check": "✔"}  # fmt: skip
 STATUS_SHAPES = {"未启动": "circle", "整改中": "triangle", "已完成待销号": "square",

@@ -39,3 +39,16 @@ def issue_timeline(issue) -> list[tuple]:
     stages = [("销号·" + s.stage, s.date, "", s.note, s.signer, s.attachments)
               for s in issue.signoffs]  # fmt: skip
     return sorted(updates + stages, key=lambda t: t[1])
+
+
+def attributed_with(issue, slot: str = "protected_areas") -> dict | None:
+    """Return the boundary layer version an issue was placed with, and whether it is 示意.
+
+    >>> class I: attribution = {"layer_versions": {"protected_areas": "illustrative:2026-11"}}
+    >>> attributed_with(I())
+    {'version': 'illustrative:2026-11', 'illustrative': True}
+    """
+    version = ((issue.attribution or {}).get("layer_versions") or {}).get(slot)
+    if not version:
+        return None
+    return {"version": version, "illustrative": version.startswith("illustrative:")}

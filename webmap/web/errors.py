@@ -67,6 +67,6 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return handle_http(exc)
         logging.getLogger("webmap").exception("unhandled error on %s", request.path)
-        if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
+        if app.testing and app.config["PROPAGATE_TEST_ERRORS"]:
             raise exc
         return error_response(500, InternalServerError.description and DEFAULT_MESSAGES[500])

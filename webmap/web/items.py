@@ -149,6 +149,8 @@ def items_response(collection: Collection, endpoint: str) -> Response:
         "numberMatched": matched,
         "numberReturned": len(numbers),
         "timeStamp": (query.as_of or date.today()).isoformat(),
+        # the boundary layers in use (public points are generalised with them)
+        "boundaryVersions": ctx.layers.versions(),
         "links": page_links(endpoint, filters, output, paging=paging,
                             last=numbers[-1] if numbers else None, more=more,
                             mimetype=mimetype),  # fmt: skip

@@ -32,9 +32,9 @@ from webmap.ledger.vocabulary import (
 )
 from webmap.render import charts, maps
 from webmap.render.basemaps import BASEMAPS
-from webmap.render.captions import illustrative
+from webmap.render.captions import illustrative, layer_lines
 from webmap.render.features import geometry_json
-from webmap.render.issue_detail import issue_timeline, responsibility_rows
+from webmap.render.issue_detail import attributed_with, issue_timeline, responsibility_rows
 from webmap.render.legend import status_shape
 from webmap.web.args import issue_query, split_display
 from webmap.web.context import get_layers, get_session, ledger_context
@@ -95,7 +95,7 @@ def index():
     return render_template(
         "pages/index.html", map=parts, filters=filter_fields(session, filters),
         total=counted.total.total, unlocated=unlocated, legend=legend, basemaps=BASEMAPS,
-        illustrative=illustrative(get_layers()),
+        illustrative=illustrative(get_layers()), layer_lines=layer_lines(get_layers()),
         api_url=url_for("api.issues", **filters.to_dict(flat=False)), **display)  # fmt: skip
 
 
@@ -143,7 +143,7 @@ def issue_detail(number):
         "pages/issue.html", issue=issue, props=item.properties, map=maps.map_parts(m),
         timeline=issue_timeline(issue), parties=responsibility_rows(issue.responsibilities),
         rag_label=RAG_LEGEND[rag], marker=maps.glyph_svg(shape, RAG_COLORS[rag]),
-        shape_label=SHAPE_LABELS.get(shape, ""))  # fmt: skip
+        shape_label=SHAPE_LABELS.get(shape, ""), pa_layer=attributed_with(issue))  # fmt: skip
 
 
 def _leaders():

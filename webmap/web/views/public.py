@@ -39,7 +39,7 @@ from webmap.ledger.publicity import (
     refuse_reason,
 )
 from webmap.ledger.vocabulary import RAG_LABELS
-from webmap.render.captions import illustrative
+from webmap.render.captions import illustrative, layer_lines
 from webmap.render.features import items_csv
 from webmap.web.args import parse_int, split_args
 from webmap.web.context import get_layers, get_session, ledger_context, today
@@ -84,7 +84,8 @@ def index():
         issues=[i.properties for i in items], total=counted.total.total, page=page, more=more,
         labels=LABELS, csv_url=url_for("public.issues_csv", **shown),
         api_url=url_for("public.issues", **shown), map=parts, legend=legend,
-        illustrative=illustrative(get_layers()), sent=paging.get("sent"))  # fmt: skip
+        illustrative=illustrative(get_layers()), layer_lines=layer_lines(get_layers()),
+        sent=paging.get("sent"))  # fmt: skip
 
 
 @bp.route("/api/public/issues")
