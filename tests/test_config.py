@@ -10,21 +10,38 @@ from click.testing import CliRunner
 
 from webmap import create_app
 from webmap.config import DEFAULTS, default_instance_path, load_config
+from webmap.render.basemaps import REVIEW_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK_OWN = {"TESTING"}  # Flask's own switches, set by tests only
 DERIVED = {"INSTANCE_PATH"}  # set by load_config: where it looked for instance/config.py
 
 
+def _code() -> str:
+    """Return the source of every webmap module except the settings module itself."""
+    return "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "webmap").rglob("*.py")
+                     if p.name != "config.py")  # fmt: skip
+
+
 def test_every_setting_the_code_reads_has_its_default_in_config():
-    """Each ``config["X"]`` / ``settings.get("X")`` in webmap names a key of DEFAULTS."""
-    pattern = re.compile(r"""(?:config|settings)(?:\.get\(|\[)\s*["']([A-Z][A-Z0-9_]+)["']""")
-    read = set()
-    for path in (ROOT / "webmap").rglob("*.py"):
-        read |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    """Each ``config["X"]``, ``settings.get("X")`` or ``_config("X")`` names a key of DEFAULTS."""
+    pattern = re.compile(r"""(?:config|settings)(?:\.get\(|\[)\s*["']([A-Z][A-Z0-9_]+)["']"""
+                         r"""|_config\(\s*["']([A-Z][A-Z0-9_]+)["']""")  # fmt: skip
+    read = {a or b for a, b in pattern.findall(_code())} | set(REVIEW_SETTINGS.values())
     assert len(read) >= 15
     unknown = read - FLASK_OWN - DERIVED - set(DEFAULTS)
     assert not unknown, sorted(unknown)
+
+
+def test_every_default_is_read_by_yzmap_or_by_flask():
+    """No default is dead: yzmap's code names it, or it is one of Flask's own settings."""
+    from flask import Flask
+
+    settings_module = (ROOT / "webmap" / "config.py").read_text(encoding="utf-8")
+    helpers = settings_module.split("def default_instance_path", 1)[1]  # past DEFAULTS itself
+    code = _code() + helpers + "\n".join(f'"{v}"' for v in REVIEW_SETTINGS.values())
+    unread = {k for k in DEFAULTS if f'"{k}"' not in code and k not in Flask.default_config}
+    assert not unread, sorted(unread)
 
 
 def test_instance_file_then_environment_then_overrides(tmp_path):

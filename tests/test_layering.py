@@ -103,7 +103,7 @@ def test_commands_use_no_view_module():
     """Commands reach the web layer only through its non-view modules (app factory, context)."""
     for module, path in MODULES.items():
         if layer_of(module) == "webmap.commands":
-            views = {m for m in imports_of(path) if m.startswith(VIEWS + ".")}
+            views = {m for m in imports_of(path) if m == VIEWS or m.startswith(VIEWS + ".")}
             assert not views, f"{module} imports view module(s) {sorted(views)}"
 
 

@@ -35,7 +35,6 @@ DEFAULTS: dict[str, object] = {
     # where releases before the database store kept imported layers (instance/boundaries when
     # None); ``yzmap init`` moves what it finds there into the database once
     "BOUNDARY_STORE_DIR": None,
-    "DEFAULT_CRS": "EPSG:4326",
     # ledger rules
     "AMBER_DAYS": 30,  # amber when due within this many days (due today included)
     "PUBLICITY_DAYS": 7,  # length of the 公示 period before 申请
@@ -57,13 +56,12 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_WINDOW_SECONDS": 900,
     # uploads (evidence, boundary and site files)
     "UPLOAD_DIR": None,  # None: instance/uploads
-    "UPLOAD_MAX_BYTES": 100 * MB,  # one boundary or site file
+    "UPLOAD_MAX_BYTES": 50 * MB,  # one boundary or site file (within MAX_CONTENT_LENGTH)
     "UPLOAD_MAX_FILES": 10,  # files in one request
     "MAX_CONTENT_LENGTH": 50 * MB,  # a whole request (Flask answers 413 beyond)
     "MAX_FORM_PARTS": 200,
     # public pages
     "OBJECTION_MAX_PER_HOUR": 5,  # objections per client address and hour
-    "JSON_AS_ASCII": False,
     "PROPAGATE_TEST_ERRORS": True,  # with TESTING: an unexpected error fails the test, not a 500
 }
 

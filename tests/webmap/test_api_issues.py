@@ -157,16 +157,26 @@ def test_single_issue_and_missing_number(client, ledger):
     assert resp.get_json()["ok"] is False and "NOPE-9" in resp.get_json()["error"]
 
 
-@pytest.mark.parametrize("query", ["limit=abc", "limit=0", "limit=100000", "offset=-1",
-                                   "properties=internal_notes", "coords=bd09", "county=999999",
-                                   "status=不存在的状态", "f=xml", "after=HT-01&offset=2",
-                                   "f=map&limit=50001", "after=" + "9" * 41])
-def test_bad_arguments_are_json_400_in_chinese(client, ledger, query):
-    """Malformed or unknown values give a JSON 400 that names the argument, no traceback."""
-    resp = client.get(f"/api/issues?{query}")
-    assert resp.status_code == 400
+BAD_ARGUMENTS = [("limit=abc", "limit"), ("limit=0", "limit"), ("limit=100000", "limit"),
+                 ("offset=-1", "offset"), ("properties=internal_notes", "properties"),
+                 ("coords=bd09", "coords"), ("county=999999", "county"),
+                 ("status=不存在的状态", "status"), ("f=xml", "f"),
+                 ("after=HT-01&offset=2", "after"),
+                 ("f=map&limit=50001", "limit"), ("after=" + "9" * 41, "after"),
+                 ("page=0", "page"), ("page=x", "page"), ("page=2&offset=5", "page"),
+                 ("after=HT-01&page=2", "after")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("query", "name"), BAD_ARGUMENTS)
+@pytest.mark.parametrize("path", ["/api/issues", "/api/public/issues"])
+def test_bad_arguments_are_json_400_in_chinese(client, ledger, query, name, path):
+    """Malformed or unknown values give a JSON 400 that names the argument, no traceback;
+    both collections answer the same way (one items handler)."""
+    resp = client.get(f"{path}?{query}")
+    assert resp.status_code == 400, (path, query)
     body = resp.get_json()
     assert body["ok"] is False and body["status"] == 400
+    assert name in body["error"], body["error"]
     assert "Traceback" not in resp.get_data(as_text=True)
 
 

@@ -133,7 +133,7 @@ def test_dispatch_lists_due_overdue_and_closed():
         _item("4", "B", "red", date(2022, 6, 1)),
         _item("5", "B", "done", date(2022, 6, 30), "已销号"),
     ]
-    out = briefs.dispatch_counties(items, counties, {"5"}, day)
+    out = briefs.dispatch_counties(items, counties, {"5"}, day, horizon_days=7)
     assert [i.number for i in out[0].due] == ["1", "2"]
     assert [i.number for i in out[1].overdue] == ["4"] and [i.number for i in out[1].closed] == [
         "5"

@@ -66,9 +66,7 @@ def test_query_re_exports_the_parsing_names():
     for name in (
         "COUNTIES",
         "COUNTY_ALIASES",
-        "DEFAULT_LIMIT",
         "LIST_PARAMS",
-        "MAX_LIMIT",
         "QueryError",
         "resolve_county",
     ):

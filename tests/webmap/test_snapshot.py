@@ -131,7 +131,7 @@ def test_county_pdf_describes_filters(sample_app, tmp_path):
     resp = logged_in(sample_app).get("/snapshot.pdf?county=道县&rag=red")
     text = pdf_text(resp.data, tmp_path)
     assert "永州市道县生态环境问题整改分布图" in text
-    assert "县（市、区）：道县；预警：逾期" in text
+    assert "县（市、区）：道县；预警等级：逾期" in text
 
 
 def test_every_glyph_drawn_is_in_the_font(sample_app):
@@ -155,8 +155,10 @@ def test_every_glyph_drawn_is_in_the_font(sample_app):
         items = collect_items(session, query)
         spec = build_spec(query)
         spec.notes.append("底图不可用（未配置或无法连接），仅绘制行政区界")
-        counties = briefs.county_briefs(session, IssueQuery(today=day), layers.counties.frame)[1]
-        counted = count_figures(session, IssueQuery(today=day))
+        everything = IssueQuery(today=day)
+        counted = count_figures(session, everything)
+        counties = briefs.county_briefs(session, collect_items(session, everything), counted,
+                                        layers.counties.frame)  # fmt: skip
         figures = [draw.render_figure(spec, items, layers)]
         figures.append(pages.county_table_page(counted.counties(), counted.total,
                                                cutoff=spec.cutoff))  # fmt: skip

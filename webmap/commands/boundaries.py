@@ -5,11 +5,10 @@ from __future__ import annotations
 import click
 
 from webmap.commands import cli_actor, open_ledger
+from webmap.ledger.vocabulary import ILLUSTRATIVE_MARK, IMPORTABLE_LAYERS
 
-LAYER_CHOICES = {
-    "protected-areas": ("protected_area", "protected_areas"),
-    "townships": ("township", "townships"),
-}
+# the command line spells layer names with hyphens: protected-areas, townships
+LAYER_CHOICES = {layer.replace("_", "-"): layer for layer in IMPORTABLE_LAYERS}
 
 
 def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:
@@ -95,7 +94,8 @@ def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer
     from webmap.ledger import boundaries as store
     from webmap.ledger.db import transaction
 
-    kind, layer = LAYER_CHOICES[layer_choice]
+    layer = LAYER_CHOICES[layer_choice]
+    kind = store.KIND_OF[layer]
     options = {
         "crs": crs,
         "datum": datum,
@@ -136,14 +136,14 @@ def list_command() -> None:
                 )
             if builtin is not None:
                 mark = "*" if active is None else " "
-                note = "" if builtin.info.authoritative else "（示意）"
+                note = "" if builtin.info.authoritative else f"（{ILLUSTRATIVE_MARK}）"
                 click.echo(f" {mark} 内置 {builtin.info.version}{note}")
             elif active is None:
                 click.echo("   （无）")
 
 
 @boundaries.command("activate")
-@click.argument("layer", type=click.Choice(["protected_areas", "townships"]))
+@click.argument("layer", type=click.Choice(list(IMPORTABLE_LAYERS)))
 @click.argument("version", required=False)
 @click.option("--latest", is_flag=True, help="取消固定，使用有效日期最新的版本。")
 def activate_command(layer, version, latest) -> None:
@@ -158,7 +158,7 @@ def activate_command(layer, version, latest) -> None:
         try:
             with transaction(ledger.session):
                 active = store.set_active(ledger.session, layer, None if latest else version,
-                                          actor=cli_actor())  # fmt: skip
+                                          actor=cli_actor(), day=ledger.ctx.today)  # fmt: skip
         except GeoError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"{layer} 启用: {active.version if active else '内置图层'}")

@@ -34,9 +34,9 @@ def dispatch_paths(out: Path, dispatch_out: str | None) -> tuple[Path, Path]:
 def brief_command(out: str, as_of, dispatch_out: str | None, size: str) -> None:
     """Write the briefing pack (map, county figures and pages, overdue list, look-back) and
     the dispatch notice."""
+    from webmap.ledger.files import write_atomically
     from webmap.render.briefing import dispatch
     from webmap.render.briefing.pack import build_pack
-    from webmap.render.files import write_atomically
 
     path = Path(out)
     if path.suffix.lower() != ".pdf":

@@ -33,7 +33,7 @@ def init(sample: bool, if_empty: bool) -> None:
 
 def _seed(ledger) -> None:
     """Insert missing defaults and move boundary versions of earlier releases in, once."""
-    from webmap.ledger.boundaries import legacy_root, migrate_legacy_store
+    from webmap.ledger.boundaries import legacy_root, mark_legacy_moved, migrate_legacy_store
     from webmap.ledger.db import transaction
     from webmap.ledger.responsibility_defaults import load_defaults
 
@@ -43,7 +43,12 @@ def _seed(ledger) -> None:
     click.echo(f"默认单位与责任规则：新增 {added} 条")
     root = legacy_root(ledger.config)
     with transaction(session):
-        moved = migrate_legacy_store(session, root, actor="yzmap init")
+        moved, notes = migrate_legacy_store(session, root, actor="yzmap init")
+    for note in notes:
+        click.echo(f"注意：{note}", err=True)
+    if moved or notes:  # committed: now the folder may say where its versions went
+        database = session.get_bind().url.render_as_string(hide_password=True)
+        mark_legacy_moved(root, database, moved)
     if moved:
         click.echo(f"已将 {root} 中的 {len(moved)} 个边界版本迁入数据库：{'、'.join(moved)}")
 

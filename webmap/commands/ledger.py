@@ -12,27 +12,29 @@ from datetime import date
 import click
 
 from webmap.commands import open_ledger, version_line
+from webmap.ledger.vocabulary import FILTER_LABELS
 
-FILTER_OPTIONS = (
-    ("county", "县市区（名称或代码，可重复）"),
-    ("source", "问题来源类型"),
-    ("status", "整改状态"),
-    ("deadline", "时限类别：2021年底前/2022年/2023年及以后/持续推进"),
-    ("rag", "预警：red/amber/green/done/none 或 逾期/临期/正常/已销号/无时限"),
-    ("category", "问题类别"),
-    ("protected_area", "自然保护地名称"),
-)
+# what each filter option takes, after its name (webmap.ledger.vocabulary.FILTER_LABELS)
+FILTER_HINTS = {
+    "county": "名称或代码，可重复",
+    "source": "可重复",
+    "status": "可重复",
+    "deadline": "2021年底前/2022年/2023年及以后/持续推进",
+    "rag": "red/amber/green/done/none 或 逾期/临期/正常/已销号/无时限",
+    "category": "可重复",
+    "protected_area": "名称，可重复",
+}
 
 
 def filter_options(func):
     """Add the view filters (repeatable) plus --q, --leader and --bbox to a command."""
-    for name, help_text in reversed(FILTER_OPTIONS):
-        func = click.option(f"--{name.replace('_', '-')}", name, multiple=True, help=help_text)(
-            func
-        )
-    func = click.option("--q", "q", default=None, help="关键词")(func)
-    func = click.option("--leader", default=None, help="责任领导")(func)
-    return click.option("--bbox", default=None, help="minx,miny,maxx,maxy (WGS84)")(func)
+    for name, hint in reversed(FILTER_HINTS.items()):
+        text = f"{FILTER_LABELS[name]}（{hint}）"
+        func = click.option(f"--{name.replace('_', '-')}", name, multiple=True, help=text)(func)
+    func = click.option("--q", "q", default=None, help=FILTER_LABELS["q"])(func)
+    func = click.option("--leader", default=None, help=FILTER_LABELS["leader"])(func)
+    help_bbox = f"{FILTER_LABELS['bbox']}（最小经度,最小纬度,最大经度,最大纬度，WGS84）"
+    return click.option("--bbox", default=None, help=help_bbox)(func)
 
 
 def build_query(filters: dict, ctx, as_of: date | None = None):

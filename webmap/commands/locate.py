@@ -43,7 +43,7 @@ def read_table(path: Path, sheet: str | None = None):
 
 def write_table(frame, out: Path) -> None:
     """Write CSV (with a BOM, so Excel reads the Chinese) or XLSX; ``out`` is never half-written."""
-    from webmap.render.files import atomic_path
+    from webmap.ledger.files import atomic_path
 
     with atomic_path(out) as tmp:
         if out.suffix.lower() == ".xlsx":

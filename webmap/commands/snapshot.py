@@ -40,8 +40,8 @@ def snapshot_command(
     out: str, size: str, title: str | None, basemap: str, as_of, **filters
 ) -> None:
     """Draw the issues the filters select (as the map view selects them) into a PNG or PDF."""
+    from webmap.ledger.files import write_atomically
     from webmap.render.basemaps import BASEMAPS
-    from webmap.render.files import write_atomically
     from webmap.render.snapshot import render_snapshot
 
     path = Path(out)

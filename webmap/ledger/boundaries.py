@@ -9,14 +9,16 @@ app servers on one PostGIS agree. Every import and activation is also an event i
 
 Without a pin the version with the newest validity date (vintage, then import time) is in use;
 it replaces the shipped illustrative layer of the same kind. Versions are never changed: a
-loaded version is cached per process by its identity, and each call re-reads only the small
-version and pin rows, so an activation made by another process is seen at once.
+loaded version's features are cached per process by its identity, and each call reads the version
+rows (names, vintages, metadata) and the pins again, two small queries, so an activation made by
+another process is in use at its next request.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,16 +34,18 @@ from geo.errors import BoundaryDataError
 from geo.importer import ImportResult
 from geo.models import LayerInfo
 from webmap.ledger.events import record_event
+from webmap.ledger.files import write_atomically
 from webmap.ledger.models import BoundaryFeature, BoundaryPin, BoundaryVersion
+from webmap.ledger.vocabulary import IMPORTABLE_LAYERS
 
-LAYERS = ("protected_areas", "townships")
-KIND_OF = {"protected_areas": "protected_area", "townships": "township"}
+LAYERS = tuple(IMPORTABLE_LAYERS)
+KIND_OF = IMPORTABLE_LAYERS
 LEGACY_FEATURES, LEGACY_META, LEGACY_PIN = "layer.gpkg", "meta.json", "active.json"
 MIGRATED_MARK = "MIGRATED.json"  # written in the old instance folder once moved into a database
 _CACHE_SIZE = 16
 _loaded: OrderedDict[tuple, Layer] = OrderedDict()
 _shipped: dict[str, LayerSet] = {}
-_migrated: set[str] = set()  # databases known to have the store tables
+_cache_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -127,29 +131,47 @@ def _stored(row: BoundaryVersion) -> StoredVersion:
     return StoredVersion(row.id, row.layer, row.version, dict(row.meta))
 
 
+def _newest_first(versions) -> list[StoredVersion]:
+    """Order versions by validity date, then import time, newest first."""
+    return sorted(versions, key=lambda v: v.sort_key, reverse=True)
+
+
 def list_versions(session: Session, layer: str) -> list[StoredVersion]:
     """Return the stored versions of ``layer``, newest validity date first."""
-    rows = session.scalars(
-        select(BoundaryVersion).where(BoundaryVersion.layer == check_layer(layer))
-    )
-    return sorted((_stored(r) for r in rows), key=lambda v: v.sort_key, reverse=True)
+    stmt = select(BoundaryVersion).where(BoundaryVersion.layer == check_layer(layer))
+    return _newest_first(_stored(r) for r in session.scalars(stmt))
+
+
+def pins(session: Session) -> dict[str, str]:
+    """Return layer -> name of the version pinned in use (unpinned layers are absent)."""
+    stmt = select(BoundaryPin.layer, BoundaryVersion.version).join(
+        BoundaryVersion, BoundaryPin.version_id == BoundaryVersion.id)  # fmt: skip
+    return dict(session.execute(stmt).all())
 
 
 def pinned_version(session: Session, layer: str) -> str | None:
     """Return the name of the version pinned for ``layer``, or None when unpinned."""
-    stmt = (select(BoundaryVersion.version)
-            .join(BoundaryPin, BoundaryPin.version_id == BoundaryVersion.id)
-            .where(BoundaryPin.layer == check_layer(layer)))  # fmt: skip
-    return session.scalar(stmt)
+    return pins(session).get(check_layer(layer))
+
+
+def active_versions(session: Session) -> dict[str, StoredVersion | None]:
+    """Return layer -> the version in use (pinned, else newest; None when none is stored)."""
+    by_layer: dict[str, list[StoredVersion]] = {layer: [] for layer in LAYERS}
+    for row in session.scalars(select(BoundaryVersion)):
+        by_layer.setdefault(row.layer, []).append(_stored(row))
+    pinned = pins(session)
+    out = {}
+    for layer in LAYERS:
+        versions = _newest_first(by_layer[layer])
+        wanted = pinned.get(layer)
+        out[layer] = next((v for v in versions if v.version == wanted),
+                          versions[0] if versions else None)  # fmt: skip
+    return out
 
 
 def active_version(session: Session, layer: str) -> StoredVersion | None:
-    """Return the version in use: the pinned one, else the newest; None when none is stored."""
-    versions = list_versions(session, layer)
-    wanted = pinned_version(session, layer)
-    if wanted is not None:
-        return next(v for v in versions if v.version == wanted)
-    return versions[0] if versions else None
+    """Return the version of ``layer`` in use: the pinned one, else the newest, else None."""
+    return active_versions(session)[check_layer(layer)]
 
 
 def set_active(
@@ -179,16 +201,17 @@ def set_active(
 
 
 def _db_key(session: Session) -> str:
-    """Return what tells databases apart within this process (the full URL)."""
-    return session.get_bind().url.render_as_string(hide_password=False)
+    """Return what tells databases apart within this process (the URL, password hidden)."""
+    return session.get_bind().url.render_as_string(hide_password=True)
 
 
 def load_version(session: Session, stored: StoredVersion) -> Layer:
     """Return a stored version as a ``Layer`` whose version string names the stored version."""
     key = (_db_key(session), stored.id, stored.version, stored.meta.get("sha256"))
-    if key in _loaded:
-        _loaded.move_to_end(key)
-        return _loaded[key]
+    with _cache_lock:  # waitress serves requests from several threads
+        if key in _loaded:
+            _loaded.move_to_end(key)
+            return _loaded[key]
     rows = session.execute(select(BoundaryFeature.properties, BoundaryFeature.geometry)
                            .where(BoundaryFeature.version_id == stored.id)
                            .order_by(BoundaryFeature.id)).all()  # fmt: skip
@@ -201,9 +224,10 @@ def load_version(session: Session, stored: StoredVersion) -> Layer:
                      source_crs=meta.get("crs", "EPSG:4326"), zone_scheme=meta.get("zone_scheme"),
                      version=f"imported:{stored.version}")  # fmt: skip
     layer = make_layer(frame, info)
-    _loaded[key] = layer
-    while len(_loaded) > _CACHE_SIZE:
-        _loaded.popitem(last=False)
+    with _cache_lock:
+        _loaded[key] = layer
+        while len(_loaded) > _CACHE_SIZE:
+            _loaded.popitem(last=False)
     return layer
 
 
@@ -215,14 +239,9 @@ def shipped_layers(data_dir: str | Path = DATA_DIR) -> LayerSet:
     return _shipped[key]
 
 
-def _has_store(session: Session) -> bool:
-    """Say whether the database has the boundary store tables (remembered once they exist)."""
-    key = _db_key(session)
-    if key not in _migrated:
-        if not inspect(session.connection()).has_table(BoundaryVersion.__tablename__):
-            return False  # not migrated yet (yzmap init): ask again next time
-        _migrated.add(key)
-    return True
+def has_store(session: Session) -> bool:
+    """Say whether the database has the boundary store tables (``yzmap init`` creates them)."""
+    return inspect(session.connection()).has_table(BoundaryVersion.__tablename__)
 
 
 def layers_in_use(session: Session | None, data_dir: str | Path = DATA_DIR) -> LayerSet:
@@ -232,10 +251,9 @@ def layers_in_use(session: Session | None, data_dir: str | Path = DATA_DIR) -> L
     are the answer (``yzmap locate`` works before ``yzmap init``).
     """
     layers = shipped_layers(data_dir)
-    if session is None or not _has_store(session):
+    if session is None or not has_store(session):
         return layers
-    for layer in LAYERS:
-        stored = active_version(session, layer)
+    for stored in active_versions(session).values():
         if stored is not None:
             layers = layers.replace(load_version(session, stored))
     return layers
@@ -247,18 +265,20 @@ def legacy_root(config) -> Path:
     return Path(configured) if configured else Path(config["INSTANCE_PATH"]) / "boundaries"
 
 
-def migrate_legacy_store(session: Session, root: str | Path, *, actor: str) -> list[str]:
-    """Move versions kept as files by earlier releases into this database, once.
+def migrate_legacy_store(session: Session, root: str | Path, *,
+                         actor: str) -> tuple[list[str], list[str]]:  # fmt: skip
+    """Move versions kept as files by earlier releases into this database (the caller commits).
 
     Each ``<layer>/<version>/`` folder (``layer.gpkg`` + ``meta.json``) becomes a stored version
-    with the same name and metadata, and its ``active.json`` pin becomes the pin. A mark left in
-    the folder names the database they went to, so a second database never picks them up.
-    Returns the names of the versions moved.
+    with the same name and metadata, and its ``active.json`` pin becomes the pin when that
+    version exists. Returns (the versions moved, notes on what was left). After the commit the
+    caller calls ``mark_legacy_moved``, so a second database never picks them up; a folder already
+    marked is left alone.
     """
     root = Path(root)
     if not root.is_dir() or (root / MIGRATED_MARK).exists():
-        return []
-    moved = []
+        return [], []
+    moved, notes = [], []
     for layer in LAYERS:
         folder = root / layer
         if not folder.is_dir():
@@ -273,15 +293,21 @@ def migrate_legacy_store(session: Session, root: str | Path, *, actor: str) -> l
             _store(session, layer, d.name, meta, frame, actor=actor,
                    imported_at=when if when.tzinfo else when.replace(tzinfo=UTC))  # fmt: skip
             moved.append(f"{layer}/{d.name}")
+            known.add(d.name)
         pin = folder / LEGACY_PIN
         if pin.is_file() and pinned_version(session, layer) is None:
-            set_active(session, layer, json.loads(pin.read_text(encoding="utf-8"))["version"],
-                       actor=actor)  # fmt: skip
-    mark = {
-        "database": session.get_bind().url.render_as_string(hide_password=True),
-        "migrated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": moved,
-    }
-    (root / MIGRATED_MARK).write_text(json.dumps(mark, ensure_ascii=False, indent=2),
-                                      encoding="utf-8")  # fmt: skip
-    return moved
+            wanted = json.loads(pin.read_text(encoding="utf-8")).get("version")
+            if wanted in known:
+                set_active(session, layer, wanted, actor=actor)
+            else:
+                notes.append(f"{pin}：启用的版本 {wanted!r} 不存在，未迁移该固定"
+                             "（使用有效日期最新的版本）")  # fmt: skip
+    return moved, notes
+
+
+def mark_legacy_moved(root: str | Path, database: str, moved: list[str]) -> None:
+    """Leave a mark in the old folder naming the database its versions went to."""
+    mark = {"database": database, "migrated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": moved}  # fmt: skip
+    with write_atomically(Path(root) / MIGRATED_MARK) as handle:
+        handle.write(json.dumps(mark, ensure_ascii=False, indent=2).encode("utf-8"))

@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select
 
 from webmap.ledger import figures
 from webmap.ledger.context import LedgerContext
-from webmap.ledger.items import IssueItem, collect_items
+from webmap.ledger.items import IssueItem
 from webmap.ledger.models import Event, Issue, LeaderAssignment, Responsibility
 from webmap.ledger.query import IssueQuery
 from webmap.ledger.vocabulary import DONE, LEADER_KINDS
@@ -49,18 +49,18 @@ def base_query(ctx: LedgerContext, as_of: date | None = None) -> IssueQuery:
     return IssueQuery(as_of=as_of, today=as_of or ctx.today, amber_days=ctx.amber_days)
 
 
-def county_briefs(session, query: IssueQuery, counties) -> tuple[list[IssueItem],
-                                                                  list[CountyBrief]]:  # fmt: skip
-    """Return the query's items and one ``CountyBrief`` per county (in the layer's order)."""
-    items = collect_items(session, query)
-    tallies = {c.code: c for c in figures.figures(session, query).counties()}
+def county_briefs(session, items: list[IssueItem], counted: figures.Figures,
+                  counties) -> list[CountyBrief]:  # fmt: skip
+    """Return one ``CountyBrief`` per county (in the layer's order) from a query's items and
+    figures (``collect_items`` and ``figures.figures`` of the same query)."""
+    tallies = {c.code: c for c in counted.counties()}
     out = []
     for row in counties.itertuples():
         mine = [i for i in items if i.county_code == row.code]
         numbers = [i.number for i in mine]
         out.append(CountyBrief(row.code, row.name, mine, tallies.get(row.code, figures.Tally()),
-                               leaders_for(session, row.code, numbers, query.day)))  # fmt: skip
-    return items, out
+                               leaders_for(session, row.code, numbers, counted.day)))  # fmt: skip
+    return out
 
 
 def leaders_for(session, county_code: str, numbers: list[str], day: date) -> list[str]:
@@ -123,7 +123,7 @@ def closed_between(session, start: date, end: date) -> set[str]:
 
 
 def dispatch_counties(
-    items: list[IssueItem], counties, closed: set[str], day: date, horizon_days: int = 7
+    items: list[IssueItem], counties, closed: set[str], day: date, horizon_days: int
 ) -> list[DispatchCounty]:
     """Per county: open issues due within ``horizon_days`` from ``day``, overdue, newly closed."""
     end = day + timedelta(days=horizon_days - 1)

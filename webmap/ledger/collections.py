@@ -20,10 +20,11 @@ from datetime import date
 
 import shapely
 from shapely.geometry import Point
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from webmap.ledger import workflow
 from webmap.ledger.context import LedgerContext
+from webmap.ledger.items import has_extent
 from webmap.ledger.models import Issue
 from webmap.ledger.query import IssueQuery
 from webmap.ledger.vocabulary import RAGS, STATUSES
@@ -127,8 +128,8 @@ def _properties(row, names, day: date, amber_days: int) -> dict:
 
 
 def _is_extended(row) -> bool:
-    """Say whether a live row's bbox has extent (a line or polygon)."""
-    return row.minx is not None and (row.minx, row.miny) != (row.maxx, row.maxy)
+    """Say whether a live row is drawn as its shape (``items.has_extent`` of its bbox)."""
+    return has_extent(row.minx, row.miny, row.maxx, row.maxy)
 
 
 def _state_shape(state):
@@ -141,6 +142,14 @@ def count(session, query: IssueQuery) -> int:
     if query.as_of is not None:
         return len(_states(session, query))
     return query.count(session)
+
+
+def count_unlocated(session, query: IssueQuery) -> int:
+    """Return how many of the query's issues have no place to draw (as they stood on its day)."""
+    if query.as_of is not None:
+        return sum(1 for s in _states(session, query) if s.lon is None)
+    stmt = query.apply(select(func.count(Issue.id)).select_from(Issue).where(Issue.lon.is_(None)))
+    return session.scalar(stmt)
 
 
 def _states(session, query: IssueQuery) -> list:

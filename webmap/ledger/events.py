@@ -13,6 +13,8 @@ ignored by the replay.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from datetime import date
 
@@ -57,6 +59,9 @@ STATE_FIELDS = (
     "is_sample",
 )
 REQUIRED_FIELDS = ("number", "source_type", "title")
+_REBUILT_SIZE = 8  # past days kept per process (a dashboard, a pack and a public page's day)
+_rebuilt: OrderedDict[tuple, list] = OrderedDict()
+_rebuilt_lock = threading.Lock()
 
 
 class LedgerError(ValueError):
@@ -70,7 +75,7 @@ class LedgerError(ValueError):
         self.value = value
 
 
-@dataclass
+@dataclass(frozen=True)
 class IssueState:
     """An issue's ledger fields as they stood on ``as_of`` (rebuilt from the event log)."""
 
@@ -253,7 +258,29 @@ def update_issue(
 
 
 def ledger_as_of(session: Session, day: date, numbers=None) -> list[IssueState]:
-    """Rebuild every issue's state on ``day`` from the event log, ordered by issue number."""
+    """Rebuild every issue's state on ``day`` from the event log, ordered by issue number.
+
+    The log only grows, so a rebuild is kept per database, day and last event: asking again
+    (the count and the page of an API call, a pack's pages, the next visitor) costs one query.
+    """
+    last = session.execute(select(Event.id, Event.recorded_at).order_by(Event.id.desc())
+                           .limit(1)).first()  # fmt: skip
+    key = (session.get_bind().url.render_as_string(hide_password=True), day,
+           None if numbers is None else tuple(sorted(numbers)), tuple(last or ()))  # fmt: skip
+    with _rebuilt_lock:
+        if key in _rebuilt:
+            _rebuilt.move_to_end(key)
+            return list(_rebuilt[key])
+    states = _replay(session, day, numbers)
+    with _rebuilt_lock:
+        _rebuilt[key] = states
+        while len(_rebuilt) > _REBUILT_SIZE:
+            _rebuilt.popitem(last=False)
+    return list(states)
+
+
+def _replay(session: Session, day: date, numbers) -> list[IssueState]:
+    """Replay the events effective on or before ``day`` into one state per issue."""
     stmt = (
         select(Event.issue_number, Event.kind, Event.after)
         .where(Event.issue_number.is_not(None), Event.effective_date <= day)

@@ -11,7 +11,9 @@ pack, the public progress table, the map's choropleth and the leader pages all u
 so for the same query and day they give the same numbers.
 
 Words: ``finished`` counts 已完成整改 (已完成待销号 and every sign-off stage), ``signed_off``
-counts 已销号, ``due`` the issues whose deadline has passed or that are finished (the
+counts 已销号, ``overdue`` the issues past their deadline and not signed off (red: the deadline
+keeps counting through sign-off), ``overdue_open`` those of them whose rectification itself is
+not finished (逾期未完成), ``due`` the issues whose deadline has passed or that are finished (the
 denominator of the on-time rate), ``on_time`` those finished by their deadline.
 """
 
@@ -33,6 +35,7 @@ from webmap.ledger.vocabulary import (
     FINISHED,
     LOOKBACK_SOURCE,
     LOOKBACK_TARGETS,
+    UNFILLED_LABEL,
     UNLOCATED_LABEL,
 )
 
@@ -80,13 +83,15 @@ class Tally:
     finished: int = 0
     signed_off: int = 0
     overdue: int = 0
+    overdue_open: int = 0
     due_soon: int = 0
     due: int = 0
     on_time: int = 0
 
     def add(self, facts: IssueFacts) -> None:
         """Count one issue."""
-        self.merge(Tally(1, facts.finished, facts.signed_off, facts.rag == "red",
+        late = facts.rag == "red"
+        self.merge(Tally(1, facts.finished, facts.signed_off, late, late and not facts.finished,
                          facts.rag == "amber", facts.due, facts.on_time))  # fmt: skip
 
     def merge(self, other: Tally) -> None:
@@ -115,7 +120,8 @@ class Tally:
         return wilson_lower(self.on_time, self.due)
 
 
-COUNTS = ("total", "finished", "signed_off", "overdue", "due_soon", "due", "on_time")
+COUNTS = ("total", "finished", "signed_off", "overdue", "overdue_open", "due_soon", "due",
+          "on_time")  # fmt: skip
 
 
 @dataclass
@@ -226,10 +232,12 @@ def counted_groups(session, query: IssueQuery) -> list[Group]:
              .where(SignOff.date <= day).group_by(SignOff.issue_id).subquery())  # fmt: skip
     finished = Issue.status.in_(FINISHED)
     dated = Issue.due_date.is_not(None)
-    conditions = (
+    red = workflow.rag_clause("red", day, amber)
+    conditions = (  # in the order of COUNTS after total
         finished,
         Issue.status == DONE,
-        workflow.rag_clause("red", day, amber),
+        red,
+        and_(red, ~finished),
         workflow.rag_clause("amber", day, amber),
         and_(dated, or_(finished, Issue.due_date < day)),
         and_(finished, dated, first.c.first <= Issue.due_date),
@@ -277,7 +285,7 @@ def by_key(groups: Iterable[Group], key: str) -> dict[str, Tally]:
     """Return tallies by one group field (``source_type``, ``deadline_class``...)."""
     out: dict[str, Tally] = defaultdict(Tally)
     for g in groups:
-        out[getattr(g, key) or "未填写"].merge(g.tally)
+        out[getattr(g, key) or UNFILLED_LABEL].merge(g.tally)
     return dict(out)
 
 

@@ -13,8 +13,6 @@ from datetime import date
 from geo.gazetteer import county_names, load_gazetteer
 from webmap.ledger.vocabulary import DEADLINE_CLASSES, RAG_ALIASES, RAGS, SOURCE_TYPES, STATUSES
 
-MAX_LIMIT = 10000
-DEFAULT_LIMIT = 100
 # county codes and names from the shipped gazetteer (counties.csv), read without its villages
 COUNTIES = county_names()
 COUNTY_ALIASES = {
@@ -63,7 +61,7 @@ def reject_unknown(args: Mapping, known: set[str]) -> None:
             raise QueryError(name, _one(args, name) or "", "未知参数")
 
 
-def parse_filters(args: Mapping) -> dict:
+def parse_filters(args: Mapping, today: date | None = None) -> dict:
     """Return the validated filter values of request args (MultiDict) or CLI options (dict).
 
     The keys are ``IssueQuery``'s fields except ``scope`` and ``today``; parameters with
@@ -91,9 +89,7 @@ def parse_filters(args: Mapping) -> dict:
         "leader": leader,
         "q": q,
         "bbox": _bbox(_one(args, "bbox")),
-        "as_of": _as_of(_one(args, "as_of")),
-        "page": _int(args, "page", 1, 1, 1_000_000),
-        "limit": _int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        "as_of": _as_of(_one(args, "as_of"), today or date.today()),
     }
 
 
@@ -175,14 +171,14 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
     return box
 
 
-def _as_of(value: str | None) -> date | None:
-    """Parse an ISO date that is not in the future."""
+def _as_of(value: str | None, today: date) -> date | None:
+    """Parse an ISO date that is not after ``today``."""
     if value is None:
         return None
     try:
         day = date.fromisoformat(value)
     except ValueError:
         raise QueryError("as_of", value, "日期格式应为 YYYY-MM-DD") from None
-    if day > date.today():
+    if day > today:
         raise QueryError("as_of", value, "不能晚于今天")
     return day

@@ -39,6 +39,7 @@ class IssueItem:
     deadline_class: str | None = None
     protected_area: str | None = None
     zone: str | None = None
+    category: str | None = None
 
     @property
     def located(self) -> bool:
@@ -53,9 +54,20 @@ class IssueItem:
         return shapely.Point(self.lon, self.lat) if self.located else None
 
 
+def has_extent(minx, miny, maxx, maxy) -> bool:
+    """Say whether an issue's box has extent: it is drawn as its shape, not as a point.
+
+    The one rule for every output (the API and map read it from the stored bbox columns).
+
+    >>> has_extent(111.5, 25.4, 111.6, 25.5), has_extent(111.5, 25.4, 111.5, 25.4)
+    (True, False)
+    """
+    return minx is not None and (minx, miny) != (maxx, maxy)
+
+
 def _extent(geom):
-    """Return a line or polygon geometry, or None for points (drawn from lon/lat)."""
-    if geom is None or geom.is_empty or geom.geom_type in ("Point", "MultiPoint"):
+    """Return the geometry when it has extent (a line, polygon, spread points), else None."""
+    if geom is None or geom.is_empty or not has_extent(*geom.bounds):
         return None
     return geom
 
@@ -68,7 +80,7 @@ def _item(row, day: date, amber_days: int, geometry) -> IssueItem:
         due_date=row.due_date, lon=row.lon, lat=row.lat, geometry=_extent(geometry),
         is_sample=bool(row.is_sample), lead_unit=row.lead_unit, progress=row.progress or 0,
         county_name=row.county_name, source_type=row.source_type, deadline_class=row.deadline_class,
-        protected_area=row.protected_area, zone=row.zone,
+        protected_area=row.protected_area, zone=row.zone, category=row.category,
     )  # fmt: skip
 
 

@@ -9,28 +9,24 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
-from shapely.geometry import Point
 
 from geo.boundaries import Layer
 from geo.overlap import overlap_issue_geometries
+from webmap.ledger.items import collect_items
 from webmap.ledger.query import IssueQuery
 
 
 def issue_sites(session, query: IssueQuery) -> gpd.GeoDataFrame:
-    """Return the located issues of a query as WGS84 sites (site_id is the issue number)."""
-    ids, names, cats, geoms = [], [], [], []
-    for issue in session.scalars(query.select(session)):
-        geom = issue.geometry
-        if (geom is None or geom.is_empty) and issue.lon is not None and issue.lat is not None:
-            geom = Point(issue.lon, issue.lat)
-        if geom is None or geom.is_empty:
-            continue  # unlocated issues cannot be overlapped
-        ids.append(issue.number)
-        names.append(issue.title)
-        cats.append(issue.category)
-        geoms.append(geom)
-    return gpd.GeoDataFrame({"site_id": ids, "site_name": names, "category": cats},
-                            geometry=geoms, crs="EPSG:4326")  # fmt: skip
+    """Return the located issues of a query as WGS84 sites (site_id is the issue number).
+
+    Read through ``collect_items``, so with ``as_of`` the sites are the issues as they stood
+    that day, like every other output of the query.
+    """
+    located = [i for i in collect_items(session, query) if i.shape is not None]
+    return gpd.GeoDataFrame(
+        {"site_id": [i.number for i in located], "site_name": [i.title for i in located],
+         "category": [i.category for i in located]},
+        geometry=[i.shape for i in located], crs="EPSG:4326")  # fmt: skip
 
 
 def issue_overlap(session, query: IssueQuery, layer: Layer) -> tuple[gpd.GeoDataFrame,

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from webmap.ledger import workflow
 from webmap.ledger.models import Issue, SignOff
 from webmap.ledger.query import Scope
+from webmap.ledger.vocabulary import PUBLICITY_STATUS
 
-PUBLICITY_STATUS = "公示"
 # what a 公示 notice says about its period; objections are taken only while it is "open"
 PUBLICITY_STATES = {"open": "公示中", "ended": "公示期已满", "upcoming": "公示尚未开始",
                     "unknown": "公示起始日期未登记"}  # fmt: skip

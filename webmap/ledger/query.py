@@ -1,16 +1,16 @@
 """``IssueQuery``: the one filter object behind pages, the API, map data and exports.
 
-Build it from request args or CLI options with ``IssueQuery.from_args(args, scope=...)`` (the
-parsing, and ``QueryError`` naming parameter and value in Chinese, live in
-``webmap.ledger.filters``),
-turn it back into a canonical query string with ``to_args()``, and apply it to any statement over
-``Issue`` with ``apply(stmt)``. The access ``Scope`` is applied inside ``apply`` so no caller can
-forget it.
+Build it from request args or CLI options with ``IssueQuery.from_args(args, scope=...,
+context=...)`` (the parsing, and ``QueryError`` naming parameter and value in Chinese, live in
+``webmap.ledger.filters``; the ``LedgerContext`` gives the day and amber window deadlines are
+judged by), turn it back into a canonical query string with ``to_args()``, and apply it to any
+statement over ``Issue`` with ``apply(stmt)``. The access ``Scope`` is applied inside ``apply`` so
+no caller can forget it. Paging belongs to whoever reads the result (``webmap.ledger.collections``).
 
 Parameters (each may repeat or hold comma-separated values where marked *):
 county* (code or name), source*, status*, deadline* (deadline class), rag* (red/amber/green/done/
 none or 逾期/临期/正常/已销号/无时限), category*, protected_area*, leader, q (free text),
-bbox (minx,miny,maxx,maxy in WGS84), as_of (YYYY-MM-DD), page, limit.
+bbox (minx,miny,maxx,maxy in WGS84), as_of (YYYY-MM-DD).
 With ``as_of`` the filters are judged on each issue's state that day (rebuilt from the event
 log): ``states()`` returns those past states, ``apply()`` keeps the live rows that matched then.
 """
@@ -34,9 +34,7 @@ from webmap.ledger import workflow
 from webmap.ledger.filters import (  # re-exported: callers import the filter vocabulary from here
     COUNTIES,
     COUNTY_ALIASES,
-    DEFAULT_LIMIT,
     LIST_PARAMS,
-    MAX_LIMIT,
     QueryError,
     parse_filters,
     reject_unknown,
@@ -48,9 +46,7 @@ from webmap.ledger.vocabulary import LEADER_KINDS
 __all__ = [
     "COUNTIES",
     "COUNTY_ALIASES",
-    "DEFAULT_LIMIT",
     "LIST_PARAMS",
-    "MAX_LIMIT",
     "IssueQuery",
     "QueryError",
     "Scope",
@@ -160,8 +156,6 @@ class IssueQuery:
     q: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     as_of: date | None = None
-    page: int = 1
-    limit: int = DEFAULT_LIMIT
     scope: Scope = field(default_factory=Scope.everything)
     today: date | None = None  # the day deadlines are judged on; None: the real date
     amber_days: int = int(DEFAULTS["AMBER_DAYS"])  # the amber window the rag filter uses
@@ -180,7 +174,8 @@ class IssueQuery:
             reject_unknown(args, {f.name for f in fields(cls)} - INTERNAL_FIELDS)
         judged = {} if context is None else {"today": context.today,
                                              "amber_days": context.amber_days}  # fmt: skip
-        return cls(**parse_filters(args), scope=scope or Scope.everything(), **judged)
+        values = parse_filters(args, judged.get("today"))
+        return cls(**values, scope=scope or Scope.everything(), **judged)
 
     @property
     def day(self) -> date:
@@ -191,17 +186,12 @@ class IssueQuery:
         """Return the same filters under another access scope."""
         return replace(self, scope=scope)
 
-    def to_args(self, *, paging: bool = True) -> str:
+    def to_args(self) -> str:
         """Return the canonical query string (fixed order, defaults left out) for links."""
         pairs = [(name, ",".join(getattr(self, name))) for name in LIST_PARAMS]
         pairs += [("leader", self.leader), ("q", self.q)]
         pairs.append(("bbox", ",".join(f"{v:g}" for v in self.bbox) if self.bbox else None))
         pairs.append(("as_of", self.as_of.isoformat() if self.as_of else None))
-        if paging:
-            pairs += [
-                ("page", self.page if self.page != 1 else None),
-                ("limit", self.limit if self.limit != DEFAULT_LIMIT else None),
-            ]
         return urlencode([(k, v) for k, v in pairs if v])
 
     def conditions(self, day: date) -> list:
@@ -247,18 +237,10 @@ class IssueQuery:
         """Return ``SELECT Issue`` with scope and filters, ordered by number (no paging)."""
         return self.apply(select(Issue), session).order_by(Issue.number)
 
-    def paginate(self, stmt):
-        """Limit a statement to this query's page."""
-        return stmt.limit(self.limit).offset((self.page - 1) * self.limit)
-
     def count(self, session) -> int:
         """Return how many issues match (all pages)."""
         stmt = self.apply(select(func.count(Issue.id)).select_from(Issue), session)
         return session.scalar(stmt)
-
-    def fetch(self, session) -> list[Issue]:
-        """Return this page of matching issues."""
-        return list(session.scalars(self.paginate(self.select(session))))
 
     def states(self, session):
         """Return matching issues' states on ``as_of`` (default today), from the event log.
@@ -275,10 +257,8 @@ class IssueQuery:
             return states
         live = dict(session.execute(select(Issue.number, Issue.sensitive)
                                     .where(Issue.public.is_(True))).all())  # fmt: skip
-        kept = [s for s in states if s.number in live]
-        for s in kept:
-            s.sensitive = bool(s.sensitive or live[s.number])
-        return kept
+        return [replace(s, sensitive=bool(s.sensitive or live[s.number]))
+                for s in states if s.number in live]  # fmt: skip
 
     def matches(self, state, day: date, session=None) -> bool:
         """Return True when a rebuilt ``IssueState`` passes the filters and scope on ``day``."""

@@ -22,6 +22,7 @@ STATUSES = (
 REWORK, DONE, ONGOING = "整改中", "已销号", "持续推进"
 # statuses that mean the rectification itself is finished (sign-off may still be running)
 FINISHED = ("已完成待销号", "初审", "公示", "申请", "核查", "已销号")
+PUBLICITY_STATUS = "公示"  # the sign-off stage during which the public may object
 STAGE_OF_STATUS = {"初审": "初审", "公示": "公示", "申请": "申请", "核查": "核查", "已销号": "备案"}
 # statuses only the city office may set: verification and filing close the case
 CITY_ONLY_STATUSES = ("核查", "已销号")
@@ -53,6 +54,21 @@ DEADLINE_CLASSES = ("2021年底前", "2022年", "2023年及以后", "持续推�
 # the look-back plan: 20 problems by end-2021, 5 in 2022, 5 in 2023 and later / ongoing
 LOOKBACK_SOURCE = "回头看"
 LOOKBACK_TARGETS = {"2021年底前": 20, "2022年": 5, "2023年及以后": 5, "持续推进": 0}
+
+# -- what the issue fields and the filters are called (tables, popups, captions, forms, CLI) ------
+FIELD_LABELS = {
+    "number": "编号", "title": "问题", "source_type": "问题来源", "batch": "批次",
+    "category": "问题类别", "county_code": "县区代码", "county_name": "县（市、区）",
+    "township_name": "乡镇（街道）", "protected_area": "自然保护地", "zone": "功能分区",
+    "deadline_class": "时限类别", "due_date": "整改时限", "lead_unit": "牵头单位",
+    "status": "整改状态", "progress": "进度（%）", "is_sample": "示例", "rag": "预警等级",
+    "generalised": "坐标已模糊",
+}  # fmt: skip
+FILTER_LABELS = {
+    "county": "县（市、区）", "source": "问题来源", "status": "整改状态", "deadline": "时限类别",
+    "rag": "预警等级", "category": "问题类别", "protected_area": "自然保护地",
+    "leader": "包联领导", "q": "关键词", "bbox": "范围", "as_of": "回看日期",
+}  # fmt: skip
 
 # -- who answers for an issue ---------------------------------------------------------------
 PARTY_KINDS = ("county", "lead_unit", "partner_unit", "city_leader", "county_leader")
@@ -94,6 +110,11 @@ SCHEME_LABELS = {
 }
 RELATION_GROUPS = {"inside": "完全在内", "partly": "部分在内", "buffer": "缓冲距离内",
                    "outside": "在外"}  # fmt: skip
+# the layers an authoritative file may be imported as (replacing a shipped stand-in): slot -> kind
+IMPORTABLE_LAYERS = {"protected_areas": "protected_area", "townships": "township"}
+# boundary layers by the name of their slot in a LayerSet
+LAYER_TITLES = {"city": "市界", "counties": "县（市、区）界", "townships": "乡镇（街道）界",
+                "protected_areas": "自然保护地及功能分区"}  # fmt: skip
 RELATION_COLORS = {"inside": "#d7191c", "partly": "#f46d43", "buffer": "#fdae61",
                    "outside": "#1a9641"}  # fmt: skip
 
@@ -104,5 +125,6 @@ STATUS_SHAPES = {"未启动": "circle", "整改中": "triangle", "已完成待�
                  "初审": "diamond", "公示": "diamond", "申请": "diamond", "核查": "diamond",
                  "已销号": "check", "持续推进": "star"}  # fmt: skip
 SAMPLE_MARK = "示例"  # what marks fictitious sample data everywhere it shows
+UNFILLED_LABEL = "未填写"  # a grouping field left empty in the ledger
 UNLOCATED_LABEL = "未定位"  # an issue no county could be found for
 ILLUSTRATIVE_MARK = "示意"  # what marks a shipped stand-in for a non-public boundary layer

@@ -178,12 +178,15 @@ def transition(
     evidence=(),
     note: str | None = None,
     publicity_days: int,
+    today: date | None = None,
 ) -> Issue:
-    """Move an issue to ``to_status``: validate, record sign-off and evidence, log the event."""
+    """Move an issue to ``to_status``: validate, record sign-off and evidence, log the event.
+
+    ``today`` (the context's day; the real date when None) is the latest date a move may carry.
+    """
     when = date
-    check_transition(
-        issue, to_status, when=when, evidence=evidence, note=note, publicity_days=publicity_days
-    )
+    check_transition(issue, to_status, when=when, evidence=evidence, note=note,
+                     publicity_days=publicity_days, today=today)  # fmt: skip
     stage = STAGE_OF_STATUS.get(to_status)
     detail = {"note": note} if note else {}
     with session.begin_nested():

@@ -12,16 +12,10 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
-from webmap.ledger.query import COUNTIES, IssueQuery
-from webmap.ledger.vocabulary import ILLUSTRATIVE_MARK, RAG_LABELS
+from webmap.ledger.query import COUNTIES, LIST_PARAMS, IssueQuery
+from webmap.ledger.vocabulary import FILTER_LABELS, ILLUSTRATIVE_MARK, LAYER_TITLES, RAG_LABELS
 
 BEIJING = timezone(timedelta(hours=8))
-FILTER_LABELS = (
-    ("county", "县（市、区）"), ("source", "来源"), ("status", "状态"), ("deadline", "整改时限"),
-    ("rag", "预警"), ("category", "类别"), ("protected_area", "自然保护地"),
-)  # fmt: skip
-LAYER_TITLES = {"counties": "行政区界", "townships": "乡镇（街道）界",
-                "protected_areas": "自然保护地"}  # fmt: skip
 
 
 def query_id(query: IssueQuery) -> str:
@@ -30,18 +24,18 @@ def query_id(query: IssueQuery) -> str:
     >>> query_id(IssueQuery())
     'e3b0c442'
     """
-    return hashlib.sha256(query.to_args(paging=False).encode("utf-8")).hexdigest()[:8]
+    return hashlib.sha256(query.to_args().encode("utf-8")).hexdigest()[:8]
 
 
 def describe_filters(query: IssueQuery) -> str:
     """Return a one-line Chinese description of the filters (全部问题 when there are none).
 
     >>> describe_filters(IssueQuery(county=("431124",), rag=("red",)))
-    '县（市、区）：道县；预警：逾期'
+    '县（市、区）：道县；预警等级：逾期'
     """
     parts = []
-    for name, label in FILTER_LABELS:
-        values = getattr(query, name)
+    for name in LIST_PARAMS:
+        label, values = FILTER_LABELS[name], getattr(query, name)
         if not values:
             continue
         if name == "county":
@@ -50,13 +44,13 @@ def describe_filters(query: IssueQuery) -> str:
             values = [RAG_LABELS.get(v, v) for v in values]
         parts.append(f"{label}：{'、'.join(values)}")
     if query.leader:
-        parts.append(f"包联领导：{query.leader}")
+        parts.append(f"{FILTER_LABELS['leader']}：{query.leader}")
     if query.q:
-        parts.append(f"关键词：{query.q}")
+        parts.append(f"{FILTER_LABELS['q']}：{query.q}")
     if query.bbox:
-        parts.append("范围：" + ",".join(f"{v:g}" for v in query.bbox))
+        parts.append(f"{FILTER_LABELS['bbox']}：" + ",".join(f"{v:g}" for v in query.bbox))
     if query.as_of:
-        parts.append(f"回看日期：{query.as_of.isoformat()}")
+        parts.append(f"{FILTER_LABELS['as_of']}：{query.as_of.isoformat()}")
     return "；".join(parts) or "全部问题"
 
 

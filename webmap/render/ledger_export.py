@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import NamedTuple
 from xml.sax.saxutils import escape
 
+from webmap.ledger.files import atomic_path
 from webmap.ledger.io.formulas import neutralise_row
 from webmap.ledger.io.rows import format_coord, headers, issue_row, issue_values
 from webmap.ledger.vocabulary import SAMPLE_MARK
-from webmap.render.files import atomic_path
 
 FORMATS = ("xlsx", "csv", "geojson", "gpkg", "kml")
 
@@ -255,5 +255,6 @@ def export_ledger(session, query, fmt: str, out: str | Path) -> int:
     stmt = query.select(session).options(
         selectinload(Issue.updates), selectinload(Issue.responsibilities)
     )
-    return export_issues(session.scalars(stmt).all(), fmt, out, day=query.day,
+    # the rows are today's records (``as_of`` only chose which): judge them on today
+    return export_issues(session.scalars(stmt).all(), fmt, out, day=query.today or dt.date.today(),
                          amber_days=query.amber_days)  # fmt: skip

@@ -16,8 +16,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.overlap import COLUMNS
+from webmap.ledger.files import atomic_path
 from webmap.ledger.vocabulary import ILLUSTRATIVE_MARK, RELATION_GROUPS
-from webmap.render.files import atomic_path
 
 FORMATS = ("csv", "xlsx", "geojson")
 ROUNDING = {"overlap_m2": 2, "overlap_length_m": 2, "distance_m": 2, "boundary_distance_m": 2,

@@ -14,7 +14,6 @@ pages, so ``/api/issues?<query>`` holds exactly what ``/?<query>`` shows.
 from __future__ import annotations
 
 import gzip
-from datetime import date
 
 from flask import Response, abort, request, url_for
 from werkzeug.datastructures import MultiDict
@@ -148,7 +147,7 @@ def items_response(collection: Collection, endpoint: str) -> Response:
     body |= {
         "numberMatched": matched,
         "numberReturned": len(numbers),
-        "timeStamp": (query.as_of or date.today()).isoformat(),
+        "timeStamp": query.day.isoformat(),
         # the boundary layers in use (public points are generalised with them)
         "boundaryVersions": ctx.layers.versions(),
         "links": page_links(endpoint, filters, output, paging=paging,

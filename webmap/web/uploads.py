@@ -18,7 +18,7 @@ from pathlib import Path
 from flask import abort, current_app, render_template, request
 
 from webmap.config import upload_dir
-from webmap.render.files import write_atomically
+from webmap.ledger.files import write_atomically
 
 PENDING_MAX_AGE_S = 24 * 3600
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")

@@ -20,11 +20,11 @@ from webmap.ledger.models import ANY, LeaderAssignment, ResponsibilityRule
 from webmap.ledger.responsibility_defaults import county_government
 from webmap.ledger.rules import set_rule
 from webmap.ledger.sample_data.tables import CATEGORIES, COUNTIES, PA_CATEGORY
+from webmap.ledger.vocabulary import SAMPLE_MARK
 
 ROSTER_START = date(2021, 1, 1)
 HANDOVER_DAY = date(2023, 3, 1)  # 道县: 示例·市领导丙 hands over to 示例·市领导己
 CASE_HANDOVER_DAY = date(2022, 7, 1)
-MARK = "示例"
 CITY_TITLE = "市委常委、副市长（示例）"
 
 # name -> (county codes, valid_from, valid_to inclusive or None)
@@ -135,7 +135,7 @@ def load_rules(session: Session, *, actor: str, day: date) -> int:
     for category, dept in departments.items():
         for code, (name, _towns) in COUNTIES.items():
             if (category, code) not in have:
-                note = f"{MARK}：{category}由县级主管部门牵头、属地政府配合"
+                note = f"{SAMPLE_MARK}：{category}由县级主管部门牵头、属地政府配合"
                 set_rule(
                     session,
                     category,
@@ -156,7 +156,7 @@ def load_rules(session: Session, *, actor: str, day: date) -> int:
                 CITY_PARTNERS[category],
                 actor=actor,
                 date=day,
-                note=f"{MARK}：市级行业主管部门为责任单位",
+                note=f"{SAMPLE_MARK}：市级行业主管部门为责任单位",
             )
             added += 1
     return added

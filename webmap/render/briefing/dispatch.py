@@ -9,6 +9,7 @@ from datetime import date
 from webmap.ledger import briefs
 from webmap.ledger.context import LedgerContext
 from webmap.ledger.items import collect_items
+from webmap.ledger.vocabulary import RAG_LABELS
 from webmap.render.briefing import pages
 from webmap.render.snapshot import draw
 from webmap.render.snapshot.fonts import rc_params
@@ -69,7 +70,7 @@ def county_lines(county: briefs.DispatchCounty, day: date) -> list[tuple[str, li
 
     def fmt(item, extra: str = "") -> str:
         """Describe one issue on one line."""
-        due = item.due_date.isoformat() if item.due_date else "无时限"
+        due = item.due_date.isoformat() if item.due_date else RAG_LABELS["none"]
         unit = item.lead_unit or "—"
         return f"{item.number} {pages.short(item.title, 30)}（{unit}，时限 {due}{extra}）"
 

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from webmap.ledger import briefs, figures
 from webmap.ledger.context import LedgerContext
+from webmap.ledger.items import collect_items
 from webmap.ledger.vocabulary import RAG_COLORS, UNLOCATED_LABEL
 from webmap.render.briefing import pages
 from webmap.render.snapshot import build_spec, draw
@@ -37,8 +38,8 @@ def build_pack(session, layers, target, *, ctx: LedgerContext, as_of: date | Non
 
     query = briefs.base_query(ctx, as_of)
     day = query.day
-    items, counties = briefs.county_briefs(session, query, layers.counties.frame)
-    counted = figures.figures(session, query)
+    items, counted = collect_items(session, query), figures.figures(session, query)
+    counties = briefs.county_briefs(session, items, counted, layers.counties.frame)
     spec = build_spec(query, title=f"{PACK_TITLE}·全市概览", size=size, now=now)
     overdue = sorted((i for i in items if i.rag == "red"),
                      key=lambda i: (i.county_code or "", i.due_date or day, i.number))  # fmt: skip

@@ -196,7 +196,7 @@ def lookback_page(table: list[LookbackRow], *, cutoff: str, size: str = "A4") ->
             str(r.total),
             str(r.finished),
             str(r.on_time),
-            str(r.overdue),
+            str(r.overdue_open),
             percent(r.rate),
         ]
         for r in table
@@ -222,8 +222,8 @@ def lookback_page(table: list[LookbackRow], *, cutoff: str, size: str = "A4") ->
     x = range(len(table))
     for offset, key, label, color in (
         (-0.27, "target", "方案目标", "#bdbdbd"),
-        (0, "finished", "已完成整改", "#1a9641"),
-        (0.27, "on_time", "按时完成", "#2c7bb6"),
+        (0, "finished", "已完成整改", RAG_COLORS["green"]),
+        (0.27, "on_time", "按时完成", RAG_COLORS["done"]),
     ):
         values = [getattr(r, key) for r in table]
         bars = ax.bar([i + offset for i in x], values, width=0.25, color=color, label=label)

@@ -109,14 +109,14 @@ def save_figure(fig, target, fmt: str, spec: draw.SnapshotSpec, query: IssueQuer
         meta = {
             "Title": spec.title,
             "Subject": spec.description,
-            "Keywords": f"yzmap;{spec.query_id};{query.to_args(paging=False)}",
+            "Keywords": f"yzmap;{spec.query_id};{query.to_args()}",
             "Creator": "yzmap",
         }
     else:
         meta = {
             "Title": spec.title,
             "Description": spec.description,
-            "Comment": f"query={query.to_args(paging=False)} id={spec.query_id}",
+            "Comment": f"query={query.to_args()} id={spec.query_id}",
             "Software": "yzmap",
         }
     fig.savefig(target, format=fmt, dpi=draw.DPI, metadata=meta)

@@ -18,14 +18,15 @@ from geo.errors import CRSNeedsConfirmation, GeoError
 from geo.importer import read_boundary_file
 from webmap.ledger import boundaries as store
 from webmap.ledger.db import transaction
+from webmap.ledger.vocabulary import LAYER_TITLES
 from webmap.web import uploads
 from webmap.web.auth import current_user, requires
-from webmap.web.context import get_layers, get_session, layers_changed
+from webmap.web.context import get_layers, get_session, layers_changed, today
 
 bp = Blueprint("boundaries", __name__)
 
 ACTION = "layers.manage"  # the reserve team and admins (webmap.ledger.access)
-LAYER_LABELS = {"protected_areas": "自然保护地及功能分区", "townships": "乡镇（街道）界"}
+LAYER_LABELS = {layer: LAYER_TITLES[layer] for layer in store.LAYERS}
 FIELD_TARGETS = {
     "protected_areas": (("name", "名称"), ("code", "编码"), ("level", "级别"), ("type", "类型"),
                         ("zone", "功能分区")),
@@ -45,11 +46,12 @@ def _layer_arg(value: str) -> str:
 def boundaries():
     """Stored versions of each layer with validity dates, the one in use, and activation."""
     session, layers = get_session(), get_layers()
+    active, pinned = store.active_versions(session), store.pins(session)
     groups = [{
         "name": name,
         "label": LAYER_LABELS[name],
-        "active": store.active_version(session, name),
-        "pinned": store.pinned_version(session, name) is not None,
+        "active": active[name],
+        "pinned": name in pinned,
         "in_use": getattr(layers, name),
         "versions": store.list_versions(session, name),
     } for name in store.LAYERS]  # fmt: skip
@@ -66,7 +68,7 @@ def activate():
     try:
         with transaction(session):
             active = store.set_active(session, layer, None if version == "latest" else version,
-                                      actor=current_user().username)  # fmt: skip
+                                      actor=current_user().username, day=today())  # fmt: skip
     except GeoError as exc:
         abort(400, str(exc))
     layers_changed()

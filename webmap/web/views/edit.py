@@ -1,10 +1,10 @@
 """Editing an issue on the web: progress reports, status and sign-off stages, disclosure flags.
 
-Every view declares its action with ``permissions.requires``; the issue is loaded through the
-user's read scope (404 outside it) and checked with ``permissions.can`` (403), so a county editor
-cannot reach another county's issue through any of these endpoints. The writes go through
-``webmap.ledger.workflow`` / ``webmap.ledger.events``, which append before/after to the event
-(audit) log.
+Every view declares its action with ``webmap.web.auth.requires``; the issue is loaded through
+the user's read scope (404 outside it) and checked with ``webmap.ledger.access.can`` (403), so a
+county editor cannot reach another county's issue through any of these endpoints. The writes go
+through ``webmap.ledger.workflow`` / ``webmap.ledger.events``, which append before/after to the
+event (audit) log.
 Evidence files are checked (``security.check_upload``) and stored under ``UPLOAD_DIR`` (or the
 instance folder's ``uploads``) by content hash.
 """
@@ -21,8 +21,8 @@ from webmap.config import upload_dir as configured_upload_dir
 from webmap.ledger import workflow
 from webmap.ledger.db import transaction
 from webmap.ledger.events import LedgerError, update_issue
+from webmap.ledger.files import write_atomically
 from webmap.ledger.vocabulary import CITY_ONLY_STATUSES
-from webmap.render.files import write_atomically
 from webmap.web.auth import current_user, requires
 from webmap.web.context import get_session, ledger_context, today
 from webmap.web.security import check_upload
@@ -119,7 +119,8 @@ def transition(number):
         with transaction(session):
             workflow.transition(session, g.issue, to_status, actor=current_user().username,
                                 date=today(), evidence=evidence, note=_text("note"),
-                                publicity_days=ledger_context().publicity_days)  # fmt: skip
+                                publicity_days=ledger_context().publicity_days,
+                                today=today())  # fmt: skip
     except LedgerError as exc:
         _refuse(exc)
     return redirect(url_for("pages.issue_detail", number=number))

@@ -12,16 +12,18 @@ from dataclasses import replace
 from datetime import date
 
 from flask import Blueprint, abort, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from webmap.ledger import figures
-from webmap.ledger.collections import STAFF, fetch_item
+from webmap.ledger.collections import STAFF, count_unlocated, fetch_item
 from webmap.ledger.items import collect_items
 from webmap.ledger.leaders import leaders_on
 from webmap.ledger.models import Issue, LeaderAssignment
 from webmap.ledger.vocabulary import (
     DEADLINE_CLASSES,
+    FIELD_LABELS,
+    FILTER_LABELS,
     RAG_COLORS,
     RAG_LABELS,
     RAG_LEGEND,
@@ -44,9 +46,8 @@ from webmap.web.vendor import map_assets
 
 bp = Blueprint("pages", __name__)
 
-POPUP_FIELDS = [["county_name", "县（市、区）"], ["lead_unit", "牵头单位"],
-                ["due_date", "整改时限"], ["status", "状态"], ["progress", "进度（%）"],
-                ["source_type", "来源"]]  # fmt: skip
+POPUP_FIELDS = [[f, FIELD_LABELS[f]] for f in ("county_name", "lead_unit", "due_date", "status",
+                                               "progress", "source_type")]  # fmt: skip
 
 
 def _distinct(session, query, column) -> list[str]:
@@ -60,20 +61,19 @@ def filter_fields(session, filters: MultiDict) -> list[dict]:
     scope = issue_query(MultiDict())
     counties = get_layers().counties.frame
     leaders = sorted(set(session.scalars(select(LeaderAssignment.name))))
-    fields = [
-        ("county", "县（市、区）", [(r.code, r.name) for r in counties.itertuples()]),
-        ("source", "问题来源", [(s, s) for s in SOURCE_TYPES]),
-        ("status", "整改状态", [(s, s) for s in STATUSES]),
-        ("deadline", "整改时限", [(d, d) for d in DEADLINE_CLASSES]),
-        ("rag", "预警等级", [(k, RAG_LEGEND[k]) for k in RAGS]),
-        ("category", "问题类别", [(c, c) for c in _distinct(session, scope, Issue.category)]),
-        ("protected_area", "自然保护地",
-         [(p, p) for p in _distinct(session, scope, Issue.protected_area)]),
-        ("leader", "包联领导", [(n, n) for n in leaders]),
-        ("q", "关键词", None),
-    ]  # fmt: skip
-    return [{"name": n, "label": label, "choices": choices, "value": filters.get(n)}
-            for n, label, choices in fields]  # fmt: skip
+    choices = {
+        "county": [(r.code, r.name) for r in counties.itertuples()],
+        "source": [(s, s) for s in SOURCE_TYPES],
+        "status": [(s, s) for s in STATUSES],
+        "deadline": [(d, d) for d in DEADLINE_CLASSES],
+        "rag": [(k, RAG_LEGEND[k]) for k in RAGS],
+        "category": [(c, c) for c in _distinct(session, scope, Issue.category)],
+        "protected_area": [(p, p) for p in _distinct(session, scope, Issue.protected_area)],
+        "leader": [(n, n) for n in leaders],
+        "q": None,  # free text
+    }
+    return [{"name": n, "label": FILTER_LABELS[n], "choices": c, "value": filters.get(n)}
+            for n, c in choices.items()]  # fmt: skip
 
 
 @bp.route("/")
@@ -83,8 +83,7 @@ def index():
     query = issue_query(filters)
     session = get_session()
     counted = figures.figures(session, query)
-    unlocated = session.scalar(query.apply(
-        select(func.count(Issue.id)).select_from(Issue).where(Issue.lon.is_(None)), session))
+    unlocated = count_unlocated(session, query)
     shifted = {"coords": "gcj02"} if display["basemap"] == "amap" else {}
     data_args = {**filters.to_dict(flat=False), "limit": str(MAP_MAX_LIMIT), "f": "map", **shifted}
     parts, legend = issue_map(
@@ -109,10 +108,11 @@ def dashboard():
     chart_rows = sorted(counties, key=lambda c: c.code)
     charts_ = {
         "county": charts.stacked_chart(
-            [(c.name, (c.finished, c.overdue, c.total - c.finished - c.overdue))
+            [(c.name, (c.finished, c.overdue_open, c.total - c.finished - c.overdue_open))
              for c in chart_rows],
             title="各县问题数", series=[("已完成整改", RAG_COLORS["green"]),
-                                        ("逾期", RAG_COLORS["red"]), ("其他在办", "#bdbdbd")]),
+                                        ("逾期未完成", RAG_COLORS["red"]),
+                                        ("其他在办", "#bdbdbd")]),
         "ranking": charts.bar_chart([(c.name, c.score) for c in counties],
                                     title="按时完成率（威尔逊下限）", percent=True, max_value=1),
         "source": charts.bar_chart([(k, v.total) for k, v in sorted(sources.items())],

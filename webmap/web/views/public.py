@@ -38,7 +38,7 @@ from webmap.ledger.publicity import (
     publicity_window,
     refuse_reason,
 )
-from webmap.ledger.vocabulary import RAG_LABELS
+from webmap.ledger.vocabulary import FIELD_LABELS, RAG_LABELS
 from webmap.render.captions import illustrative, layer_lines
 from webmap.render.features import items_csv
 from webmap.web.args import parse_int, split_args
@@ -48,17 +48,12 @@ from webmap.web.mapview import issue_map
 
 bp = Blueprint("public", __name__)
 
-LABELS = {"number": "编号", "title": "问题", "source_type": "来源", "batch": "批次",
-          "category": "类别", "county_code": "县区代码", "county_name": "县（市、区）",
-          "township_name": "乡镇（街道）", "deadline_class": "整改时限", "due_date": "完成时间",
-          "lead_unit": "牵头单位", "status": "整改状态", "progress": "进度（%）",
-          "is_sample": "示例", "rag": "预警", "generalised": "坐标已模糊"}  # fmt: skip
 PAGE_ARGS = ("page", "limit", "sent")  # the table's paging and the "objection received" note
-TABLE_LIMIT = 100
+TABLE_LIMIT, TABLE_MAX = 100, 1000  # rows of the issue table per page (``limit``)
 OBJECTION_MAX_CHARS = 2000
-POPUP_FIELDS = [["county_name", "县（市、区）"], ["township_name", "乡镇（街道）"],
-                ["lead_unit", "牵头单位"], ["due_date", "完成时间"], ["status", "整改状态"],
-                ["progress", "进度（%）"], ["source_type", "来源"]]  # fmt: skip
+POPUP_FIELDS = [[f, FIELD_LABELS[f]] for f in ("county_name", "township_name", "lead_unit",
+                                               "due_date", "status", "progress",
+                                               "source_type")]  # fmt: skip
 
 
 @bp.route("/public")
@@ -68,8 +63,9 @@ def index():
     query = collection_query(PUBLIC, filters)
     session, ctx = get_session(), ledger_context()
     page = parse_int(paging, "page", 1, 1, 1_000_000)
-    items, more = collections.fetch_items(session, PUBLIC, query, ctx, limit=TABLE_LIMIT,
-                                          offset=(page - 1) * TABLE_LIMIT)  # fmt: skip
+    limit = parse_int(paging, "limit", TABLE_LIMIT, 1, TABLE_MAX)
+    items, more = collections.fetch_items(session, PUBLIC, query, ctx, limit=limit,
+                                          offset=(page - 1) * limit)  # fmt: skip
     counted = figures.figures(session, query)
     shown = filters.to_dict(flat=False)
     parts, legend = issue_map(
@@ -82,7 +78,7 @@ def index():
         "public/index.html", counties=counties, city=counted.total, day=counted.day,
         as_of=query.as_of, notices=publicity_notices(session, ctx.today, ctx.publicity_days),
         issues=[i.properties for i in items], total=counted.total.total, page=page, more=more,
-        labels=LABELS, csv_url=url_for("public.issues_csv", **shown),
+        labels=FIELD_LABELS, csv_url=url_for("public.issues_csv", **shown),
         api_url=url_for("public.issues", **shown), map=parts, legend=legend,
         illustrative=illustrative(get_layers()), layer_lines=layer_lines(get_layers()),
         sent=paging.get("sent"))  # fmt: skip
@@ -115,7 +111,7 @@ def issue_page(number):
     item = _public_item(number)
     ctx = ledger_context()
     notices = publicity_notices(get_session(), ctx.today, ctx.publicity_days, number=number)
-    return render_template("public/issue.html", issue=item.properties, labels=LABELS,
+    return render_template("public/issue.html", issue=item.properties, labels=FIELD_LABELS,
                            fields=PUBLIC_FIELDS, rag_labels=RAG_LABELS,
                            notice=notices[0] if notices else None,
                            generalised=item.properties["generalised"],
@@ -128,9 +124,9 @@ def issues_csv():
     filters, _ = split_args(request.args, PAGE_ARGS)
     query = collection_query(PUBLIC, filters)
     items, _ = collections.fetch_items(get_session(), PUBLIC, query, ledger_context(), limit=None)
-    names = (*PUBLIC_FIELDS, "rag", "generalised")
+    names = PUBLIC.properties
     download = {"Content-Disposition": "attachment; filename=public-issues.csv"}
-    return Response(items_csv(items, names, LABELS), mimetype="text/csv", headers=download)
+    return Response(items_csv(items, names, FIELD_LABELS), mimetype="text/csv", headers=download)
 
 
 def client_hash() -> str:
