@@ -17,14 +17,14 @@ from webmap.commands import open_ledger, version_line
 @click.option("--if-empty", is_flag=True, help="与 --sample 同用：已有问题时跳过示例台账。")
 def init(sample: bool, if_empty: bool) -> None:
     """创建或升级数据库，载入内置单位与责任规则。"""
-    from webmap.ledger.db import schema_status, upgrade_db
+    from webmap.ledger.db import database_name, schema_status, upgrade_db
 
     with open_ledger(require_schema=False) as ledger:
         engine = ledger.session.get_bind()
         before, head = schema_status(engine)
         upgrade_db(engine)
         state = "已是最新" if before == head else f"{before or '空库'} → {head}"
-        click.echo(f"数据库：{engine.url.render_as_string(hide_password=True)}（结构 {state}）")
+        click.echo(f"数据库：{database_name(engine)}（结构 {state}）")
         _seed(ledger)
         click.echo(version_line(ledger.layers))
         if sample:
@@ -34,7 +34,7 @@ def init(sample: bool, if_empty: bool) -> None:
 def _seed(ledger) -> None:
     """Insert missing defaults and move boundary versions of earlier releases in, once."""
     from webmap.ledger.boundaries import legacy_root, mark_legacy_moved, migrate_legacy_store
-    from webmap.ledger.db import transaction
+    from webmap.ledger.db import database_name, transaction
     from webmap.ledger.responsibility_defaults import load_defaults
 
     session = ledger.session
@@ -47,8 +47,7 @@ def _seed(ledger) -> None:
     for note in notes:
         click.echo(f"注意：{note}", err=True)
     if moved or notes:  # committed: now the folder may say where its versions went
-        database = session.get_bind().url.render_as_string(hide_password=True)
-        mark_legacy_moved(root, database, moved)
+        mark_legacy_moved(root, database_name(session.get_bind()), moved)
     if moved:
         click.echo(f"已将 {root} 中的 {len(moved)} 个边界版本迁入数据库：{'、'.join(moved)}")
 

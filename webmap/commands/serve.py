@@ -11,13 +11,13 @@ import click
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
 def serve(host: str, port: int, threads: int) -> None:
     """Serve yzmap with waitress (no debugger, no reloader)."""
-    from sqlalchemy.engine import make_url
     from waitress import serve as waitress_serve
 
     from webmap import create_app
+    from webmap.ledger.db import database_name
 
     app = create_app()
-    database = make_url(app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+    database = database_name(app.config["DATABASE_URL"])
     click.echo(f"yzmap 服务地址 http://{host}:{port}/（数据库：{database}）")
     waitress_serve(app, host=host, port=port, threads=threads)
 

@@ -33,6 +33,7 @@ from geo.boundaries import DATA_DIR, Layer, LayerSet, load_shipped, make_layer
 from geo.errors import BoundaryDataError
 from geo.importer import ImportResult
 from geo.models import LayerInfo
+from webmap.ledger.db import database_name
 from webmap.ledger.events import record_event
 from webmap.ledger.files import write_atomically
 from webmap.ledger.models import BoundaryFeature, BoundaryPin, BoundaryVersion
@@ -200,14 +201,9 @@ def set_active(
     return active_version(session, layer)
 
 
-def _db_key(session: Session) -> str:
-    """Return what tells databases apart within this process (the URL, password hidden)."""
-    return session.get_bind().url.render_as_string(hide_password=True)
-
-
 def load_version(session: Session, stored: StoredVersion) -> Layer:
     """Return a stored version as a ``Layer`` whose version string names the stored version."""
-    key = (_db_key(session), stored.id, stored.version, stored.meta.get("sha256"))
+    key = (database_name(session.get_bind()), stored.id, stored.version, stored.meta.get("sha256"))
     with _cache_lock:  # waitress serves requests from several threads
         if key in _loaded:
             _loaded.move_to_end(key)

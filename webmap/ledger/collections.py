@@ -20,11 +20,11 @@ from datetime import date
 
 import shapely
 from shapely.geometry import Point
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 
 from webmap.ledger import workflow
 from webmap.ledger.context import LedgerContext
-from webmap.ledger.items import has_extent
+from webmap.ledger.items import has_extent, has_extent_clause
 from webmap.ledger.models import Issue
 from webmap.ledger.query import IssueQuery
 from webmap.ledger.vocabulary import RAGS, STATUSES
@@ -140,27 +140,22 @@ def _state_shape(state):
 def count(session, query: IssueQuery) -> int:
     """Return how many issues the query matches (all pages; as-of states when ``as_of``)."""
     if query.as_of is not None:
-        return len(_states(session, query))
+        return len(query.states(session))
     return query.count(session)
 
 
 def count_unlocated(session, query: IssueQuery) -> int:
     """Return how many of the query's issues have no place to draw (as they stood on its day)."""
     if query.as_of is not None:
-        return sum(1 for s in _states(session, query) if s.lon is None)
+        return sum(1 for s in query.states(session) if s.lon is None)
     stmt = query.apply(select(func.count(Issue.id)).select_from(Issue).where(Issue.lon.is_(None)))
     return session.scalar(stmt)
-
-
-def _states(session, query: IssueQuery) -> list:
-    """Return the as-of states a query matches, in number order."""
-    return sorted(query.states(session), key=lambda s: s.number)
 
 
 def _state_page(session, query, *, limit: int | None, offset: int,
                 after: str | None) -> tuple[list, bool]:  # fmt: skip
     """Return one page of as-of states (all from ``offset`` when ``limit`` is None), more or not."""
-    states = [s for s in _states(session, query) if after is None or s.number > after]
+    states = [s for s in query.states(session) if after is None or s.number > after]
     if limit is None:
         return states[offset:], False
     page = states[offset : offset + limit + 1]
@@ -261,10 +256,8 @@ def fetch_columns(session, collection: Collection, query: IssueQuery, ctx: Ledge
     if query.as_of is not None or collection.public:
         return _columns_from_items(session, collection, query, ctx, limit=limit, offset=offset,
                                    after=after)  # fmt: skip
-    has_extent = or_(Issue.minx != Issue.maxx, Issue.miny != Issue.maxy)
-    extended = and_(Issue.minx.is_not(None), has_extent)
     cols = (Issue.number, Issue.status, rag_code(query.day, query.amber_days), Issue.lon,
-            Issue.lat, case((extended, 1), else_=0))  # fmt: skip
+            Issue.lat, case((has_extent_clause(), 1), else_=0))  # fmt: skip
     stmt = _page_statement(query, cols, limit=limit, offset=offset, after=after)
     rows = session.connection().execute(stmt).all()
     rows, more = rows[:limit], len(rows) > limit

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -70,6 +70,16 @@ def transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def database_name(bind) -> str:
+    """Return a database's URL with its password hidden (an engine, connection or URL).
+
+    What messages name a database by, and what tells databases apart in one process (the
+    caches of boundary versions and rebuilt ledgers are kept per database).
+    """
+    url = getattr(bind, "url", bind)
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def sqlite_missing(url: str) -> bool:

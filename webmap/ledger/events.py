@@ -22,6 +22,7 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from webmap.ledger.db import database_name
 from webmap.ledger.models import Event, Issue
 
 # issue columns that the event log carries and the as-of rebuild restores
@@ -265,7 +266,7 @@ def ledger_as_of(session: Session, day: date, numbers=None) -> list[IssueState]:
     """
     last = session.execute(select(Event.id, Event.recorded_at).order_by(Event.id.desc())
                            .limit(1)).first()  # fmt: skip
-    key = (session.get_bind().url.render_as_string(hide_password=True), day,
+    key = (database_name(session.get_bind()), day,
            None if numbers is None else tuple(sorted(numbers)), tuple(last or ()))  # fmt: skip
     with _rebuilt_lock:
         if key in _rebuilt:

@@ -13,8 +13,10 @@ from datetime import date
 
 import shapely
 from shapely.geometry import shape
+from sqlalchemy import and_, or_
 
 from webmap.ledger import workflow
+from webmap.ledger.models import Issue
 from webmap.ledger.query import IssueQuery
 
 
@@ -57,12 +59,18 @@ class IssueItem:
 def has_extent(minx, miny, maxx, maxy) -> bool:
     """Say whether an issue's box has extent: it is drawn as its shape, not as a point.
 
-    The one rule for every output (the API and map read it from the stored bbox columns).
+    The one rule for every output (the API and map read it from the stored bbox columns, the
+    map's page in SQL through ``has_extent_clause``).
 
     >>> has_extent(111.5, 25.4, 111.6, 25.5), has_extent(111.5, 25.4, 111.5, 25.4)
     (True, False)
     """
     return minx is not None and (minx, miny) != (maxx, maxy)
+
+
+def has_extent_clause():
+    """Return the SQL twin of ``has_extent`` over the stored bbox columns of ``Issue``."""
+    return and_(Issue.minx.is_not(None), or_(Issue.minx != Issue.maxx, Issue.miny != Issue.maxy))
 
 
 def _extent(geom):
@@ -88,6 +96,6 @@ def collect_items(session, query: IssueQuery) -> list[IssueItem]:
     """Return every issue the query matches (all pages), in number order, judged on its day."""
     day, amber = query.day, query.amber_days
     if query.as_of is not None:
-        states = sorted(query.states(session), key=lambda s: s.number)
-        return [_item(s, day, amber, shape(s.geometry) if s.geometry else None) for s in states]
+        return [_item(s, day, amber, shape(s.geometry) if s.geometry else None)
+                for s in query.states(session)]  # fmt: skip
     return [_item(issue, day, amber, issue.geometry) for issue in session.scalars(query.select())]

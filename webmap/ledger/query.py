@@ -243,7 +243,9 @@ class IssueQuery:
         return session.scalar(stmt)
 
     def states(self, session):
-        """Return matching issues' states on ``as_of`` (default today), from the event log.
+        """Return matching issues' states on ``as_of`` (default today), in number order.
+
+        Rebuilt from the event log (``events.ledger_as_of``, which orders them by number).
 
         For the public scope today's disclosure decisions win over the past: an issue withdrawn
         from disclosure since is not shown for any day, and a place marked sensitive since stays

@@ -346,26 +346,9 @@ def draw_north_arrow(ax, extent) -> None:
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
     left = np.array([[0, size], [-size * 0.35, -size * 0.45], [0, -size * 0.2]]) @ rot.T
     right = np.array([[0, size], [size * 0.35, -size * 0.45], [0, -size * 0.2]]) @ rot.T
-    ax.add_patch(
-        Polygon(
-            left + (cx, cy),
-            closed=True,
-            facecolor="#111111",
-            edgecolor="#111111",
-            linewidth=0.6,
-            zorder=9,
-        )
-    )
-    ax.add_patch(
-        Polygon(
-            right + (cx, cy),
-            closed=True,
-            facecolor="white",
-            edgecolor="#111111",
-            linewidth=0.6,
-            zorder=9,
-        )
-    )
+    for half, face in ((left, "#111111"), (right, "white")):  # a dark and a light half
+        ax.add_patch(Polygon(half + (cx, cy), closed=True, facecolor=face, edgecolor="#111111",
+                             linewidth=0.6, zorder=9))  # fmt: skip
     tip = np.array([0, size * 1.35]) @ rot.T + (cx, cy)
     halo_text(ax, tip[0], tip[1], "北", fontsize=11, ha="center", va="center", zorder=9)
 

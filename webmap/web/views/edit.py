@@ -12,10 +12,13 @@ instance folder's ``uploads``) by content hash.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 
 from webmap.config import upload_dir as configured_upload_dir
 from webmap.ledger import workflow
@@ -66,9 +69,15 @@ def store_evidence(number: str, kind: str) -> list[workflow.Evidence]:
     return out
 
 
-def _refuse(exc: LedgerError):
-    """Turn a refused ledger or workflow write into a Chinese 400."""
-    abort(400, exc.message)
+@contextmanager
+def ledger_write() -> Iterator[Session]:
+    """Run the block as one transaction of the request's session; a refused write is a 400."""
+    session = get_session()
+    try:
+        with transaction(session):
+            yield session
+    except LedgerError as exc:
+        abort(400, exc.message)
 
 
 @bp.route("/issues/<number>/edit")
@@ -91,14 +100,10 @@ def progress(number):
     raw = (request.form.get("percent") or "").strip()
     if not raw.isdigit():
         abort(400, f"字段 percent 应为 0 到 100 的整数，收到“{raw}”")
-    session = get_session()
-    try:
-        with transaction(session):
-            workflow.record_progress(session, g.issue, percent=int(raw), date=today(),
-                                     actor=current_user().username, text=_text("text"),
-                                     author=current_user().username)  # fmt: skip
-    except LedgerError as exc:
-        _refuse(exc)
+    with ledger_write() as session:
+        workflow.record_progress(session, g.issue, percent=int(raw), date=today(),
+                                 actor=current_user().username, text=_text("text"),
+                                 author=current_user().username)  # fmt: skip
     return redirect(url_for("pages.issue_detail", number=number))
 
 
@@ -114,15 +119,11 @@ def transition(number):
         if not url.startswith(("http://", "https://")):
             abort(400, f"字段 evidence_url 须以 http:// 或 https:// 开头，收到“{url}”")
         evidence.append(workflow.Evidence(kind=kind or "其他材料", url=url))
-    session = get_session()
-    try:
-        with transaction(session):
-            workflow.transition(session, g.issue, to_status, actor=current_user().username,
-                                date=today(), evidence=evidence, note=_text("note"),
-                                publicity_days=ledger_context().publicity_days,
-                                today=today())  # fmt: skip
-    except LedgerError as exc:
-        _refuse(exc)
+    with ledger_write() as session:
+        workflow.transition(session, g.issue, to_status, actor=current_user().username,
+                            date=today(), evidence=evidence, note=_text("note"),
+                            publicity_days=ledger_context().publicity_days,
+                            today=today())  # fmt: skip
     return redirect(url_for("pages.issue_detail", number=number))
 
 
@@ -132,11 +133,7 @@ def disclosure(number):
     """Set whether the issue is public and whether its place is sensitive (generalised)."""
     changes = {"public": request.form.get("public") == "1",
                "sensitive": request.form.get("sensitive") == "1"}  # fmt: skip
-    session = get_session()
-    try:
-        with transaction(session):
-            update_issue(session, g.issue, changes, actor=current_user().username, date=today(),
-                         kind="disclosure.changed")  # fmt: skip
-    except LedgerError as exc:
-        _refuse(exc)
+    with ledger_write() as session:
+        update_issue(session, g.issue, changes, actor=current_user().username, date=today(),
+                     kind="disclosure.changed")  # fmt: skip
     return redirect(url_for("pages.issue_detail", number=number))
