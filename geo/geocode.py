@@ -7,8 +7,10 @@ longest known names (``NameTrie.scan``), and the names are weighed:
    and ignored when a strong county or a township comes first, because they are then part of a
    village or company name (宁远县东安建材厂 is in 宁远), unless a connector (与、和) or a border
    word (交界) shows the text lists places;
-2. several counties -> the township, village or feature named decides; otherwise all of them
-   are candidates and the result is ambiguous;
+2. several counties written out (交界, 之间, a list) -> a township or village named in full, or
+   a county the text says the place belongs to (属X县), decides; a feature name never does (a
+   mountain on a county line belongs to both, whatever county the gazetteer files it under), so
+   otherwise all of them are candidates and the result is ambiguous (confidence below 0.5);
 3. no county -> a feature (reservoir, reserve, river), then a township, then a village decides;
    a name that exists in two Yongzhou counties or elsewhere in China (NBS 2023) with no
    永州 or 湖南 in the text is ambiguous with confidence below 0.5;
@@ -129,6 +131,9 @@ def geocode(text: str, gazetteer: Gazetteer | None = None) -> Attribution:
     >>> a = geocode("位于道县与江永县交界处")
     >>> a.county_code, a.candidates, a.flags
     (None, ['道县', '江永县'], ['ambiguous'])
+    >>> a = geocode("宁远县与蓝山县交界的九嶷山")
+    >>> a.county_code, a.candidates, a.flags, a.confidence < 0.5
+    (None, ['宁远县', '蓝山县'], ['ambiguous'], True)
     """
     g = gazetteer or load_gazetteer()
     att = Attribution()
@@ -245,7 +250,10 @@ def _choose_counties(g: Gazetteer, parse: _Parse, named: set[str]) -> tuple[set[
     lower = _lower_level_counties(parse)
     if named:
         if len(named) > 1:
-            narrowed = named & lower or named & _feature_counties(parse) or _belongs(parse)
+            # a feature must not collapse counties the text names (#16): only lower levels or 属;
+            # a feature's name that is also a township stem (九嶷山) still reads as the feature
+            narrowed = named & _lower_level_counties(parse, skip=_spans(parse.features)) \
+                or _belongs(parse)
             if len(narrowed) == 1:
                 return narrowed, ("county", "")
         return named, ("county", "")
@@ -263,10 +271,15 @@ def _choose_counties(g: Gazetteer, parse: _Parse, named: set[str]) -> tuple[set[
     return set(), ("none", "")
 
 
-def _lower_level_counties(parse: _Parse) -> set[str]:
-    """Counties of the strong township and village names."""
+def _lower_level_counties(parse: _Parse, skip: frozenset = frozenset()) -> set[str]:
+    """Counties of the strong township and village names (except those at ``skip`` spans)."""
     return _counties_of([(m, p) for m, p in parse.townships + parse.villages
-                         if p.strength == STRONG])
+                         if p.strength == STRONG and (m.start, m.end) not in skip])
+
+
+def _spans(pairs: list[tuple[Match, Place]]) -> frozenset:
+    """The (start, end) text spans of some found names."""
+    return frozenset((m.start, m.end) for m, _ in pairs)
 
 
 def _feature_counties(parse: _Parse) -> set[str]:

@@ -1,4 +1,4 @@
-"""Import boundary files (protected areas with zones, townships) and site files from users.
+"""Import boundary files (protected areas, water-source zones, red line, farmland, townships).
 
 ``read_boundary_file`` runs the whole chain: open the format (``importing.reading``), settle the
 CRS (``importing.crs_resolve``), map attributes (``importing.fields``), check and repair geometry
@@ -23,6 +23,7 @@ import shapely
 from geo.boundaries import Layer
 from geo.crs import YONGZHOU_BBOX
 from geo.errors import ImportFileError
+from geo.importing.constraints import map_constraints
 from geo.importing.crs_resolve import resolve_crs
 from geo.importing.fields import guess_field_map, map_protected_areas, map_townships
 from geo.importing.geometry import Repair, check_geometries
@@ -32,7 +33,8 @@ from geo.models import LayerInfo
 
 __all__ = ["ImportReport", "ImportResult", "read_boundary_file", "read_sites_file", "file_sha256"]
 
-LAYER_NAMES = {"protected_area": "protected_areas", "township": "townships"}
+LAYER_NAMES = {"protected_area": "protected_areas", "township": "townships",
+               "water_source": "water_source", "redline": "redline", "farmland": "farmland"}
 
 
 @dataclass
@@ -129,7 +131,7 @@ def read_boundary_file(
     ----------
     path : str or Path
         .zip (Shapefile), .shp, .gpkg, .geojson/.json, .kml or .kmz.
-    kind : {"protected_area", "township"}
+    kind : {"protected_area", "township", "water_source", "redline", "farmland"}
         Which layer the file provides; decides the attribute mapping.
     crs : str, optional
         "EPSG:n" to use instead of what the file declares or what would be guessed.
@@ -161,7 +163,7 @@ def read_boundary_file(
         columns = [c for c in attrs.columns if c != "kml_folder"]
         blank = {c for c in columns if attrs[c].map(_is_blank).all()}
         mapping = guess_field_map(columns, kind, field_map, source=source, blank=blank)
-        labels = _labels(attrs, mapping.get("name"))
+        labels = _labels(attrs, mapping.get("name") or mapping.get("code"))
         frame, repairs = check_geometries(raw.frame, labels, source=source)
         frame, decision = resolve_crs(
             frame,
@@ -179,9 +181,13 @@ def read_boundary_file(
         zone_scheme = schemes[0] if len(schemes) == 1 else ("mixed" if schemes else "none")
         if "zone" not in mapping:
             warnings.append("未找到分区字段，所有要素按未分区的保护地边界导入")
-    else:
+    elif kind == "township":
         mapped = map_townships(attrs, mapping, source=source, warnings=warnings)
         zone_scheme = None
+    else:
+        mapped = map_constraints(attrs, mapping, kind, source=source)
+        mapped["authoritative"] = True
+        zone_scheme = kind
     out = gpd.GeoDataFrame(mapped, geometry=frame.geometry.values, crs=frame.crs)
     _check_in_yongzhou(out, labels, source)
     sha = file_sha256(path)

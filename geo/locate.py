@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from geo.boundaries import LayerSet
+from geo.constraints import format_constraints, zones_at_points
 from geo.coords import normalise_point, normalise_points
 from geo.gazetteer import load_gazetteer
 from geo.geocode import geocode, geocode_many, named_townships
@@ -55,7 +56,8 @@ __all__ = ["NOTE_PREFIX", "OUTPUT_COLUMNS", "check_address", "locate_frame", "lo
 
 OUTPUT_COLUMNS = (
     "lon", "lat", "county_code", "county_name", "township_code", "township_name", "village_name",
-    "protected_area", "zone", "precision", "confidence", "flags", "candidates", "error",
+    "protected_area", "zone", "precision", "confidence", "flags", "candidates", "constraints",
+    "error",
 )
 NOTE_PREFIX = "提示："
 CHUNK_ROWS = 5000
@@ -329,6 +331,7 @@ def _empty_output(n: int) -> pd.DataFrame:
     """An output block of ``n`` rows with nothing located."""
     out = pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in OUTPUT_COLUMNS})
     out["precision"], out["confidence"], out["flags"], out["candidates"] = "none", 0.0, "", ""
+    out["constraints"] = ""
     return out
 
 
@@ -413,6 +416,9 @@ def _fill_coordinates(out, flags, cand, layers, xs, ys, datum, crs, names) -> np
     if layers.protected_areas is not None:
         pa = layers.protected_areas.frame
         _take(out, rows, res.protected_area, pa, "protected_area", "zone", ("name", "zone"))
+    found = zones_at_points(layers, lon, lat)
+    out.loc[rows, "constraints"] = pd.Series([format_constraints(f) for f in found], index=rows,
+                                             dtype=object)  # fmt: skip
     county_names = layers.counties.frame["name"].to_numpy(object)
     for j, i in enumerate(rows):
         flags[i].extend(norm.flags[i])

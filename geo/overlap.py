@@ -1,5 +1,10 @@
 """Overlap of sites with protected-area zones: relation, overlap area and share, distances, rule.
 
+Any constraint layer works (``geo.boundaries.CONSTRAINT_KINDS``: protected areas, drinking-water
+source zones, the ecological red line, permanent basic farmland): all share the protected-area
+columns, and every row says which kind it came from (``layer_kind``) and carries the attributes of
+its kind (``detail``). ``geo.constraints`` runs this over every layer in use.
+
 Geometry is computed in EPSG:4546 (CGCS2000 3-degree Gauss-Kruger, CM 111E, which covers the whole
 city within 1.5 degrees of its central meridian). Planar areas, lengths and distances there are
 then divided by the projection's point scale factor (pyproj ``get_factors``) at each result's
@@ -21,7 +26,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo.boundaries import Layer
+from geo.boundaries import CONSTRAINT_KINDS, Layer
 from geo.crs import METRIC_CRS, STORAGE_CRS, get_transformer
 from geo.errors import GeoError
 from geo.rules import PERIMETER_ZONE, RuleTable, load_zone_rules
@@ -33,11 +38,13 @@ COLUMNS = [
     "site_id",
     "site_name",
     "site_category",
+    "layer_kind",
     "protected_area",
     "pa_code",
     "level",
     "zone",
     "zone_scheme",
+    "detail",
     "relation",
     "overlap_m2",
     "overlap_length_m",
@@ -56,6 +63,20 @@ COLUMNS = [
 ]
 _INSIDE_EPS = 1e-9
 _PROJ = pyproj.Proj(METRIC_CRS)
+# attributes of a constraint kind reported in ``detail``, with their Chinese labels
+DETAIL_FIELDS = {"river": "河流/水库", "serves": "供水对象", "approval": "批复文件",
+                 "unit_code": "红线编码", "redline_type": "红线类型"}  # fmt: skip
+
+
+def _details(frame: pd.DataFrame) -> np.ndarray:
+    """Return one "label：value；…" text per feature from its kind's attributes ("" for none)."""
+    cols = [c for c in DETAIL_FIELDS if c in frame]
+    out = []
+    for values in zip(*(frame[c].tolist() for c in cols), strict=True) if cols else ():
+        parts = [f"{DETAIL_FIELDS[c]}：{v}" for c, v in zip(cols, values, strict=True)
+                 if v is not None and v == v and str(v).strip()]  # fmt: skip
+        out.append("；".join(parts))
+    return np.array(out if cols else [""] * len(frame), dtype=object)
 
 
 def _metric_zones(layer: Layer) -> dict:
@@ -77,6 +98,7 @@ def _metric_zones(layer: Layer) -> dict:
     boundaries = shapely.boundary(outlines)
     cached = {
         "frame": frame,
+        "details": _details(frame),
         "geoms": geoms,
         "tree": shapely.STRtree(geoms),
         "pa_codes": pa_codes,
@@ -197,7 +219,8 @@ def overlap_sites(
     sites : GeoDataFrame
         Points, lines or polygons with a CRS (any; projected to EPSG:4546 here).
     zones_layer : Layer
-        A protected_area layer (shipped illustrative or imported authoritative).
+        A constraint layer: protected areas (shipped illustrative or imported authoritative),
+        water-source zones, the red line or farmland (imported).
     buffers : sequence of float
         Distances in metres; 0 stands for "inside". Pairs farther than the largest are not listed.
     site_id_col, site_name_col, category_col : str, optional
@@ -215,9 +238,9 @@ def overlap_sites(
     """
     if sites.crs is None:
         raise GeoError("站点数据没有坐标系，无法计算重叠")
-    if zones_layer.info.kind != "protected_area":
+    if zones_layer.info.kind not in CONSTRAINT_KINDS:
         raise GeoError(
-            f"图层 {zones_layer.info.name!r} 不是保护地图层（kind={zones_layer.info.kind}）"
+            f"图层 {zones_layer.info.name!r} 不是管控图层（kind={zones_layer.info.kind}）"
         )
     rules = rules or load_zone_rules()
     pos = sorted({float(b) for b in buffers if float(b) > 0})
@@ -244,6 +267,7 @@ def overlap_sites(
         ("zone_scheme", "zone_scheme"),
     ):
         rows[col] = zf[src].iloc[z_idx].to_numpy() if src in zf else None
+    rows["detail"] = z["details"][z_idx]
     for col in ("overlap_m2", "overlap_length_m", "overlap_share", "distance_m"):
         rows[col] = pairs[col]
     rows["relation"] = [
@@ -256,6 +280,7 @@ def overlap_sites(
     _add_boundary_distance(rows, site_geoms, z)
     _add_rules(rows, rules)
     info = zones_layer.info
+    rows["layer_kind"] = info.kind
     rows["boundary_version"] = info.version
     rows["boundary_authoritative"] = info.authoritative
     rows["boundary_note"] = "" if info.authoritative else "示意（非权威边界）"
@@ -290,6 +315,7 @@ def _outside_rows(
     else:
         out["distance_m"] = np.nan
     out["_site"] = lonely
+    out["detail"] = ""
     out["zone"] = None
     out["zone_scheme"] = None
     return out

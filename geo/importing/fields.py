@@ -4,6 +4,9 @@ Targets by kind:
 
 - protected_area: ``name`` (required), ``code``, ``level``, ``type``, ``zone``
 - township: ``code`` (9 or 12 digits, required), ``name`` (required), ``parent_code``
+- water_source: ``name`` (source name, required), ``zone`` (一级/二级/准保护区, required),
+  ``code``, ``river``, ``serves``, ``approval`` (mapped by ``importing.constraints``)
+- redline: ``code`` (unit code), ``name``, ``type``; farmland: ``code`` (patch id), ``name``
 
 Zone values are matched to one of three zoning schemes; anything else is an error that names the
 file, the feature and the field.
@@ -104,7 +107,27 @@ CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
 }
-REQUIRED = {"protected_area": ("name",), "township": ("code", "name")}
+CANDIDATES["water_source"] = {
+    "name": ("name", "水源名称", "水源地名称", "饮用水水源地名称", "水源地", "symc", "sydmc", "mc"),
+    "code": ("code", "编码", "水源地编码", "水源编码", "sydbm", "bm"),
+    "zone": ("zone", "保护区级别", "保护区类别", "保护区类型", "分级", "级别", "分区",
+             "功能区", "bhqjb", "bhqlb", "bhqlx", "jb", "fq"),
+    "river": ("river", "河流", "水体", "水体名称", "所在水体", "河流水库", "河流（水库）",
+              "水库", "stmc", "hlmc", "skmc"),
+    "serves": ("serves", "供水对象", "服务乡镇", "供水范围", "供水乡镇", "gsdx", "gsfw"),
+    "approval": ("approval", "批复文件", "批复文号", "批准文号", "批复", "pfwh", "pfwj"),
+}
+CANDIDATES["redline"] = {
+    "code": ("code", "红线编码", "红线单元编码", "单元编码", "编码", "hxbm", "hxdybm", "bm"),
+    "name": ("name", "红线名称", "单元名称", "名称", "hxmc", "mc"),
+    "type": ("type", "红线类型", "类型", "功能类型", "生态功能", "hxlx", "lx"),
+}
+CANDIDATES["farmland"] = {
+    "code": ("code", "图斑编号", "图斑编码", "地块编号", "编号", "tbbh", "bsm", "dkbh"),
+    "name": ("name", "名称", "保护片块", "片块名称", "mc"),
+}
+REQUIRED = {"protected_area": ("name",), "township": ("code", "name"),
+            "water_source": ("name", "zone"), "redline": (), "farmland": ()}  # fmt: skip
 
 
 def _normalise_text(value) -> str | None:
@@ -239,7 +262,7 @@ def map_protected_areas(
         codes = [None] * len(frame)
     # a stable code derived from the name keeps versions of one reserve comparable
     out["pa_code"] = [
-        c or "PA-" + hashlib.sha1(n.encode()).hexdigest()[:8]
+        c or "PA-" + hashlib.sha1(n.encode(), usedforsecurity=False).hexdigest()[:8]
         for c, n in zip(codes, names, strict=False)
     ]
     for target, col in (("level", "level"), ("type", "pa_type")):
