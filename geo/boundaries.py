@@ -10,6 +10,9 @@ Columns by kind (all layers also keep ``geometry``):
 - protected_area: ``pa_code``, ``name`` (protected-area name), ``level`` (国家级/省级/...),
   ``pa_type``, ``zone`` (zone name or None for an unzoned outline), ``zone_scheme``
   (reserve3 | reform2 | wetland | none), ``authoritative`` (bool)
+- water_source, redline, farmland (constraint layers, imported only): the protected_area columns,
+  so one overlap check reads them all, with ``zone_scheme`` = the kind and, for water sources,
+  ``river``, ``serves``, ``approval``; for the red line ``unit_code``, ``redline_type``
 """
 
 from __future__ import annotations
@@ -20,17 +23,25 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from geo.datadir import SHIPPED_DIR
 from geo.errors import BoundaryDataError
 from geo.models import LayerInfo
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
+DATA_DIR = SHIPPED_DIR  # data/boundaries in a checkout, geo/shipped when installed
 STORAGE_CRS = "EPSG:4326"
-KINDS = ("city", "county", "township", "protected_area")
+KINDS = ("city", "county", "township", "protected_area", "water_source", "redline", "farmland")
+# kind -> the LayerSet slot holding it
+SLOTS = {"city": "city", "county": "counties", "township": "townships",
+         "protected_area": "protected_areas", "water_source": "water_source",
+         "redline": "redline", "farmland": "farmland"}  # fmt: skip
+# layers a site is checked against (each zone with its rule), in report order
+CONSTRAINT_KINDS = ("protected_area", "water_source", "redline", "farmland")
+_ZONED = ("pa_code", "name", "zone", "zone_scheme")
 REQUIRED_COLUMNS = {
     "city": ("code", "name"),
     "county": ("code", "name"),
     "township": ("code", "name", "parent_code"),
-    "protected_area": ("pa_code", "name", "zone", "zone_scheme"),
+    **{kind: _ZONED for kind in CONSTRAINT_KINDS},
 }
 
 
@@ -63,19 +74,23 @@ class LayerSet:
     counties: Layer
     townships: Layer | None = None
     protected_areas: Layer | None = None
+    water_source: Layer | None = None  # 饮用水水源保护区 (imported only: polygons are not public)
+    redline: Layer | None = None  # 生态保护红线 (imported only)
+    farmland: Layer | None = None  # 永久基本农田 (imported only)
     extra: dict[str, Layer] = field(default_factory=dict)  # reference layers, not used to attribute
 
     def replace(self, layer: Layer) -> LayerSet:
         """Return a new set with ``layer`` in place of the layer of its kind."""
-        slot = {"city": "city", "county": "counties", "township": "townships",
-                "protected_area": "protected_areas"}[layer.info.kind]
-        return replace(self, **{slot: layer})
+        return replace(self, **{SLOTS[layer.info.kind]: layer})
 
     def versions(self) -> dict[str, str]:
         """Map each layer slot in use to the version string reported with results."""
-        slots = {"city": self.city, "counties": self.counties, "townships": self.townships,
-                 "protected_areas": self.protected_areas}
+        slots = {slot: getattr(self, slot) for slot in SLOTS.values()}
         return {k: v.info.version for k, v in slots.items() if v is not None}
+
+    def constraint_layers(self) -> dict[str, Layer | None]:
+        """Return kind -> the constraint layer in use (None when none is loaded or imported)."""
+        return {kind: getattr(self, SLOTS[kind]) for kind in CONSTRAINT_KINDS}
 
 
 def load_layer(path: str | Path, info: LayerInfo) -> Layer:
@@ -119,9 +134,7 @@ def load_shipped(data_dir: str | Path = DATA_DIR) -> LayerSet:
         entry.pop("fields", None)
         entry.pop("description", None)
         by_name[entry["name"]] = load_layer(path, LayerInfo(**entry))
-    slots = {"city": "city", "counties": "counties", "townships": "townships",
-             "protected_areas": "protected_areas"}
-    core = {slot: by_name.pop(name) for name, slot in slots.items() if name in by_name}
+    core = {slot: by_name.pop(slot) for slot in SLOTS.values() if slot in by_name}
     if "city" not in core or "counties" not in core:
         raise BoundaryDataError(f"{data_dir}/layers.json must define 'city' and 'counties' layers")
     return LayerSet(**core, extra=by_name)

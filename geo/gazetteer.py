@@ -24,12 +24,13 @@ from geo.address import (
     village_base,
     village_forms,
 )
+from geo.datadir import SHIPPED_DIR
 from geo.errors import BoundaryDataError
 from geo.models import Area
 
 __all__ = ["CITY_CODE", "GAZETTEER_DIR", "Collision", "Gazetteer", "Place", "load_gazetteer"]
 
-GAZETTEER_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries" / "gazetteer"
+GAZETTEER_DIR = SHIPPED_DIR / "gazetteer"
 CITY_CODE = "431100"
 VINTAGE = "NBS 2023 (cut-off 2023-06-30)"
 STRONG, WEAK = 2, 1

@@ -28,9 +28,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from geo.datadir import SHIPPED_DIR
 from geo.errors import BoundaryDataError
 
-RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "boundaries" / "zone_rules.csv"
+RULES_PATH = SHIPPED_DIR / "zone_rules.csv"
 CATEGORY_MAP_PATH = RULES_PATH.with_name("category_map.csv")
 COLUMNS = ("scheme", "zone", "site_category", "rule", "source", "confidence", "note")
 MAP_COLUMNS = ("ledger_category", "match", "rule_category", "note")
