@@ -73,3 +73,22 @@ def cli_database(tmp_path, monkeypatch, sqlite_template) -> str:
     url = f"sqlite:///{path}"
     monkeypatch.setenv("YZMAP_DATABASE_URL", url)
     return url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Launch Debian's chromium headless through playwright (never ``playwright install``).
+
+    One per test session for every folder: playwright's sync API allows one running instance
+    per process, so a second one (from another folder's fixture) would fail.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not installed")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

@@ -8,11 +8,25 @@ import pkgutil
 import click
 
 from webmap import commands as _commands_pkg
+from webmap.commands import zh
+
+zh.install()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Group(click.Group):
+    """The ``yzmap`` group: an operating-system error ends a command with a Chinese message."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; a file-system failure (no permission, full disk) becomes one line."""
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            raise click.ClickException(zh.os_error_message(exc)) from exc
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """yzmap: rectification issues of Yongzhou on a map."""
+    """yzmap：永州市生态环境督察整改问题台账与地图。"""
 
 
 def _register_commands() -> None:

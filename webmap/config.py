@@ -54,15 +54,47 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_MAX_PER_USER": 5,  # failed logins per user name within the window
     "LOGIN_MAX_PER_IP": 30,  # failed logins per client address within the window
     "LOGIN_WINDOW_SECONDS": 900,
+    # personal access tokens for GIS clients (webmap.ledger.tokens): requests per token and minute
+    "TOKEN_MAX_PER_MINUTE": 600,
     # uploads (evidence, boundary and site files)
     "UPLOAD_DIR": None,  # None: instance/uploads
     "UPLOAD_MAX_BYTES": 50 * MB,  # one boundary or site file (within MAX_CONTENT_LENGTH)
     "UPLOAD_MAX_FILES": 10,  # files in one request
     "MAX_CONTENT_LENGTH": 50 * MB,  # a whole request (Flask answers 413 beyond)
     "MAX_FORM_PARTS": 200,
+    # field evidence photos: the checks made on upload (webmap.ledger.evidence)
+    "PHOTO_MAX_BYTES": 25 * MB,  # one photo
+    "PHOTO_TOLERANCE_M": 300,  # a geotag this close to the site passes
+    "PHOTO_TOLERANCE_BY_CATEGORY": {},  # {问题类别: metres}: wider for e.g. river reaches
+    "PHOTO_REUSE_MAX_BITS": 6,  # pHash bits (of 64) within which two photos count as the same
+    "PHOTO_STALE_DAYS": 90,  # a stage photo older than this before the stage date is doubtful
     # public pages
     "OBJECTION_MAX_PER_HOUR": 5,  # objections per client address and hour
     "PROPAGATE_TEST_ERRORS": True,  # with TESTING: an unexpected error fails the test, not a 500
+    # reminders (yzmap remind, or the daily run inside yzmap serve)
+    "STALL_DAYS": 30,  # an open issue with no progress report for this many days is stalled
+    "STALL_REPEATS": 2,  # stalled notices on one issue from which an escalation is proposed
+    "REMIND_CATCHUP_DAYS": 7,  # events this many days back still get a notice (missed runs)
+    "REMINDERS_DAILY_AT": None,  # "HH:MM": run reminders daily inside yzmap serve (off when None)
+    "CITY_OFFICE_EMAILS": [],  # the city office's addresses: every notice is copied to them
+    "NOTICE_EMAILS": {},  # username or roster name -> e-mail address of that recipient
+    "SMTP_URL": None,  # smtp://user:pass@host:25 or smtps://… (starttls=1 for STARTTLS)
+    "SMTP_FROM": "yzmap@localhost",
+    "WEBHOOK_URL": None,  # 企业微信/钉钉 group robot URL (or a list of them)
+    "DELIVERY_TIMEOUT": 10,  # seconds per SMTP or webhook attempt
+    "DELIVERY_RETRIES": 3,  # attempts within one run before a delivery is left failed
+    "DELIVERY_RETRY_SECONDS": 2.0,  # pause between those attempts (doubled each time)
+    "DELIVERY_MAX_ATTEMPTS": 10,  # later runs retry failed deliveries up to this many attempts
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",  # links to issues in e-mails and robot messages
+    # operations (webmap.ledger.logs, webmap.web.requestlog, webmap.web.server)
+    "LOG_LEVEL": "INFO",  # DEBUG, INFO, WARNING, ERROR or CRITICAL, for the app and every command
+    "LOG_FORMAT": "text",  # "json": one JSON object per line, for a log collector
+    # reverse proxies in front of yzmap (0: none, X-Forwarded-* ignored so nobody can spoof an
+    # address); N trusts the last N hops for the client address, scheme, host and prefix
+    "TRUSTED_PROXIES": 0,
+    "HSTS_SECONDS": 31536000,  # Strict-Transport-Security max-age on HTTPS answers (0: not sent)
+    "MAP_CACHE_SIZE": 64,  # built map page shells kept per worker process (per role and filter)
+    "SHUTDOWN_GRACE_SECONDS": 30,  # on SIGTERM, requests in flight get this long to finish
 }
 
 

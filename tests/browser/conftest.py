@@ -114,17 +114,6 @@ def live_server(tmp_path_factory):
     server.close()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Launch Debian's chromium headless through playwright (never ``playwright install``)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 class PageWatch:
     """What a page did: outside requests it tried (aborted) and console errors it logged."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from webmap.commands import cli_actor, open_ledger
+from webmap.commands.progress import progress, quiet_option, summary
 from webmap.ledger.vocabulary import ILLUSTRATIVE_MARK, IMPORTABLE_LAYERS
 
 # the command line spells layer names with hyphens: protected-areas, townships
@@ -45,15 +46,16 @@ def _echo_report(result, stored, active) -> None:
         f"{'，' + r.member if r.member != r.source_file else ''}）"
         f"：{r.features} 个要素"
     )
-    click.echo(f"坐标系: {r.crs}，{r.crs_method}")
-    click.echo("字段映射: " + "，".join(f"{k}←{v}" for k, v in r.field_map.items()))
+    click.echo(f"坐标系：{r.crs}，{r.crs_method}")
+    click.echo("字段映射：" + "，".join(f"{k}←{v}" for k, v in r.field_map.items()))
     for repair in r.repairs:
-        click.echo(f"修复: {repair.describe()}")
+        click.echo(f"修复：{repair.describe()}")
     for warning in r.warnings:
-        click.echo(f"注意: {warning}")
-    click.echo(f"版本: {stored.layer}/{stored.version}（有效日期 {result.layer.info.vintage}）")
+        click.echo(f"注意：{warning}")
+    click.echo(f"版本：{stored.layer}/{stored.version}（有效日期 {result.layer.info.vintage}）")
     if active is not None and active.version == stored.version:
-        click.echo("该版本现已启用，替代内置示意图层")
+        shipped = stored.layer in ("protected_areas", "townships")  # the rest ship no stand-in
+        click.echo("该版本现已启用" + ("，替代内置示意图层" if shipped else ""))
     elif active is not None:
         click.echo(
             f"当前启用的仍是 {active.version}（有效日期更新或已固定）；"
@@ -63,7 +65,7 @@ def _echo_report(result, stored, active) -> None:
 
 @click.group("boundaries")
 def boundaries() -> None:
-    """导入、列出和启用权威边界图层（保护地分区、乡镇）。"""
+    """导入、列出和启用权威边界图层（保护地分区、乡镇、饮用水水源保护区、生态保护红线、永久基本农田）。"""
 
 
 @boundaries.command("import")
@@ -83,12 +85,15 @@ def boundaries() -> None:
     help="经纬度是高德/腾讯（gcj02）或百度（bd09）坐标时声明。",
 )
 @click.option("--vintage", default=None, help="边界的有效日期，如 2023-06-30（默认今天）。")
-@click.option("--field", "fields", multiple=True, help="字段映射 目标=列名，如 zone=GNFQ；可重复。")
+@click.option("--field", "fields", multiple=True,
+              help="字段映射 目标=列名，如 ``zone=GNFQ``；可重复。")  # fmt: skip
 @click.option(
-    "--source-layer", default=None, help="GeoPackage/KML 图层名，或压缩包内的 Shapefile 名。"
+    "--source-layer", default=None, help="GeoPackage/KML 图层名，或压缩包内的 Shapefile 名称。"
 )
 @click.option("--yes", is_flag=True, help="坐标系由数值推断时直接确认，不再询问。")
-def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer, yes) -> None:
+@quiet_option
+def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer, yes,
+                   quiet) -> None:  # fmt: skip
     """导入 FILE（zip Shapefile、GeoPackage、GeoJSON、KML/KMZ）为新的权威版本。"""
     from geo.errors import GeoError
     from webmap.ledger import boundaries as store
@@ -107,12 +112,17 @@ def import_command(file, layer_choice, crs, datum, vintage, fields, source_layer
         session = ledger.session
         try:
             result = _read(file, kind, options, yes)
-            with transaction(session):
-                stored = store.save_import(session, result, actor=cli_actor())
+            # after reading: a CRS question must not share the terminal with the bar
+            with progress(quiet) as step:
+                step("保存图层版本", 0, 1)
+                with transaction(session):
+                    stored = store.save_import(session, result, actor=cli_actor())
+                step("保存图层版本", 1, 1)
             active = store.active_version(session, layer)
         except GeoError as exc:
             raise click.ClickException(f"{exc}（图层未改变）") from exc
     _echo_report(result, stored, active)
+    summary(f"完成：{stored.layer}/{stored.version}，{len(result.layer.frame)} 个要素")
 
 
 @boundaries.command("list")
@@ -161,7 +171,7 @@ def activate_command(layer, version, latest) -> None:
                                           actor=cli_actor(), day=ledger.ctx.today)  # fmt: skip
         except GeoError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"{layer} 启用: {active.version if active else '内置图层'}")
+    click.echo(f"{layer} 启用：{active.version if active else '内置图层'}")
 
 
 COMMANDS = [boundaries]

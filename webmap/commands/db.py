@@ -10,25 +10,35 @@ from __future__ import annotations
 import click
 
 from webmap.commands import open_ledger, version_line
+from webmap.commands.progress import progress, quiet_option, summary
 
 
 @click.command("init")
 @click.option("--sample", is_flag=True, help="同时加载示例台账（示例，60 余条问题）。")
 @click.option("--if-empty", is_flag=True, help="与 --sample 同用：已有问题时跳过示例台账。")
-def init(sample: bool, if_empty: bool) -> None:
+@quiet_option
+def init(sample: bool, if_empty: bool, quiet: bool) -> None:
     """创建或升级数据库，载入内置单位与责任规则。"""
     from webmap.ledger.db import database_name, schema_status, upgrade_db
 
-    with open_ledger(require_schema=False) as ledger:
+    total = 4 if sample else 3
+    with progress(quiet) as step, open_ledger(require_schema=False) as ledger:
+        step("初始化", 0, total)
         engine = ledger.session.get_bind()
         before, head = schema_status(engine)
         upgrade_db(engine)
         state = "已是最新" if before == head else f"{before or '空库'} → {head}"
         click.echo(f"数据库：{database_name(engine)}（结构 {state}）")
+        step("初始化", 1, total)
         _seed(ledger)
-        click.echo(version_line(ledger.layers))
+        step("初始化", 2, total)
+        layers = version_line(ledger.layers)
+        click.echo(layers)
+        step("初始化", 3, total)
         if sample:
             _load_sample(ledger, if_empty)
+            step("初始化", 4, total)
+    summary(f"完成：数据库 {database_name(engine)} 已就绪")
 
 
 def _seed(ledger) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from webmap.commands import open_ledger, version_line
+from webmap.commands.progress import progress, quiet_option, summary
+from webmap.commands.zh import os_error_message
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig also reads plain UTF-8; gb18030 covers GBK
 OUTPUT_SUFFIXES = (".csv", ".xlsx")
@@ -20,6 +20,8 @@ LAT_NAMES = ("纬度", "lat", "latitude", "y", "北纬")
 
 def read_table(path: Path, sheet: str | None = None):
     """Read a CSV (UTF-8, UTF-8 with BOM or GBK) or XLSX file as text/object cells."""
+    import zipfile
+
     import pandas as pd
 
     suffix = path.suffix.lower()
@@ -28,8 +30,10 @@ def read_table(path: Path, sheet: str | None = None):
         try:
             return pd.read_excel(path, sheet_name=0 if target is None else target, dtype=object,
                                  engine="openpyxl")
+        except (zipfile.BadZipFile, KeyError):  # not a zip, or a zip without a workbook
+            raise click.ClickException(f"{path}：不是有效的 XLSX 文件") from None
         except ValueError as exc:  # unknown sheet name
-            raise click.ClickException(f"无法读取工作表 {sheet!r}: {exc}") from exc
+            raise click.ClickException(f"无法读取工作表 {sheet!r}：{exc}") from exc
     if suffix != ".csv":
         shown = suffix or "(无扩展名)"
         raise click.ClickException(f"不支持的输入格式 {shown}：只支持 .csv 和 .xlsx")
@@ -38,7 +42,12 @@ def read_table(path: Path, sheet: str | None = None):
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
         except UnicodeDecodeError:
             continue
-    raise click.ClickException(f"{path}: 无法识别文件编码（支持 UTF-8、UTF-8-SIG、GBK）")
+        except pd.errors.EmptyDataError:
+            raise click.ClickException(f"{path}：文件为空，没有表头和数据行") from None
+        except pd.errors.ParserError:  # e.g. an unclosed quote, a row with extra cells
+            raise click.ClickException(
+                f"{path}：CSV 格式错误，无法按列读取（引号未闭合或某行的列数多于表头？）") from None
+    raise click.ClickException(f"{path}：无法识别文件编码（支持 UTF-8、UTF-8-SIG、GBK）")
 
 
 def write_table(frame, out: Path) -> None:
@@ -63,14 +72,16 @@ def _pick_column(columns, given: str | None, names: tuple[str, ...], option: str
     return next((lowered[n] for n in names if n in lowered), None)
 
 
-@contextmanager
-def _progress(total: int):
-    """Yield a progress callback: a click bar on a terminal, a no-op otherwise (no log noise)."""
-    if not sys.stderr.isatty():
-        yield lambda n: None
-        return
-    with click.progressbar(length=total, label="定位中", file=sys.stderr) as bar:
-        yield bar.update
+def _counter(step, total: int):
+    """Return the ``progress(n)`` callback ``locate_frame`` takes (rows done since last call)."""
+    done = [0]
+
+    def advance(n: int) -> None:
+        """Add ``n`` located rows to the bar."""
+        done[0] += n
+        step("定位中", done[0], total)
+
+    return advance
 
 
 def _summary(out, seconds: float, target: Path) -> str:
@@ -102,16 +113,17 @@ def _summary(out, seconds: float, target: Path) -> str:
 @click.option("--address-col", help="地址列：无坐标的行按地址定位，有坐标的行用地址核对"
               "（不一致标记 declared_mismatch）。")
 @click.option("--sheet", help="XLSX 工作表名称或序号（默认第一个）。")
+@quiet_option
 def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, county_col,
-           address_col, sheet):
-    """Attribute each row of INPUT to county, township and protected-area zone.
+           address_col, sheet, quiet):  # fmt: skip
+    """把 INPUT 的每一行归属到县区、乡镇和保护地分区。
 
-    The boundary layers are those in use (the shipped ones, overlaid by authoritative layers
-    imported with ``yzmap boundaries import``); their versions are printed with the summary.
-    Output: the input columns, then lon, lat, county_code, county_name, township_code,
-    township_name, village_name, protected_area, zone, precision, confidence, flags, candidates,
-    error. An ``error`` starting with 提示： is a note on a located row (e.g. which CRS was assumed
-    for metres), not a failure.
+    使用在用的边界图层（内置图层，以及用 ``yzmap boundaries import`` 导入的权威图层），
+    其版本随汇总行输出。输出列：输入的各列，然后是 lon、lat、county_code、county_name、
+    township_code、township_name、village_name、protected_area、zone、precision、confidence、
+    flags、candidates、constraints（点位所在的每个管控分区，写作 ``kind:name:zone``，以分号分隔：
+    自然保护地、饮用水水源保护区、生态保护红线、永久基本农田）、error。以“提示：”开头的 error
+    是对已定位行的说明（如按米制坐标推定了哪个坐标系），不是失败。
     """
     from geo.errors import GeoError
     from geo.locate import locate_frame
@@ -133,16 +145,17 @@ def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, count
     with open_ledger(require_schema=False, create=False) as ledger:
         layers = ledger.layers
     try:
-        with _progress(len(df)) as update:
+        with progress(quiet) as step:
             out = locate_frame(df, layers, x_col=x, y_col=y, datum=datum, crs=crs,
-                               county_col=county, address_col=address, progress=update)
+                               county_col=county, address_col=address,
+                               progress=_counter(step, len(df)))  # fmt: skip
         write_table(out, output)
     except GeoError as exc:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
-        raise click.ClickException(f"无法写出 {output}: {exc}") from exc
+        raise click.ClickException(f"无法写出 {output}：{os_error_message(exc)}") from exc
     click.echo(_summary(out, time.monotonic() - started, output))
-    click.echo(version_line(layers))
+    summary(version_line(layers))
 
 
 COMMANDS = [locate]

@@ -13,6 +13,7 @@ import click
 
 from webmap.commands import open_ledger
 from webmap.commands.ledger import build_query, filter_options
+from webmap.commands.progress import progress, quiet_option, summary
 
 
 @click.command("snapshot")
@@ -36,10 +37,11 @@ from webmap.commands.ledger import build_query, filter_options
     "--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="按该日的台账状态出图（回看）"
 )
 @filter_options
+@quiet_option
 def snapshot_command(
-    out: str, size: str, title: str | None, basemap: str, as_of, **filters
+    out: str, size: str, title: str | None, basemap: str, as_of, quiet: bool, **filters
 ) -> None:
-    """Draw the issues the filters select (as the map view selects them) into a PNG or PDF."""
+    """把筛选出的问题（与地图页筛选结果一致）绘成 PNG 或 PDF 专题图。"""
     from webmap.ledger.files import write_atomically
     from webmap.render.basemaps import BASEMAPS
     from webmap.render.snapshot import render_snapshot
@@ -50,14 +52,18 @@ def snapshot_command(
         raise click.UsageError(f"--out 须以 .png 或 .pdf 结尾，收到“{out}”")
     if basemap not in BASEMAPS:
         raise click.UsageError(f"未知底图“{basemap}”，可选：{'、'.join(BASEMAPS)}")
-    with open_ledger() as ledger:
+    with progress(quiet) as step, open_ledger() as ledger:
+        step("绘制专题图", 0, 2)
         query = build_query(filters, ledger.ctx, as_of.date() if as_of else None)
+        layers = ledger.layers
+        step("绘制专题图", 1, 2)
         with write_atomically(path) as handle:
-            shot = render_snapshot(ledger.session, query, ledger.layers, handle, fmt=fmt,
+            shot = render_snapshot(ledger.session, query, layers, handle, fmt=fmt,
                                    title=title, size=size, basemap=basemap,
                                    settings=ledger.config)  # fmt: skip
+        step("绘制专题图", 2, 2)
     drawn = sum(1 for item in shot.items if item.located)
-    click.echo(
+    summary(
         f"已生成 {out}：{shot.spec.title}，{len(shot.items)} 条问题（已绘 {drawn} 条），"
         f"查询标识 {shot.spec.query_id}"
         + ("" if shot.basemap_used or basemap == "none" else "；底图不可用，仅绘制行政区界")

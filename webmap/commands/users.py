@@ -26,25 +26,16 @@ def _public_fields(user) -> dict:
             "unit": user.unit, "disabled": bool(user.disabled)}  # fmt: skip
 
 
-def _check_account(role: str, county: str | None, unit: str | None) -> str | None:
-    """Validate role and the scope it needs; return the county code (or None)."""
-    from webmap.ledger.access import check_role
-    from webmap.ledger.query import resolve_county
+def _check_account(session, name: str, role: str, county: str | None,
+                   unit: str | None) -> str | None:  # fmt: skip
+    """Validate role and the scope it needs (``webmap.ledger.accounts``); return the county code."""
+    from webmap.ledger.accounts import check_account
+    from webmap.ledger.events import LedgerError
 
     try:
-        check_role(role)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--role") from None
-    code = None
-    if county:
-        code = resolve_county(county)
-        if code is None:
-            raise click.BadParameter(f"“{county}”不是永州市的县（市、区）", param_hint="--county")
-    if role == "county" and code is None:
-        raise click.BadParameter("county 角色须给出 --county", param_hint="--county")
-    if role == "department" and not unit:
-        raise click.BadParameter("department 角色须给出 --unit（单位名称）", param_hint="--unit")
-    return code
+        return check_account(session, username=name, role=role, county=county, unit=unit)
+    except LedgerError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from None
 
 
 def _hash(password: str) -> str:
@@ -79,24 +70,29 @@ def _log(session, kind: str, before: dict | None, after: dict | None) -> None:
 
 @click.group("users")
 def users() -> None:
-    """Manage accounts (roles: admin county department reserve city-leader county-leader viewer)."""
+    """管理账户。
+
+    角色：admin、county、department、reserve、city-leader、county-leader、viewer。
+    """
 
 
 @users.command("add")
 @click.argument("name")
 @click.option(
-    "--role", required=True, help="admin|county|department|reserve|city-leader|county-leader|viewer"
-)
-@click.option("--county", default=None, help="County code or name (county role; leaders optional).")
+    "--role", required=True,
+    help="角色：admin|county|department|reserve|city-leader|county-leader|viewer",
+)  # fmt: skip
+@click.option("--county", default=None, help="县区代码或名称（county 角色必填；领导角色可选）。")
 @click.option(
-    "--unit", default=None, help="Unit name (department role), or a leader's roster name."
+    "--unit", default=None, help="单位名称（department 角色），或领导在名册中的姓名。"
 )
-@click.option("--password", default=None, help="Prompted (hidden, twice) when not given.")
+@click.option("--password", default=None, help="不给出时提示输入（不回显，输入两次）。")
 def add(name: str, role: str, county: str | None, unit: str | None, password: str | None) -> None:
-    """Create an account."""
+    """新建账户。"""
     from webmap.ledger.models import User
 
-    code = _check_account(role, county, unit)
+    with open_ledger() as ledger:  # check before asking for a password
+        code = _check_account(ledger.session, name, role, county, unit)
     if password is None:
         password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
     password_hash = _hash(password)
@@ -115,7 +111,7 @@ def add(name: str, role: str, county: str | None, unit: str | None, password: st
 
 @users.command("list")
 def list_users() -> None:
-    """List accounts: name, role, county, unit and whether disabled."""
+    """列出账户：用户名、角色、县区、单位和是否停用。"""
     from sqlalchemy import select
 
     from webmap.ledger.models import User
@@ -140,7 +136,7 @@ def _set_disabled(name: str, disabled: bool) -> None:
 @users.command("disable")
 @click.argument("name")
 def disable(name: str) -> None:
-    """Disable an account (its sessions end at their next request)."""
+    """停用账户（其已登录的会话在下一次请求时结束）。"""
     _set_disabled(name, True)
     click.echo(f"已停用用户 {name}")
 
@@ -148,16 +144,16 @@ def disable(name: str) -> None:
 @users.command("enable")
 @click.argument("name")
 def enable(name: str) -> None:
-    """Enable a disabled account again."""
+    """重新启用已停用的账户。"""
     _set_disabled(name, False)
     click.echo(f"已启用用户 {name}")
 
 
 @users.command("reset-password")
 @click.argument("name")
-@click.option("--password", default=None, help="Prompted (hidden, twice) when not given.")
+@click.option("--password", default=None, help="不给出时提示输入（不回显，输入两次）。")
 def reset_password(name: str, password: str | None) -> None:
-    """Set a new password (the user's open sessions end)."""
+    """设置新密码（该用户已登录的会话随即结束）。"""
     if password is None:
         password = click.prompt("新密码", hide_input=True, confirmation_prompt="再次输入新密码")
     password_hash = _hash(password)

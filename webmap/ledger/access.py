@@ -44,17 +44,22 @@ ACTIONS = {
     "audit.read": "查看审计日志",
     "users.manage": "管理账号",
     "layers.manage": "管理保护地图层与重叠分析",
+    "escalation.decide": "确认、调整或驳回问责建议（市级）",
+    "notice.read": "查看提醒、标记已读",
+    "briefing.build": "生成汇报材料和调度通报（全市）",
+    "ledger.import": "导入台账（全市）",
     "session": "登录与退出",
 }
 _EDITORS = ("county", "department")
 MATRIX: dict[str, frozenset[str]] = {
     "admin": frozenset(ACTIONS),
-    "county": frozenset({"issue.read", "issue.progress", "issue.transition", "session"}),
-    "department": frozenset({"issue.read", "issue.progress", "session"}),
-    "reserve": frozenset({"issue.read", "layers.manage", "session"}),
-    "city-leader": frozenset({"issue.read", "session"}),
-    "county-leader": frozenset({"issue.read", "session"}),
-    "viewer": frozenset({"issue.read", "session"}),
+    "county": frozenset({"issue.read", "issue.progress", "issue.transition", "notice.read",
+                         "session"}),
+    "department": frozenset({"issue.read", "issue.progress", "notice.read", "session"}),
+    "reserve": frozenset({"issue.read", "layers.manage", "notice.read", "session"}),
+    "city-leader": frozenset({"issue.read", "notice.read", "session"}),
+    "county-leader": frozenset({"issue.read", "notice.read", "session"}),
+    "viewer": frozenset({"issue.read", "notice.read", "session"}),
 }
 
 

@@ -44,9 +44,11 @@ class CountyBrief:
         return [i for i in self.items if i.rag == "red"]
 
 
-def base_query(ctx: LedgerContext, as_of: date | None = None) -> IssueQuery:
-    """Return a pack's all-issues query, judged on the context's day or rebuilt on ``as_of``."""
-    return IssueQuery(as_of=as_of, today=as_of or ctx.today, amber_days=ctx.amber_days)
+def base_query(ctx: LedgerContext, as_of: date | None = None, counties=()) -> IssueQuery:
+    """Return a pack's query (all issues, or those of some county codes), judged on the
+    context's day or rebuilt on ``as_of``."""
+    return IssueQuery(as_of=as_of, today=as_of or ctx.today, amber_days=ctx.amber_days,
+                      county=tuple(counties))  # fmt: skip
 
 
 def county_briefs(session, items: list[IssueItem], counted: figures.Figures,

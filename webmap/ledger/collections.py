@@ -23,6 +23,7 @@ from shapely.geometry import Point
 from sqlalchemy import case, func, select
 
 from webmap.ledger import workflow
+from webmap.ledger.constraints import issue_constraints
 from webmap.ledger.context import LedgerContext
 from webmap.ledger.items import has_extent, has_extent_clause
 from webmap.ledger.models import Issue
@@ -32,7 +33,7 @@ from webmap.ledger.vocabulary import RAGS, STATUSES
 STAFF_PROPERTIES = (
     "number", "title", "source_type", "batch", "category", "county_code", "county_name",
     "township_name", "protected_area", "zone", "location_text", "lead_unit", "partner_units",
-    "deadline_class", "due_date", "status", "progress", "rag", "is_sample",
+    "deadline_class", "due_date", "status", "progress", "rag", "is_sample", "constraints",
 )  # fmt: skip
 PUBLIC_FIELDS = (
     "number", "title", "source_type", "batch", "category", "county_code", "county_name",
@@ -41,7 +42,7 @@ PUBLIC_FIELDS = (
 PUBLIC_FILTERS = ("county", "source", "status", "deadline", "rag", "category", "as_of")
 # what the ledger keeps beside the properties to place an issue on a map
 PLACE_COLUMNS = ("lon", "lat", "minx", "miny", "maxx", "maxy", "sensitive", "township_code")
-DERIVED = ("rag", "generalised")  # computed, not stored
+DERIVED = ("rag", "generalised", "constraints")  # computed, not stored
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class Collection:
     filters: tuple[str, ...] | None  # filter parameters accepted (None: every IssueQuery filter)
     public: bool  # public scope and public points (generalised, no shapes)
     missing: str  # what a 404 says, with {number}
+    # what a reader gets without ``properties`` (None: the whole mask); the public collection
+    # leaves out ``constraints``, a spatial check per issue, unless asked for by name
+    defaults: tuple[str, ...] | None = None
 
     def unsupported_filters(self, names) -> list[str]:
         """Return the filter parameters among ``names`` this collection does not take."""
@@ -65,7 +69,7 @@ class Collection:
 
 STAFF = Collection("issues", STAFF_PROPERTIES, None, False, "问题编号“{number}”不存在")
 PUBLIC = Collection("public-issues", (*PUBLIC_FIELDS, *DERIVED), PUBLIC_FILTERS, True,
-                    "公开问题“{number}”不存在")  # fmt: skip
+                    "公开问题“{number}”不存在", (*PUBLIC_FIELDS, "rag", "generalised"))  # fmt: skip
 
 
 @dataclass
@@ -122,6 +126,8 @@ def _properties(row, names, day: date, amber_days: int) -> dict:
             props["rag"] = workflow.rag(row.status, row.due_date, day, amber_days)
         elif name == "generalised":
             props["generalised"] = bool(row.sensitive)
+        elif name == "constraints":
+            props["constraints"] = []  # filled for the whole page by ``_add_constraints``
         else:
             props[name] = _value(getattr(row, name))
     return props
@@ -212,7 +218,7 @@ def fetch_items(session, collection: Collection, query: IssueQuery, ctx: LedgerC
                 limit: int | None, offset: int = 0, after: str | None = None,
                 properties=None) -> tuple[list[Item], bool]:  # fmt: skip
     """Return one page of items (``limit`` None: all of them) and whether another page follows."""
-    names = properties or collection.properties
+    names = properties or collection.defaults or collection.properties
     day = query.day
     if query.as_of is not None:
         rows, more = _state_page(session, query, limit=limit, offset=offset, after=after)
@@ -222,9 +228,20 @@ def fetch_items(session, collection: Collection, query: IssueQuery, ctx: LedgerC
         extended = [] if collection.public else [r.number for r in rows if _is_extended(r)]
         shapes = _shapes(session, extended)
     layers = ctx.layers if collection.public and any(r.sensitive for r in rows) else None
-    return [Item(r.number, _properties(r, names, day, query.amber_days),
-                 _geometry(collection, r, shapes.get(r.number), layers))
-            for r in rows], more  # fmt: skip
+    items = [Item(r.number, _properties(r, names, day, query.amber_days),
+                  _geometry(collection, r, shapes.get(r.number), layers))
+             for r in rows]  # fmt: skip
+    if "constraints" in names and ctx.load_layers is not None:  # a context without layers: none
+        _add_constraints(items, rows, ctx)
+    return items, more
+
+
+def _add_constraints(items: list[Item], rows, ctx: LedgerContext) -> None:
+    """Fill each item's ``constraints``: the protected zones it touches, each with its rule."""
+    found = issue_constraints({i.number: i.geometry for i in items}, ctx.layers,
+                              {r.number: getattr(r, "category", None) for r in rows})  # fmt: skip
+    for item in items:
+        item.properties["constraints"] = found.get(item.number, [])
 
 
 def fetch_item(session, collection: Collection, query: IssueQuery, ctx: LedgerContext,

@@ -3,6 +3,10 @@
 - ``make_engine(url)`` for the ``DATABASE_URL`` setting (env ``YZMAP_DATABASE_URL``); the default
   is a SQLite file in the instance folder, opened with WAL, foreign keys and a busy timeout. A
   PostgreSQL URL gets PostGIS geometry columns (see ``webmap.ledger.models.base``).
+- SQLite has one writer: a transaction that reads and then writes would fail at once with
+  "database is locked" when another writer committed in between (the busy timeout does not
+  apply to that upgrade). ``writer_engine(engine)`` gives sessions that start with ``BEGIN
+  IMMEDIATE``, so a write request takes the write lock first and queues behind the busy timeout.
 - Writes run in explicit transactions: ``with transaction(session): ...``. Commands open their
   session through ``webmap.commands.open_ledger``; the web app keeps one session per request
   (``webmap.web.context``).
@@ -22,6 +26,7 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 30000  # how long a SQLite writer waits for the lock before it gives up
 
 
 def _json_dumps(value) -> str:
@@ -40,13 +45,14 @@ def _setup_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         """Start the transaction ourselves, so reads and writes share it."""
-        conn.exec_driver_sql("BEGIN")
+        immediate = conn.get_execution_options().get("yzmap_writer")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -55,10 +61,20 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, json_serializer=_json_dumps, pool_pre_ping=True)
+    # an unreachable PostgreSQL server fails in seconds (readiness probes, commands), not minutes
+    connect_args = {"connect_timeout": 10} if url.startswith("postgresql") else {}
+    engine = create_engine(url, json_serializer=_json_dumps, pool_pre_ping=True,
+                           connect_args=connect_args)  # fmt: skip
     if engine.dialect.name == "sqlite":
         _setup_sqlite(engine)
     return engine
+
+
+def writer_engine(engine: Engine) -> Engine:
+    """Return ``engine`` for sessions that will write: SQLite takes the write lock at BEGIN."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(yzmap_writer=True)
 
 
 @contextmanager

@@ -15,14 +15,18 @@ from webmap.ledger.vocabulary import DEADLINE_CLASSES, RAG_ALIASES, RAGS, SOURCE
 
 # county codes and names from the shipped gazetteer (counties.csv), read without its villages
 COUNTIES = county_names()
+# names people write for a county besides its own (one table for filters and ledger files)
 COUNTY_ALIASES = {
     "祁阳县": "431181",
     "431121": "431181",
-    "江华县": "431129",
     "祁阳": "431181",
+    "江华县": "431129",
     "江华": "431129",
     "经开区": "431171",
+    "永州经开区": "431171",
+    "经济技术开发区": "431171",
     "回龙圩": "431173",
+    "回龙圩管理区": "431173",
 }
 LIST_PARAMS = ("county", "source", "status", "deadline", "rag", "category", "protected_area")
 

@@ -1,8 +1,9 @@
-"""Ledger issues as overlap sites: the located issues of a query against a protected-area layer.
+"""Ledger issues as overlap sites: the located issues of a query against the constraint layers.
 
 ``issue_sites`` turns the issues an ``IssueQuery`` selects (scope included) into the site frame
 ``geo.overlap`` takes; ``issue_overlap`` returns those sites with their overlap rows, one per
-issue × protected area × zone, as ``yzmap overlap`` writes them for uploaded sites.
+issue × constraint layer × place × zone (``geo.constraints``), as ``yzmap overlap`` writes them
+for uploaded sites.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from geo.boundaries import Layer
-from geo.overlap import overlap_issue_geometries
+from geo.boundaries import LayerSet
+from geo.constraints import overlap_constraints
 from webmap.ledger.items import collect_items
 from webmap.ledger.query import IssueQuery
 
@@ -29,14 +30,8 @@ def issue_sites(session, query: IssueQuery) -> gpd.GeoDataFrame:
         geometry=[i.shape for i in located], crs="EPSG:4326")  # fmt: skip
 
 
-def issue_overlap(session, query: IssueQuery, layer: Layer) -> tuple[gpd.GeoDataFrame,
-                                                                     pd.DataFrame]:  # fmt: skip
+def issue_overlap(session, query: IssueQuery,
+                  layers: LayerSet) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:  # fmt: skip
     """Return the query's issue sites and their overlap rows (site_index = row of the sites)."""
     sites = issue_sites(session, query)
-    rows = overlap_issue_geometries(
-        dict(zip(sites["site_id"], sites.geometry, strict=True)),
-        layer,
-        names=dict(zip(sites["site_id"], sites["site_name"], strict=True)),
-        categories=dict(zip(sites["site_id"], sites["category"], strict=True)),
-    )
-    return sites, rows
+    return sites, overlap_constraints(sites, layers)

@@ -162,6 +162,26 @@ def check_transition(
             )
 
 
+def feasible_targets(issue: Issue, *, when: date, publicity_days: int) -> list[str]:
+    """Return the statuses the issue may move to on ``when`` once the form supplies evidence.
+
+    What a form can add (the stage's evidence, a reason) is assumed given; every other rule
+    (progress 100 before 已完成待销号, the 公示 period before 申请) is checked, so a status list
+    built from this offers only moves the workflow will accept.
+    """
+    out = []
+    for status in allowed_targets(issue.status):
+        stage = STAGE_OF_STATUS.get(status)
+        supplied = [Evidence(alts[0], url="https://") for alts in REQUIRED_EVIDENCE.get(stage, ())]
+        try:
+            check_transition(issue, status, when=when, evidence=supplied, note="（表单填写）",
+                             publicity_days=publicity_days, today=when)  # fmt: skip
+        except WorkflowError:
+            continue
+        out.append(status)
+    return out
+
+
 def latest_stage_date(issue: Issue, stage: str) -> date | None:
     """Return the date of the issue's latest sign-off record for ``stage``, if any."""
     dates = [s.date for s in issue.signoffs if s.stage == stage]

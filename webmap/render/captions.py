@@ -54,13 +54,21 @@ def describe_filters(query: IssueQuery) -> str:
     return "；".join(parts) or "全部问题"
 
 
-def beijing_time(now: datetime | None = None) -> str:
-    """Return a moment as Beijing time to the minute, with the zone named.
+def beijing_time(moment: datetime | None = None) -> str:
+    """Return a moment (now by default) as Beijing time to the minute, with the zone shown.
+
+    The one clock of every output people read: stored times stay UTC, and a naive datetime is
+    taken to be UTC, as the database keeps it.
 
     >>> beijing_time(datetime(2024, 1, 1, 16, 30, tzinfo=UTC))
-    '2024-01-02 00:30（北京时间）'
+    '2024-01-02 00:30（北京时间，UTC+8）'
+    >>> beijing_time(datetime(2024, 1, 1, 16, 30))
+    '2024-01-02 00:30（北京时间，UTC+8）'
     """
-    return f"{(now or datetime.now(UTC)).astimezone(BEIJING):%Y-%m-%d %H:%M}（北京时间）"
+    moment = moment or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(BEIJING):%Y-%m-%d %H:%M}（北京时间，UTC+8）"
 
 
 def cutoff_text(query: IssueQuery, now: datetime | None = None) -> str:
@@ -79,7 +87,8 @@ def layer_line(slot: str, layer) -> str:
             f"版本 {info.version}{mark}）")  # fmt: skip
 
 
-def layer_lines(layers, slots=("counties", "townships", "protected_areas")) -> list[str]:
+def layer_lines(layers, slots=("counties", "townships", "protected_areas", "water_source",
+                               "redline", "farmland")) -> list[str]:  # fmt: skip
     """Describe the boundary layers an output was made with, one line per layer in use."""
     return [layer_line(s, getattr(layers, s)) for s in slots if getattr(layers, s) is not None]
 

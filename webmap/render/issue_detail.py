@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import NamedTuple
+
+from webmap.ledger.evidence.summary import tally
 from webmap.ledger.models import ANY
 from webmap.ledger.vocabulary import PARTY_KIND_LABELS, PARTY_KINDS, PARTY_SOURCE_LABELS
 
@@ -31,14 +35,39 @@ def responsibility_rows(responsibilities) -> list[dict]:
              "overridden": bool(r.overridden)} for r in rows]  # fmt: skip
 
 
-def issue_timeline(issue) -> list[tuple]:
-    """Return progress reports and sign-off stages by date: (kind, day, what, text, who, files)."""
-    updates = [("进展", u.date, f"{u.percent}%", u.text, u.author or u.actor, [])
-               for u in issue.updates]  # fmt: skip
+class TimelineEntry(NamedTuple):
+    """One line of an issue's timeline: a progress report or a sign-off stage."""
+
+    kind: str
+    day: date
+    what: str
+    text: str | None
+    who: str
+    files: list
+    photos: list  # the evidence photos sent with it
+    evidence: dict | None  # the tally of all photos so far, at the 核查 and 备案 stages
+
+
+TALLIED_STAGES = ("核查", "备案")  # the verifier decides on these: show what the photos say
+
+
+def issue_timeline(issue, photos=()) -> list[TimelineEntry]:
+    """Return progress reports and sign-off stages by date, each with its checked photos."""
+    by_update, by_attachment = {}, {}
+    for photo in photos:
+        if photo.update_id is not None:
+            by_update.setdefault(photo.update_id, []).append(photo)
+        if photo.attachment_id is not None:
+            by_attachment.setdefault(photo.attachment_id, []).append(photo)
+    updates = [TimelineEntry("进展", u.date, f"{u.percent}%", u.text, u.author or u.actor, [],
+                             by_update.get(u.id, []), None) for u in issue.updates]  # fmt: skip
     # a stage's signer is shown once, as its author (it used to appear twice on each line)
-    stages = [("销号·" + s.stage, s.date, "", s.note, s.signer, s.attachments)
-              for s in issue.signoffs]  # fmt: skip
-    return sorted(updates + stages, key=lambda t: t[1])
+    stages = [TimelineEntry(
+        "销号·" + s.stage, s.date, "", s.note, s.signer, s.attachments,
+        [p for a in s.attachments for p in by_attachment.get(a.id, [])],
+        tally(p for p in photos if p.uploaded_at.date() <= s.date)
+        if s.stage in TALLIED_STAGES else None) for s in issue.signoffs]  # fmt: skip
+    return sorted(updates + stages, key=lambda t: t.day)
 
 
 def attributed_with(issue, slot: str = "protected_areas") -> dict | None:

@@ -9,11 +9,13 @@ the user picks an online basemap. Colours, labels and marker shapes come from
 
 from __future__ import annotations
 
-import copy
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import branca.element
 import folium
+import folium.features
 import numpy as np
 import shapely
 import shapely.geometry
@@ -22,6 +24,8 @@ from jinja2 import Template
 from markupsafe import escape
 
 from webmap.ledger.vocabulary import (
+    CONSTRAINT_COLORS,
+    CONSTRAINT_TITLES,
     ILLUSTRATIVE_MARK,
     OTHER_ZONE_COLOR,
     RAG_COLORS,
@@ -29,6 +33,40 @@ from webmap.ledger.vocabulary import (
 )
 from webmap.render.basemaps import AMAP_URL, BASEMAPS, OSM_URL, TIANDITU_URL, basemap_note
 from webmap.render.features import shift_geometry
+
+
+class _Text:
+    """Text without Jinja syntax standing in for its compiled template (renders as itself)."""
+
+    def __init__(self, text: str):
+        """Keep the text as Jinja would render it."""
+        self.text = text
+
+    def render(self, *args, **kwargs) -> str:
+        """Return the text."""
+        return self.text
+
+
+_compiled = functools.lru_cache(maxsize=512)(Template)
+
+
+def _element_template(source: str):
+    """Return a template for ``branca.element.Element(source)``, compiling only when needed.
+
+    folium wraps every rendered script in an ``Element``, which compiles it as a template again:
+    for a map with embedded outlines that is 100+ KB of tokenising per page. Text without
+    ``{{``, ``{%`` or ``{#`` renders as itself, with Jinja's newline rules (``\r\n`` -> ``\n``,
+    one trailing newline dropped); compiled templates are immutable, so repeats are cached.
+    """
+    if "{{" in source or "{%" in source or "{#" in source:
+        return _compiled(source)
+    text = source.replace("\r\n", "\n").replace("\r", "\n")
+    return _Text(text[:-1] if text.endswith("\n") else text)
+
+
+branca.element.Template = _element_template
+# folium's tooltips compile their style template again at every render
+folium.features.Template = functools.lru_cache(maxsize=64)(folium.features.Template)
 
 YONGZHOU_BOUNDS = ((24.6, 111.1), (26.9, 112.4))  # (south, west), (north, east) as Leaflet wants
 # SVG paths of the marker glyphs in an 18 x 18 box: the body (filled with the RAG colour) and an
@@ -101,6 +139,45 @@ class CornerNote(MacroElement):
         self.position = position
 
 
+class ScaleLegend(MacroElement):
+    """A colour-scale legend on the map itself, so it is in view whatever the page's length.
+
+    Built with DOM calls and ``textContent`` from (colour, label) pairs: nothing is parsed as HTML.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+          var c = L.control({position: "bottomleft"});
+          c.onAdd = function () {
+            var d = L.DomUtil.create("div", "yz-scale-legend");
+            d.setAttribute("role", "img");
+            d.setAttribute("aria-label", {{ this.summary|tojson }});
+            var t = L.DomUtil.create("div", "yz-scale-title", d);
+            t.textContent = {{ this.title|tojson }};
+            {{ this.rows|tojson }}.forEach(function (row) {
+              var r = L.DomUtil.create("div", "yz-scale-row", d);
+              var s = L.DomUtil.create("span", "yz-scale-swatch", r);
+              s.style.background = row[0];
+              r.appendChild(document.createTextNode(row[1]));
+            });
+            return d;
+          };
+          c.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, rows: list[tuple[str, str]]):
+        """Remember the title and the (colour, label) rows."""
+        super().__init__()
+        self._name = "ScaleLegend"
+        self.title, self.rows = title, [list(r) for r in rows]
+        self.summary = title + "：" + "，".join(label for _, label in rows)
+
+
 class MapControls(MacroElement):
     """Plain map furniture: "Leaflet" attribution prefix (no flag icon) and a metric scale bar."""
 
@@ -169,10 +246,19 @@ def new_map(height: str = "100%", bounds=YONGZHOU_BOUNDS) -> folium.Map:
     return m
 
 
-def city_bounds(layers, to_display=None) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Return the city outline's extent as Leaflet bounds (shifted like the overlays)."""
-    layer = layers.city if getattr(layers, "city", None) is not None else layers.counties
-    minx, miny, maxx, maxy = layer.frame.total_bounds
+def city_bounds(layers, to_display=None,
+                counties=()) -> tuple[tuple[float, float], tuple[float, float]]:  # fmt: skip
+    """Return the city's extent, or the given counties' (codes), as Leaflet bounds.
+
+    A map filtered to some counties opens on them; bounds are shifted like the overlays.
+    """
+    frame = layers.counties.frame
+    chosen = frame[frame["code"].isin(list(counties))] if counties else frame.iloc[:0]
+    if len(chosen):
+        minx, miny, maxx, maxy = chosen.total_bounds
+    else:
+        layer = layers.city if getattr(layers, "city", None) is not None else layers.counties
+        minx, miny, maxx, maxy = layer.frame.total_bounds
     if to_display is not None:
         (minx, maxx), (miny, maxy) = (np.asarray(v, dtype=float) for v in
                                       to_display(np.array([minx, maxx]), np.array([miny, maxy])))
@@ -211,7 +297,19 @@ def frame_to_geojson(frame, columns: Iterable[str], to_display=None) -> dict:
     hit = _GEOJSON_CACHE.get(key)
     if hit is None or hit[0] is not frame:  # the frame itself is kept, so its id is not reused
         hit = _GEOJSON_CACHE[key] = (frame, _build_geojson(frame, columns, to_display))
-    return copy.deepcopy(hit[1])
+    return _copy_json(hit[1])
+
+
+def _copy_json(value):
+    """Copy GeoJSON's dicts and lists for folium to change, sharing its immutable tuples.
+
+    ``copy.deepcopy`` also walked every coordinate tuple: ~60 ms of each issue page went there.
+    """
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value  # str, numbers, None and coordinate tuples (of floats) cannot be changed
 
 
 def _build_geojson(frame, columns: tuple[str, ...], to_display=None) -> dict:
@@ -244,12 +342,17 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def add_boundaries(m: folium.Map, layers, to_display=None) -> None:
-    """Add county, township and protected-area outlines as switchable overlays."""
+def add_county_outlines(m: folium.Map, layers, to_display=None, weight: float = 1.5) -> None:
+    """Add the county outlines, named on hover: every map has them, to tell where things are."""
     counties = frame_to_geojson(layers.counties.frame, ("code", "name"), to_display)
     folium.GeoJson(counties, name=_layer_name("县（市、区）界", layers.counties),
-                   style_function=lambda f: {"color": "#444", "weight": 1.5, "fill": False},
+                   style_function=lambda f: {"color": "#444", "weight": weight, "fill": False},
                    tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(m)
+
+
+def add_boundaries(m: folium.Map, layers, to_display=None) -> None:
+    """Add county, township and protected-area outlines as switchable overlays."""
+    add_county_outlines(m, layers, to_display)
     if layers.townships is not None:
         towns = frame_to_geojson(layers.townships.frame, ("code", "name"), to_display)
         folium.GeoJson(towns, name=_layer_name("乡镇（街道）界", layers.townships), show=False,
@@ -258,6 +361,26 @@ def add_boundaries(m: folium.Map, layers, to_display=None) -> None:
                        tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(m)
     if layers.protected_areas is not None:
         add_protected_areas(m, layers.protected_areas, to_display)
+    for kind in ("water_source", "redline", "farmland"):
+        layer = getattr(layers, kind, None)
+        if layer is not None:
+            add_constraint_layer(m, layer, to_display)
+
+
+def add_constraint_layer(m: folium.Map, layer, to_display=None) -> None:
+    """Add an imported constraint layer (water-source zones, red line, farmland) as one overlay."""
+    frame = layer.frame
+    data = frame_to_geojson(frame, ("name", "zone"), to_display)
+    title = CONSTRAINT_TITLES.get(layer.info.kind, layer.info.kind)
+    folium.GeoJson(
+        data, name=_layer_name(title, layer), show=False,
+        style_function=lambda f: {"color": CONSTRAINT_COLORS.get(layer.info.kind, OTHER_ZONE_COLOR),
+                                  "weight": 1,
+                                  "fillColor": ZONE_COLORS.get(f["properties"]["zone"],
+                                                               OTHER_ZONE_COLOR),
+                                  "fillOpacity": 0.3},
+        tooltip=folium.GeoJsonTooltip(["name", "zone"], aliases=["名称", "分区"]),
+    ).add_to(m)
 
 
 def add_protected_areas(m: folium.Map, layer, to_display=None) -> None:
@@ -293,6 +416,25 @@ def choropleth_color(value: float | None, measure: str, top: float = 1.0) -> str
     return palette[min(int(share * 4), 3)] if share > 0 else palette[0]
 
 
+def choropleth_scale(measure: str, top: float = 1.0) -> list[tuple[str, str]]:
+    """Return the (colour, label) classes of the choropleth, as ``choropleth_color`` draws them.
+
+    >>> [label for _, label in choropleth_scale("rate")]
+    ['无问题', '0–25%', '25–50%', '50–75%', '75–100%']
+    >>> [label for _, label in choropleth_scale("overdue", 8)]
+    ['0–1', '2–3', '4–5', '6–8']
+    """
+    if measure != "overdue":  # a county with no issues has no rate: grey
+        rates = [(choropleth_color(i / 4 + 0.01, measure), f"{i * 25}–{(i + 1) * 25}%")
+                 for i in range(4)]  # fmt: skip
+        return [(choropleth_color(None, measure), "无问题"), *rates]
+    top = max(int(top), 1)
+    groups: dict[str, list[int]] = {}
+    for value in range(top + 1):
+        groups.setdefault(choropleth_color(value, measure, top), []).append(value)
+    return [(c, f"{v[0]}–{v[-1]}" if len(v) > 1 else str(v[0])) for c, v in groups.items()]
+
+
 def add_choropleth(m: folium.Map, counties, stats: dict, measure: str = "rate",
                    to_display=None) -> None:
     """Shade counties by completion rate or overdue count (``stats``: code -> dict)."""
@@ -312,17 +454,36 @@ def add_choropleth(m: folium.Map, counties, stats: dict, measure: str = "rate",
                                   "color": "#555", "weight": 0.8},
         tooltip=folium.GeoJsonTooltip(["name", "value", "total"], aliases=["县", title, "问题数"]),
     ).add_to(m)
+    ScaleLegend(f"分县{title}", choropleth_scale(measure, top)).add_to(m)
+
+
+def add_evidence_layer(m: folium.Map, data: dict, *, show: bool) -> None:
+    """Add the evidence layer: photo points and photo-to-site lines coloured by verdict."""
+    folium.GeoJson(
+        data, name="现场照片核验", show=show,
+        style_function=lambda f: {"color": f["properties"]["color"], "weight": 2,
+                                  "dashArray": "4 4", "fillColor": f["properties"]["color"],
+                                  "fillOpacity": 0.9},
+        marker=folium.CircleMarker(radius=6, weight=1),
+        tooltip=folium.GeoJsonTooltip(["label"], labels=False),
+    ).add_to(m)
 
 
 def build_issue_map(*, layers, issue_options: dict, assets: MapAssets,
                     county_stats: dict | None = None, measure: str = "rate", basemap: str = "none",
-                    settings: Mapping | None = None, to_display=None) -> folium.Map:
-    """Build the issue map: basemap, boundaries, choropleth, issue layer and layer control."""
-    m = new_map(bounds=city_bounds(layers, to_display))
+                    settings: Mapping | None = None, to_display=None,
+                    evidence: dict | None = None, focus=()) -> folium.Map:
+    """Build the issue map: basemap, boundaries, choropleth, issue layer and layer control.
+
+    ``focus`` (county codes) is where the map opens: a view filtered to a county zooms to it.
+    """
+    m = new_map(bounds=city_bounds(layers, to_display, focus))
     add_basemap(m, basemap, settings or {})
     if county_stats is not None:
         add_choropleth(m, layers.counties, county_stats, measure, to_display)
     add_boundaries(m, layers, to_display)
+    if evidence and evidence["features"]:
+        add_evidence_layer(m, evidence, show=False)
     IssueLayer({**issue_options, "glyphs": GLYPH_PATHS}).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     make_offline(m, assets)
@@ -330,7 +491,8 @@ def build_issue_map(*, layers, issue_options: dict, assets: MapAssets,
 
 
 def build_detail_map(geometry: dict | None, *, assets: MapAssets, layers=None, to_display=None,
-                     rag: str = "none", shape: str = "circle", label: str = "") -> folium.Map:
+                     rag: str = "none", shape: str = "circle", label: str = "",
+                     evidence: dict | None = None) -> folium.Map:
     """Build the small map of one issue: its point, line or polygon over county outlines.
 
     The issue is drawn in its own RAG colour and, for a point, its status glyph (``shape`` from
@@ -339,10 +501,7 @@ def build_detail_map(geometry: dict | None, *, assets: MapAssets, layers=None, t
     m = new_map()
     color = RAG_COLORS.get(rag, RAG_COLORS["none"])
     if layers is not None:
-        counties = frame_to_geojson(layers.counties.frame, ("code", "name"), to_display)
-        folium.GeoJson(counties, name="县（市、区）界",
-                       style_function=lambda f: {"color": "#444", "weight": 1, "fill": False}
-                       ).add_to(m)
+        add_county_outlines(m, layers, to_display, weight=1)
     if geometry:
         geom = shift_geometry(shapely.geometry.shape(geometry), to_display)
         if geom.geom_type == "Point":
@@ -358,6 +517,14 @@ def build_detail_map(geometry: dict | None, *, assets: MapAssets, layers=None, t
                                                      "fillOpacity": 0.25}).add_to(m)
             minx, miny, maxx, maxy = geom.bounds
             m.fit_bounds([[miny, minx], [maxy, maxx]])
+    if evidence and evidence["features"]:
+        add_evidence_layer(m, evidence, show=True)
+        folium.LayerControl(collapsed=True).add_to(m)
+        shapes = [shapely.geometry.shape(f["geometry"]) for f in evidence["features"]]
+        if geometry:
+            shapes.append(shift_geometry(shapely.geometry.shape(geometry), to_display))
+        minx, miny, maxx, maxy = shapely.GeometryCollection(shapes).buffer(0.01).bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])  # the site and every geotagged photo
     make_offline(m, assets)
     return m
 

@@ -1,9 +1,12 @@
 """The overlap report, written the same way by ``yzmap overlap`` and by the ``/overlap`` pages.
 
-Rows are ``geo.overlap`` rows (one per site × protected area × zone), rounded to centimetres and
+Rows are ``geo.constraints`` rows (one per site × constraint layer × place × zone, ``layer_kind``
+naming the layer: protected areas, drinking-water source zones, red line, farmland), rounded to
+centimetres and
 1e-6 of a share (beyond the boundaries' own accuracy). A report is CSV (UTF-8 with BOM, so Excel
 reads the Chinese), XLSX (the table plus a 说明 sheet naming the boundary version, whether it is
-illustrative, the sites' source, the method and the rule source) or GeoJSON (each row with its
+illustrative, the constraint layers not imported, the sites' source, the method and the rule
+source) or GeoJSON (each row with its
 site's geometry). Relations read in Chinese through ``relation_label``.
 """
 
@@ -17,7 +20,7 @@ import pandas as pd
 
 from geo.overlap import COLUMNS
 from webmap.ledger.files import atomic_path
-from webmap.ledger.vocabulary import ILLUSTRATIVE_MARK, RELATION_GROUPS
+from webmap.ledger.vocabulary import CONSTRAINT_TITLES, ILLUSTRATIVE_MARK, RELATION_GROUPS
 
 FORMATS = ("csv", "xlsx", "geojson")
 ROUNDING = {"overlap_m2": 2, "overlap_length_m": 2, "distance_m": 2, "boundary_distance_m": 2,
@@ -77,20 +80,38 @@ def site_provenance(report: Mapping, uploaded_at: str | None = None) -> dict[str
     return out
 
 
-def version_notes(info, provenance: Mapping) -> list[tuple[str, str]]:
+def layer_notes(layers) -> list[tuple[str, str]]:
+    """Return one line per constraint layer: its version, nature and vintage, or "not imported"."""
+    lines = []
+    for kind, layer in layers.constraint_layers().items():
+        title = CONSTRAINT_TITLES[kind]
+        if layer is None:
+            lines.append((f"{title}边界", "未导入，未检查（yzmap boundaries import --layer "
+                                        f"{kind.replace('_', '-')}）"))  # fmt: skip
+            continue
+        info = layer.info
+        nature = "权威" if info.authoritative else f"{ILLUSTRATIVE_MARK}（非权威边界，仅供演示）"
+        lines.append((f"{title}边界版本", f"{info.version}（{nature}，有效日期 {info.vintage}）"))
+    return lines
+
+
+def illustrative_layers(layers) -> bool:
+    """Say whether a constraint layer in use is a shipped stand-in (示意)."""
+    return any(layer is not None and not layer.info.authoritative
+               for layer in layers.constraint_layers().values())  # fmt: skip
+
+
+def version_notes(layers, provenance: Mapping) -> list[tuple[str, str]]:
     """Return the data-version lines every overlap page, sheet and report carries."""
-    nature = "权威" if info.authoritative else f"{ILLUSTRATIVE_MARK}（非权威边界，仅供演示）"
     return [
-        ("保护地边界版本", info.version),
-        ("边界性质", nature),
-        ("边界有效日期", info.vintage),
+        *layer_notes(layers),
         *provenance.items(),
         ("计算方法", METHOD),
         ("规则来源", RULE_SOURCE),
     ]
 
 
-def write_report(rows: pd.DataFrame, sites, layer, provenance: Mapping, fmt: str, target) -> None:
+def write_report(rows: pd.DataFrame, sites, layers, provenance: Mapping, fmt: str, target) -> None:
     """Write the rows as CSV, XLSX (with its 说明 sheet) or GeoJSON to a path or binary file."""
     if fmt not in FORMATS:
         raise ValueError(f"报告格式只能是 {'、'.join(FORMATS)}，收到“{fmt}”")
@@ -99,7 +120,7 @@ def write_report(rows: pd.DataFrame, sites, layer, provenance: Mapping, fmt: str
         data = table.to_csv(index=False).encode("utf-8-sig")  # BOM so Excel reads the Chinese
         _write_bytes(data, target)
     elif fmt == "xlsx":
-        notes = version_notes(layer.info, provenance) + [("行数", str(len(table)))]
+        notes = version_notes(layers, provenance) + [("行数", str(len(table)))]
         with pd.ExcelWriter(target, engine="openpyxl") as writer:
             table.to_excel(writer, sheet_name="重叠分析", index=False)
             pd.DataFrame(notes, columns=["项目", "内容"]).to_excel(writer, sheet_name="说明",
@@ -118,8 +139,8 @@ def _write_bytes(data: bytes, target) -> None:
         target.write(data)
 
 
-def save_report(rows, sites, layer, provenance: Mapping, path: str | Path) -> None:
+def save_report(rows, sites, layers, provenance: Mapping, path: str | Path) -> None:
     """Write a report file named by its suffix, atomically (the CLI's ``--out``)."""
     fmt = Path(path).suffix.lower().lstrip(".")
     with atomic_path(path) as tmp:
-        write_report(rows, sites, layer, provenance, fmt, tmp)
+        write_report(rows, sites, layers, provenance, fmt, tmp)

@@ -1,16 +1,17 @@
 """Overlap results on a map and on paper: the overlap map and the one-page sheet per site.
 
-``build_sheet`` turns one site's ``geo.overlap`` rows into what the sheet shows (zone table,
-distances, rules with their sources, data versions, 示意 when the boundaries are illustrative);
-``render_sheet_pdf`` draws that on one A4 page with matplotlib and the packaged CJK font
-(``webmap.render.snapshot.fonts``), text kept as text so it can be searched and copied. The web
+``build_sheet`` turns one site's ``geo.constraints`` rows into what the sheet shows (zone table
+over every constraint layer, the constraints the site touches, distances, rules with their
+sources, data versions and the layers not imported, 示意 when the boundaries are illustrative);
+``render_sheet_pdf`` draws that on an A4 page with matplotlib and the packaged CJK font
+(``webmap.render.snapshot.fonts``), text kept as text so it can be searched and copied; its
+tables and notes wrap (``webmap.render.pdf_tables``) and go on on a second page, under the
+table header, when a site touches more zones than one page holds. The web
 maps use the Leaflet files the app serves (``MapAssets``), never a CDN. Relation words and the
 version notes are the overlap report's (``webmap.render.overlap_report``).
 """
 
 from __future__ import annotations
-
-import textwrap
 
 import folium
 import shapely
@@ -19,6 +20,8 @@ from markupsafe import escape
 
 from geo.crs import METRIC_CRS
 from webmap.ledger.vocabulary import (
+    CONSTRAINT_TITLES,
+    GEOMETRY_LABELS,
     ILLUSTRATIVE_MARK,
     OTHER_ZONE_COLOR,
     RELATION_COLORS,
@@ -26,10 +29,15 @@ from webmap.ledger.vocabulary import (
     SCHEME_LABELS,
     ZONE_COLORS,
 )
-from webmap.render import maps
+from webmap.render import maps, pdf_tables
 from webmap.render.captions import beijing_time
 from webmap.render.maps import ILLUSTRATIVE_NOTE, MapAssets
-from webmap.render.overlap_report import relation_group, relation_label, version_notes
+from webmap.render.overlap_report import (
+    illustrative_layers,
+    relation_group,
+    relation_label,
+    version_notes,
+)
 
 SIMPLIFY_DEG = 0.00005  # about 5 m: zones stay faithful at sheet scale
 _SEVERITY = ("inside", "partly", "buffer", "outside")
@@ -76,11 +84,12 @@ def add_zones(m: folium.Map, layer) -> None:
     for f in _zone_features(layer):
         by_zone.setdefault((f["properties"]["scheme"], f["properties"]["zone"]), []).append(f)
     suffix = "" if layer.info.authoritative else f"（{ILLUSTRATIVE_MARK}）"
+    title = CONSTRAINT_TITLES.get(layer.info.kind, "")
     for (scheme, zone), features in sorted(by_zone.items()):
         color = ZONE_COLORS.get(zone, OTHER_ZONE_COLOR)
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
-            name=f"{zone}·{scheme}{suffix}",
+            name=f"{title}·{zone}{suffix}" if zone == scheme else f"{zone}·{scheme}{suffix}",
             style_function=lambda f, c=color: {
                 "color": c,
                 "weight": 1,
@@ -148,13 +157,20 @@ def _fit(m: folium.Map, bounds) -> None:
     m.fit_bounds([[miny - pad, minx - pad], [maxy + pad, maxx + pad]])
 
 
-def build_overlap_map(sites, rows, layer, sheet_url, assets: MapAssets) -> folium.Map:
-    """Build the overlap page map: zones by scheme, the sites in the table, layer control."""
+def _in_use(layers) -> list:
+    """Return the constraint layers in use (protected areas first)."""
+    return [layer for layer in layers.constraint_layers().values() if layer is not None]
+
+
+def build_overlap_map(sites, rows, layers, sheet_url, assets: MapAssets) -> folium.Map:
+    """Build the overlap page map: zones of every constraint layer, the sites, layer control."""
     m = maps.new_map()
-    add_zones(m, layer)
+    maps.add_county_outlines(m, layers)
+    for layer in _in_use(layers):
+        add_zones(m, layer)
     add_sites(m, sites, rows, sheet_url)
     shown = sites.iloc[sorted(_worst(rows))] if len(rows) else sites.iloc[0:0]
-    _fit(m, shown.total_bounds if len(shown) else layer.frame.total_bounds)
+    _fit(m, shown.total_bounds if len(shown) else layers.city.frame.total_bounds)
     folium.LayerControl(collapsed=False).add_to(m)
     maps.make_offline(m, assets)
     return m
@@ -177,24 +193,31 @@ def _size(geom) -> tuple[float, float]:
     return maxx - minx, maxy - miny
 
 
-def build_sheet(site, rows, layer, provenance: dict) -> dict:
+def build_sheet(site, rows, layers, provenance: dict) -> dict:
     """Collect what one site's sheet shows (``site``: one-row frame, ``rows``: its overlap rows)."""
     first = site.iloc[0]
-    info = layer.info
     zone_rows = rows.to_dict("records")
     rules, seen = [], set()
     for r in zone_rows:
-        if r["rule"] and (r["zone"], r["rule"]) not in seen:
-            seen.add((r["zone"], r["rule"]))
+        title = CONSTRAINT_TITLES.get(r.get("layer_kind"), "")
+        if r["rule"] and (title, r["zone"], r["rule"]) not in seen:
+            seen.add((title, r["zone"], r["rule"]))
             rules.append(
                 {
-                    "zone": r["zone"] or "外围保护地带",
+                    "zone": f"{title}·{r['zone'] or '外围保护地带'}",
                     "rule": r["rule"],
                     "source": r["rule_source"],
                     "confidence": r["rule_confidence"],
                 }
             )
-    nearest = rows["boundary_distance_m"].iloc[0] if len(rows) else None
+    constraints = [
+        {"kind": CONSTRAINT_TITLES.get(r["layer_kind"], r["layer_kind"]),
+         "name": r["protected_area"], "zone": r["zone"] or "未分区",
+         "share": r["overlap_share"], "relation": r["relation"]}
+        for r in zone_rows if r["relation"] in ("inside", "partly inside")
+    ]  # fmt: skip
+    pa_rows = rows[rows["layer_kind"] == "protected_area"] if len(rows) else rows
+    nearest = pa_rows["boundary_distance_m"].iloc[0] if len(pa_rows) else None
     return {
         "site_id": str(first["site_id"]),
         "site_name": first["site_name"] or "",
@@ -203,20 +226,23 @@ def build_sheet(site, rows, layer, provenance: dict) -> dict:
         "geom_type": first.geometry.geom_type,
         "rows": zone_rows,
         "rules": rules,
+        "constraints": constraints,
         "boundary_distance_m": None if nearest is None or nearest != nearest else float(nearest),
-        "illustrative": not info.authoritative,
-        "versions": version_notes(info, provenance),
+        "illustrative": illustrative_layers(layers),
+        "versions": version_notes(layers, provenance),
         "generated": beijing_time(),
         "extent": sheet_extent(first.geometry, nearest),
     }
 
 
-def build_sheet_map(site, layer, extent, assets: MapAssets) -> folium.Map:
+def build_sheet_map(site, layers, extent, assets: MapAssets) -> folium.Map:
     """Build the sheet's web map: zones, the site in red, framed like the PDF (``extent``)."""
     import geopandas as gpd
 
     m = maps.new_map()
-    add_zones(m, layer)
+    maps.add_county_outlines(m, layers, weight=1)
+    for layer in _in_use(layers):
+        add_zones(m, layer)
     geom = site.geometry.iloc[0]
     folium.GeoJson(
         shapely.geometry.mapping(geom),
@@ -237,13 +263,8 @@ def build_sheet_map(site, layer, extent, assets: MapAssets) -> folium.Map:
     return m
 
 
-def _wrap(text: str, width: int) -> str:
-    """Wrap Chinese text by characters (textwrap treats a CJK run as one word)."""
-    return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=True)) or "—"
-
-
-def render_sheet_pdf(sheet: dict, layer, target) -> None:
-    """Draw the sheet on one A4 portrait page and write it as PDF to ``target``."""
+def render_sheet_pdf(sheet: dict, layers, target) -> None:
+    """Draw the sheet on an A4 portrait page (more when its tables need) and write the PDF."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -254,9 +275,10 @@ def render_sheet_pdf(sheet: dict, layer, target) -> None:
 
     with matplotlib.rc_context(rc_params()):
         fig = Figure(figsize=(8.27, 11.69), facecolor="white")
-        title = f"站点与自然保护地叠加单页报告：{sheet['site_name'] or sheet['site_id']}"
-        fig.text(0.05, 0.965, title, fontsize=14, va="top")
-        sub = f"站点编号 {sheet['site_id']}　几何 {sheet['geom_type']}　生成于 {sheet['generated']}"
+        title = f"站点与管控图层叠加单页报告：{sheet['site_name'] or sheet['site_id']}"
+        fig.text(0.05, 0.965, title, fontsize=_title_size(title), va="top")
+        shape = GEOMETRY_LABELS.get(sheet["geom_type"], "图形")
+        sub = f"站点编号 {sheet['site_id']}　图形 {shape}　生成于 {sheet['generated']}"
         fig.text(0.05, 0.94, sub, fontsize=8, va="top", color="#444444")
         if sheet["illustrative"]:
             fig.text(0.95, 0.965, ILLUSTRATIVE_MARK, fontsize=16, color="#b30000", ha="right",
@@ -270,13 +292,33 @@ def render_sheet_pdf(sheet: dict, layer, target) -> None:
                 ha="right",
                 va="top",
             )
-        _draw_sheet_map(fig.add_axes((0.05, 0.56, 0.9, 0.37)), sheet, layer)
-        _draw_sheet_text(fig.add_axes((0.05, 0.02, 0.9, 0.53)), sheet)
+        _draw_sheet_map(fig.add_axes((0.05, 0.56, 0.9, 0.37)), sheet, layers)
+
+        def more(n: int) -> Figure:
+            """Start page ``n`` of the sheet."""
+            page = Figure(figsize=(8.27, 11.69), facecolor="white")
+            page.text(0.05, 0.965, f"{title}（续）", fontsize=12, va="top")
+            page.text(0.95, 0.02, f"第 {n} 页", fontsize=7, color="#666666", ha="right")
+            return page
+
+        W, H = 8.27 * 72, 11.69 * 72
+        flow = pdf_tables.Flow(fig, 0.545 * H, left=0.05 * W, width=0.9 * W, bottom=0.03 * H,
+                               new_page=more, next_top=0.93 * H)  # fmt: skip
+        _draw_sheet_text(flow, sheet)
         with PdfPages(target, metadata={"Title": title, "Creator": "yzmap"}) as pdf:
-            pdf.savefig(fig)
+            for page in flow.pages:
+                pdf.savefig(page)
 
 
-def _draw_sheet_map(ax, sheet: dict, layer) -> None:
+def _title_size(title: str) -> float:
+    """Return the largest font size (14 down to 9 pt) at which the title fits beside 示意."""
+    size = 14.0
+    while size > 9 and pdf_tables.text_width(title, size) > 0.8 * 8.27 * 72:
+        size -= 0.5
+    return size
+
+
+def _draw_sheet_map(ax, sheet: dict, layers) -> None:
     """Draw zones near the site and the site itself in EPSG:4546 with scale bar and north arrow."""
     import geopandas as gpd
     from matplotlib.patches import Patch
@@ -285,12 +327,13 @@ def _draw_sheet_map(ax, sheet: dict, layer) -> None:
 
     extent = sheet["extent"]
     minx, maxx, miny, maxy = extent
-    zones = metric_frame(layer).cx[minx:maxx, miny:maxy]
     handles = []
-    for zone, part in zones.groupby(zones["zone"].fillna("范围")):
-        color = ZONE_COLORS.get(zone, OTHER_ZONE_COLOR)
-        part.plot(ax=ax, facecolor=color, edgecolor=color, alpha=0.45, linewidth=0.8)
-        handles.append(Patch(facecolor=color, alpha=0.45, label=zone))
+    for layer in _in_use(layers):
+        zones = metric_frame(layer).cx[minx:maxx, miny:maxy]
+        for zone, part in zones.groupby(zones["zone"].fillna("范围")):
+            color = ZONE_COLORS.get(zone, OTHER_ZONE_COLOR)
+            part.plot(ax=ax, facecolor=color, edgecolor=color, alpha=0.45, linewidth=0.8)
+            handles.append(Patch(facecolor=color, alpha=0.45, label=zone))
     site = gpd.GeoSeries([sheet["geometry"]], crs="EPSG:4326").to_crs(METRIC_CRS)
     if sheet["geom_type"] in ("Point", "MultiPoint"):
         site.plot(ax=ax, color="#d7191c", markersize=40, edgecolor="#222222", zorder=6)
@@ -309,57 +352,47 @@ def _draw_sheet_map(ax, sheet: dict, layer) -> None:
     draw_north_arrow(ax, extent)
 
 
-def _draw_sheet_text(ax, sheet: dict) -> None:
-    """Write the zone table, distances, rules and data versions below the map."""
-    ax.axis("off")
-    y = 0.99
-    header = ("保护地", "级别", "分区", "关系", "重叠面积 m²", "占比", "距离 m")
+def _draw_sheet_text(flow: pdf_tables.Flow, sheet: dict) -> None:
+    """Set the constraints touched, the zone table, distances, rules and data versions."""
+    flow.text("触及的管控要求", 10, keep=20)
+    flow.space(3)
+    for c in sheet.get("constraints", []):
+        flow.text(f"{c['kind']}：{c['name']} {c['zone']}（{relation_label(c['relation'])}，"
+                  f"占比 {c['share']:.2%}）", 7.5)  # fmt: skip
+    if not sheet.get("constraints"):
+        flow.text("站点不在任何已导入管控图层的范围内。", 7.5)
+    flow.space(8)
+    header = ["图层", "保护地/地块", "级别", "分区", "关系", "重叠面积 m²", "重叠长度 m", "占比",
+              "距离 m"]  # fmt: skip
     cells = [
-        (
+        [
+            CONSTRAINT_TITLES.get(r.get("layer_kind"), r.get("layer_kind") or "—"),
             r["protected_area"] or "—",
             r["level"] or "—",
             r["zone"] or "—",
             relation_label(r["relation"]),
             f"{r['overlap_m2']:,.2f}",
+            f"{r.get('overlap_length_m', 0.0):,.2f}",
             f"{r['overlap_share']:.2%}",
             "—" if r["distance_m"] != r["distance_m"] else f"{r['distance_m']:,.2f}",
-        )
-        for r in sheet["rows"][:12]
+        ]
+        for r in sheet["rows"]
     ]
-    ax.text(0, y, "分区叠加", fontsize=10, va="top")
-    n = max(len(cells), 1)
-    height = 0.035 * (n + 1)
-    table = ax.table(
-        cellText=cells or [["—"] * 7],
-        colLabels=header,
-        cellLoc="left",
-        bbox=(0, y - 0.04 - height, 1, height),
-    )
-    table.auto_set_font_size(False)
-    table.set_fontsize(7)
-    y -= 0.07 + height
+    flow.text("分区叠加", 10, keep=30)
+    flow.space(3)
+    flow.table(pdf_tables.Table(header, cells, 7, align=["left"] * 5 + ["right"] * 4))
+    flow.space(8)
     dist = sheet["boundary_distance_m"]
-    ax.text(
-        0,
-        y,
-        "距最近保护地边界：" + ("—" if dist is None else f"{dist:,.2f} m"),
-        fontsize=8,
-        va="top",
-    )
-    y -= 0.04
-    ax.text(0, y, "适用规则", fontsize=10, va="top")
-    y -= 0.035
-    for rule in sheet["rules"][:4]:
-        text = _wrap(
-            f"【{rule['zone']}】{rule['rule']}"
-            f"（依据：{rule['source']}；可信度 {rule['confidence']}）",
-            62,
-        )
-        ax.text(0, y, text, fontsize=7, va="top")
-        y -= 0.028 * (text.count("\n") + 1) + 0.01
-    ax.text(0, y, "数据版本", fontsize=10, va="top")
-    y -= 0.035
+    flow.text("距最近保护地边界：" + ("—" if dist is None else f"{dist:,.2f} m"), 8)
+    flow.space(8)
+    flow.text("适用规则", 10, keep=20)
+    flow.space(3)
+    for rule in sheet["rules"]:
+        flow.text(f"【{rule['zone']}】{rule['rule']}（依据：{rule['source']}；"
+                  f"可信度 {rule['confidence']}）", 7)  # fmt: skip
+        flow.space(3)
+    flow.space(5)
+    flow.text("数据版本", 10, keep=20)
+    flow.space(3)
     for key, value in sheet["versions"]:
-        text = _wrap(f"{key}：{value}", 70)
-        ax.text(0, y, text, fontsize=7, va="top", color="#333333")
-        y -= 0.024 * (text.count("\n") + 1)
+        flow.text(f"{key}：{value}", 7, color="#333333")

@@ -66,6 +66,9 @@ def basemap_transform(basemap: str):
     return wgs84_to_gcj02 if basemap == "amap" else None
 
 
+MAX_INT = 2**62  # the largest integer argument any query passes to the database
+
+
 def parse_int(args: MultiDict, name: str, default: int, low: int, high: int | None = None) -> int:
     """Read one integer argument within bounds, or abort with a Chinese 400 naming it."""
     raw = args.get(name)
@@ -75,7 +78,9 @@ def parse_int(args: MultiDict, name: str, default: int, low: int, high: int | No
         value = int(raw)
     except ValueError:
         abort(400, f"参数 {name} 应为整数，收到“{raw}”")
-    if value < low or (high is not None and value > high):
-        bound = f"{low}–{high}" if high is not None else f"不小于 {low}"
+    # beyond 2**62 no database takes it as an integer (SQLite raised OverflowError: a 500)
+    high = min(high, MAX_INT) if high is not None else MAX_INT
+    if value < low or value > high:
+        bound = f"{low}–{high}"
         abort(400, f"参数 {name} 超出范围（{bound}），收到 {value}")
     return value

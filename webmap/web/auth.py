@@ -5,9 +5,12 @@
   session of that user at its next request.
 - Session cookies are HttpOnly and SameSite=Lax, and Secure when ``SESSION_COOKIE_SECURE`` is set
   or the request came over HTTPS (``SecureSessionInterface``).
-- Login attempts are rate-limited per username and per client address (``LoginLimiter``, used by
-  ``webmap.web.views.login``). The counters live in this process's memory: ``yzmap serve`` runs
-  one waitress process, so that is enough; several processes would each count on their own.
+- Login attempts are rate-limited per username and per client address (used by
+  ``webmap.web.views.login``). The counters live in the database
+  (``webmap.web.ratelimit.DatabaseLimiter``), so every worker process of ``yzmap serve
+  --workers N`` and a restart see the same counts; ``LoginLimiter`` keeps them in memory for
+  callers without a database. The client address is the forwarded one only when
+  ``TRUSTED_PROXIES`` is set (``ProxyFix`` in ``webmap.web.app``).
 - ``enforce_login`` runs before every request: public endpoints pass, everything else needs a
   logged-in, enabled user; the user's read scope is put in ``g.scope`` (where
   ``webmap.web.args.issue_query`` picks it up); a state-changing request must reach a view that
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import threading
 import time
 from collections import deque
@@ -35,7 +39,7 @@ from webmap.web.context import get_session, today
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 # endpoints anyone may reach; blueprints listed here are public as a whole
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
-PUBLIC_BLUEPRINTS = {"public", "assets"}
+PUBLIC_BLUEPRINTS = {"public", "assets", "ogcapi", "health"}  # ogcapi checks its collections itself
 MIN_PASSWORD = 8
 
 
@@ -66,9 +70,15 @@ class LoginLimiter:
 
     def blocked(self, keys_limits: dict[str, int], window: float) -> bool:
         """Return True when any key has reached its limit within the window."""
+        return self.retry_after(keys_limits, window) > 0
+
+    def retry_after(self, keys_limits: dict[str, int], window: float) -> int:
+        """Return seconds until no key is at its limit (0 when none is blocked now)."""
         now = time.monotonic()
         with self._lock:
-            return any(len(self._recent(k, window, now)) >= n for k, n in keys_limits.items())
+            waits = [hits[-n] + window - now for k, n in keys_limits.items()
+                     if len(hits := self._recent(k, window, now)) >= n]  # fmt: skip
+        return max(1, math.ceil(max(waits))) if waits else 0
 
     def fail(self, *keys: str) -> None:
         """Record one failure against each key."""
@@ -96,7 +106,7 @@ def password_fingerprint(user: User) -> str:
 
 
 def client_address() -> str:
-    """Return the client's address as seen by this server (no proxy headers are trusted)."""
+    """Return the client's address (the forwarded one only behind ``TRUSTED_PROXIES``)."""
     return request.remote_addr or "unknown"
 
 
@@ -116,6 +126,58 @@ def _load_session_user() -> User | None:
     if user is None or user.disabled or session.get("pwv") != password_fingerprint(user):
         session.clear()
         return None
+    return user
+
+
+def _token_credentials() -> tuple[str | None, str] | None:
+    """Return (username or None, token) from ``Authorization: Bearer`` or HTTP Basic, else None."""
+    auth = request.authorization
+    if auth is None:
+        return None
+    if auth.type == "bearer" and auth.token:
+        return None, auth.token
+    if auth.type == "basic" and auth.password:
+        return auth.username or "", auth.password
+    return None
+
+
+def token_user() -> User | None:
+    """Return the user a personal access token authenticates (``webmap.ledger.tokens``), or None.
+
+    Failed tokens count against the client address in the login limiter; good ones are limited
+    to ``TOKEN_MAX_PER_MINUTE`` requests each (429 beyond). A read-only token is refused on any
+    state-changing request, and a token never replaces the CSRF check of the HTML forms.
+    """
+    from webmap.ledger import tokens
+
+    creds = _token_credentials()
+    if creds is None:
+        return None
+    config, address = current_app.config, client_address()
+    limiter = current_app.extensions["login_limiter"]
+    ip_key = f"ip:{address}"
+    window = config["LOGIN_WINDOW_SECONDS"]
+    wait = limiter.retry_after({ip_key: config["LOGIN_MAX_PER_IP"]}, window)
+    if wait:
+        g.retry_after = wait  # the error handler's Retry-After
+        abort(429, "登录失败次数过多，请稍后再试")
+    session = get_session()
+    found = tokens.check_token(session, creds[1], today=today(), username=creds[0])
+    if found is None:
+        limiter.fail(ip_key)
+        return None
+    token, user = found
+    uses = current_app.extensions["token_limiter"]
+    wait = uses.retry_after({f"token:{token.id}": config["TOKEN_MAX_PER_MINUTE"]}, 60)
+    if wait:
+        g.retry_after = wait
+        abort(429, "该访问令牌请求过于频繁，请稍后再试")
+    uses.fail(f"token:{token.id}")
+    if request.method in STATE_CHANGING and not token.write:
+        abort(403, "只读访问令牌不能修改数据")
+    tokens.record_use(session, token, user, address=address, path=request.path, today=today())
+    session.commit()
+    g.token = token
     return user
 
 
@@ -146,6 +208,8 @@ def enforce_login():
     """Before each request: public endpoints pass; internal ones need an enabled user."""
     # load afresh: g outlives a request when a caller (a test, a CLI) holds the app context
     g.user = user = _load_session_user()
+    if user is None and request.authorization is not None:
+        g.user = user = token_user()
     g.scope = scope_for(user)
     if _is_public(request.endpoint):
         return None
@@ -209,6 +273,9 @@ def inject_user() -> dict:
 def init_app(app: Flask) -> None:
     """Install the session interface, the login limiter and the login wall."""
     app.session_interface = SecureSessionInterface()
-    app.extensions["login_limiter"] = LoginLimiter()
+    from webmap.web.ratelimit import DatabaseLimiter
+
+    app.extensions["login_limiter"] = DatabaseLimiter(app)
+    app.extensions["token_limiter"] = LoginLimiter()  # per-token request counts, in memory
     app.before_request(enforce_login)
     app.context_processor(inject_user)

@@ -12,19 +12,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.boundaries import LayerSet
 from webmap.ledger.boundaries import layers_in_use
 from webmap.ledger.context import LedgerContext
-from webmap.ledger.db import make_engine, transaction
+from webmap.ledger.db import make_engine, transaction, writer_engine
+
+WRITING_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def init_app(app: Flask) -> None:
     """Register the engine holder, a fresh context per request, and session teardown."""
-    app.extensions["db"] = {"engine": None, "sessionmaker": None}
+    app.extensions["db"] = {"engine": None, "sessionmaker": None, "writer": None}
     # g outlives a request when a caller (a test, a command) holds the app context
     app.before_request(layers_changed)
     app.teardown_appcontext(close_session)
@@ -37,20 +39,26 @@ def get_engine(app: Flask | None = None) -> Engine:
     if holder["engine"] is None:
         holder["engine"] = make_engine(app.config["DATABASE_URL"])
         holder["sessionmaker"] = sessionmaker(holder["engine"], expire_on_commit=False)
+        holder["writer"] = sessionmaker(writer_engine(holder["engine"]), expire_on_commit=False)
     return holder["engine"]
 
 
-def make_session(app: Flask | None = None) -> Session:
-    """Return a new session bound to the app's engine (the caller closes it)."""
+def make_session(app: Flask | None = None, *, writer: bool = False) -> Session:
+    """Return a new session bound to the app's engine (the caller closes it).
+
+    ``writer`` sessions take SQLite's write lock when their transaction begins, so a request
+    that reads and then writes queues for the lock instead of failing (``writer_engine``).
+    """
     app = app or current_app
     get_engine(app)
-    return app.extensions["db"]["sessionmaker"]()
+    return app.extensions["db"]["writer" if writer else "sessionmaker"]()
 
 
 def get_session() -> Session:
     """Return the session of the current app context, opening it on first use."""
     if "db_session" not in g:
-        g.db_session = make_session()
+        writing = has_request_context() and request.method in WRITING_METHODS
+        g.db_session = make_session(writer=writing)
     return g.db_session
 
 
@@ -65,7 +73,7 @@ def close_session(exc: BaseException | None = None) -> None:
 @contextmanager
 def session_scope(app: Flask) -> Iterator[Session]:
     """Yield a session of the app's database, committed at the end or rolled back, then closed."""
-    session = make_session(app)
+    session = make_session(app, writer=True)
     try:
         with transaction(session):
             yield session

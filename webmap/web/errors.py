@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from geo.errors import GeoError
+from webmap.web.wording import for_web
 
 TITLES = {
     400: "请求有误",
@@ -35,7 +36,7 @@ def wants_json() -> bool:
 
 def error_response(status: int, message: str | None = None):
     """Build the JSON body or the HTML page for an error status."""
-    message = message or DEFAULT_MESSAGES.get(status) or TITLES.get(status, "错误")
+    message = for_web(message or DEFAULT_MESSAGES.get(status) or TITLES.get(status, "错误"))
     title = TITLES.get(status, "错误")
     if wants_json():
         return jsonify({"ok": False, "status": status, "title": title, "error": message}), status
@@ -54,7 +55,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(exc):
         """Render an HTTP error (abort, unknown URL, bad method) in Chinese."""
-        return error_response(exc.code or 500, _werkzeug_message(exc))
+        body, status = error_response(exc.code or 500, _werkzeug_message(exc))
+        if status == 429:
+            # a client (or the proxy) must know when to try again: the view's wait, else a minute
+            return body, status, {"Retry-After": str(g.get("retry_after") or 60)}
+        return body, status
 
     @app.errorhandler(GeoError)
     def handle_geo(exc):

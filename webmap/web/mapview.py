@@ -7,11 +7,17 @@ the map draws through ``static/map.js`` with the Leaflet files the app serves.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+
 from flask import current_app
 
 from webmap.ledger.figures import CountyTally
 from webmap.ledger.vocabulary import RAG_COLORS
 from webmap.render import maps
+from webmap.render.evidence import evidence_features
 from webmap.render.legend import legend_items
 from webmap.web.args import basemap_transform
 from webmap.web.context import get_layers
@@ -26,8 +32,8 @@ def choropleth_figures(counties: list[CountyTally]) -> dict[str, dict]:
 
 def issue_map(*, data_url: str, item_url: str, detail_url: str, popup_fields: list,
               counties: list[CountyTally], measure: str = "rate",
-              basemap: str = "none") -> tuple[dict, dict]:  # fmt: skip
-    """Build the issue map; return its page parts and the legend."""
+              basemap: str = "none", evidence=(), focus=()) -> tuple[dict, dict]:  # fmt: skip
+    """Build the issue map (``evidence``: (photo, issue) pairs); return its parts and legend."""
     legend = legend_items()
     options = {
         "dataUrl": data_url,
@@ -38,9 +44,49 @@ def issue_map(*, data_url: str, item_url: str, detail_url: str, popup_fields: li
         "countElement": "drawn-count",
         "popupFields": popup_fields,
     }
-    m = maps.build_issue_map(
-        layers=get_layers(), issue_options=options, assets=map_assets(),
-        county_stats=choropleth_figures(counties), measure=measure, basemap=basemap,
-        settings=current_app.config, to_display=basemap_transform(basemap),
-    )  # fmt: skip
-    return maps.map_parts(m), legend
+    layers, stats = get_layers(), choropleth_figures(counties)
+    features = evidence_features(evidence, basemap_transform(basemap))
+    # the same role, filter and figures give the same page shell: Folium's build (~80 ms, under
+    # the interpreter lock) runs once per distinct input, the issues themselves come from the API
+    key = _cache_key(options, stats, measure, basemap, features, layers.versions(), list(focus))
+    parts = _cached(key)
+    if parts is None:
+        m = maps.build_issue_map(
+            layers=layers, issue_options=options, assets=map_assets(),
+            county_stats=stats, measure=measure, basemap=basemap,
+            settings=current_app.config, to_display=basemap_transform(basemap),
+            evidence=features, focus=focus,
+        )  # fmt: skip
+        parts = _remember(key, maps.map_parts(m))
+    return parts, legend
+
+
+def _cache_key(*inputs) -> str:
+    """Return a digest of everything a map page shell is built from."""
+    text = json.dumps(inputs, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _cache() -> tuple[OrderedDict, threading.Lock]:
+    """Return this app's map shell cache and its lock (one per worker process)."""
+    return current_app.extensions.setdefault("map_cache", (OrderedDict(), threading.Lock()))
+
+
+def _cached(key: str) -> dict | None:
+    """Return the cached parts for ``key`` (marking them recently used), or None."""
+    entries, lock = _cache()
+    with lock:
+        if key in entries:
+            entries.move_to_end(key)
+            return entries[key]
+    return None
+
+
+def _remember(key: str, parts: dict) -> dict:
+    """Keep ``parts`` under ``key``, dropping the least recently used beyond ``MAP_CACHE_SIZE``."""
+    entries, lock = _cache()
+    with lock:
+        entries[key] = parts
+        while len(entries) > max(0, current_app.config["MAP_CACHE_SIZE"]):
+            entries.popitem(last=False)
+    return parts

@@ -20,11 +20,13 @@ from pathlib import PurePath
 from flask import Flask, abort, g, request
 from markupsafe import Markup
 
+from webmap.web.forms import FormError
+
 # online basemap tile hosts (webmap.render.basemaps): images only, when the user picks one
 TILE_HOSTS = ("https://*.tianditu.gov.cn", "https://*.is.autonavi.com",
               "https://tile.openstreetmap.org")  # fmt: skip
-UPLOAD_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".doc", ".docx", ".xls",
-                     ".xlsx", ".csv", ".txt", ".zip", ".ofd")  # fmt: skip
+UPLOAD_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif", ".doc",
+                     ".docx", ".xls", ".xlsx", ".csv", ".txt", ".zip", ".ofd")  # fmt: skip
 _SCRIPT_TAG = re.compile(r"<script(?![^>]*\snonce=)", re.I)
 
 
@@ -63,6 +65,10 @@ def set_security_headers(response):
     # tile servers (天地图 keys are bound to a site) see our origin, never paths or queries
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     response.headers["X-Frame-Options"] = "DENY"
+    hsts = _config("HSTS_SECONDS")
+    # only over HTTPS (directly or, with TRUSTED_PROXIES, at the proxy): browsers ignore it on HTTP
+    if hsts and request.is_secure:
+        response.headers["Strict-Transport-Security"] = f"max-age={int(hsts)}"
     return response
 
 
@@ -81,13 +87,13 @@ def check_upload_count():
     return None
 
 
-def check_upload(storage) -> str:
-    """Return a safe file name for an uploaded evidence file, or abort 400 naming it."""
+def check_upload(storage, field: str = "evidence") -> str:
+    """Return a safe file name for an uploaded evidence file, or raise ``FormError`` naming it."""
     name = PurePath((storage.filename or "").replace("\\", "/")).name
     if not name or name.startswith("."):
-        abort(400, f"上传文件名无效：“{storage.filename}”")
+        raise FormError(field, f"上传文件名无效：“{storage.filename}”")
     if PurePath(name).suffix.lower() not in UPLOAD_EXTENSIONS:
-        abort(400, f"不支持的文件类型：“{name}”，允许 {'、'.join(UPLOAD_EXTENSIONS)}")
+        raise FormError(field, f"不支持的文件类型：“{name}”，允许 {'、'.join(UPLOAD_EXTENSIONS)}")
     return name
 
 

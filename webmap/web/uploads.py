@@ -19,6 +19,7 @@ from flask import abort, current_app, render_template, request
 
 from webmap.config import upload_dir
 from webmap.ledger.files import write_atomically
+from webmap.web.wording import for_web
 
 PENDING_MAX_AGE_S = 24 * 3600
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -125,7 +126,7 @@ def ask_confirmation(exc, token: str, path: Path, action: str):
     return render_template(
         "boundaries/confirm.html",
         token=token,
-        message=str(exc),
+        message=for_web(str(exc)),
         guess=exc.guess,
         candidates=exc.candidates,
         filename=path.name,

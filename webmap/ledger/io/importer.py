@@ -44,6 +44,8 @@ class ImportReport:
     errors: list[CellError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
+    public: int = 0  # rows that will show on the public page (是否公开 blank or 是)
+    unlocated: list[str] = field(default_factory=list)  # "第N行 编号：placed at 县/乡镇 only"
 
     @property
     def ok(self) -> bool:
@@ -76,6 +78,7 @@ def import_ledger(
     report.errors = sorted(errors + place_errors, key=lambda e: e.row or 0)
     if report.errors:
         return report
+    _note_disclosure_and_places(rows, places, report)
     try:
         _write_rows(session, rows, places, set(sheet.headers), actor, day, report)
         _pause_for_tests()
@@ -87,6 +90,21 @@ def import_ledger(
         session.rollback()
         raise
     return report
+
+
+def _note_disclosure_and_places(rows: list[RowValues], places: dict, report: ImportReport) -> None:
+    """Count the rows that become public and list those with no point on the map.
+
+    A row with an address but no coordinates is placed in its county or township only: its
+    detail page has no marker, which the importer says before the office publishes it.
+    """
+    for row in rows:
+        v, att = row.values, places[row.row]
+        if v.get("is_public") is not False:  # blank means 是: the plan asks to publish progress
+            report.public += 1
+        if not (att.precision == "coordinates" and att.lon is not None):
+            where = att.township_name or att.county_name or "未定位"
+            report.unlocated.append(f"第{row.row}行 {v.get('number')}：无坐标，仅定位到{where}")
 
 
 def _pause_for_tests() -> None:

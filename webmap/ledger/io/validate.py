@@ -10,7 +10,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from webmap.ledger.filters import COUNTIES  # one county table (the gazetteer) for filters and rows
+from webmap.ledger.filters import (
+    COUNTIES,  # one county table (the gazetteer) for filters and rows
+    COUNTY_ALIASES,
+)
 from webmap.ledger.io.formulas import is_text_field, restore_text
 from webmap.ledger.io.reader import CellError, LedgerSheet, RawRow
 from webmap.ledger.io.template import BY_FIELD
@@ -19,17 +22,6 @@ from webmap.ledger.vocabulary import DEADLINE_CLASSES, STATUSES
 # the city spans about 111.1-112.4 E, 24.6-26.9 N (DOMAIN.md 2); a margin keeps border sites in
 CITY_BBOX = (110.9, 24.4, 112.6, 27.1)
 
-COUNTY_ALIASES = {
-    "祁阳县": "431181",
-    "祁阳": "431181",
-    "江华县": "431129",
-    "江华": "431129",
-    "经开区": "431171",
-    "永州经开区": "431171",
-    "经济技术开发区": "431171",
-    "回龙圩": "431173",
-    "回龙圩管理区": "431173",
-}
 
 DATUMS = {
     "wgs84": "WGS84",
@@ -311,12 +303,16 @@ def _check_coordinates(out: RowValues, fail) -> None:
     if lon is None or lat is None:
         fail("lon" if lon is None else "lat", None, "经度和纬度须同时填写")
         return
+    if abs(lon) > 1000 and abs(lat) > 1000:  # metres: a projected pair
+        fail("lon", f"{lon}, {lat}",
+             "是投影坐标（米），不是经纬度：请先用 yzmap locate（--x-col --y-col --crs）换算为"
+             "经纬度（WGS84），再填入经度、纬度两列")  # fmt: skip
+        return
     if abs(lon) > 180 or abs(lat) > 90:
-        fail(
-            "lon",
-            f"{lon}, {lat}",
-            "不是经纬度（像是投影坐标，如高斯-克吕格 CGCS2000 3度带）；请换算为经纬度或用 geo 导入",
-        )
+        name, value = ("lon", lon) if abs(lon) > 180 else ("lat", lat)
+        span = "东经约 111.1–112.4°" if name == "lon" else "北纬约 24.6–26.9°"
+        fail(name, value, f"超出经纬度范围（永州市{span}），请检查是否多输或输错数字，"
+                          "或经度、纬度两列是否填反")  # fmt: skip
         return
     x0, y0, x1, y1 = CITY_BBOX
     if not (x0 <= lon <= x1 and y0 <= lat <= y1):

@@ -1,7 +1,9 @@
 """Briefing pages drawn with matplotlib: county page, tables, overdue list, look-back page.
 
-Each function returns one ``Figure`` (A4 landscape, as the snapshot); ``pack`` puts them in a
-PDF. Tables are plain text in the PDF, so the pack is searchable and pdftotext-readable.
+Each function returns ``Figure`` pages (A4 landscape, as the snapshot); ``pack`` puts them in a
+PDF. Tables are plain text in the PDF, so the pack is searchable and pdftotext-readable; they are
+laid out by ``webmap.render.pdf_tables``: cells wrap, nothing is cut, and a long table goes on
+on the next page under its header.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from datetime import date
 
 from matplotlib.figure import Figure
 
+from webmap.ledger.evidence.summary import tally as evidence_tally
 from webmap.ledger.figures import CountyTally, LookbackRow, Tally
-from webmap.ledger.vocabulary import RAG_COLORS, RAG_LABELS, SAMPLE_MARK
+from webmap.ledger.vocabulary import PHOTO_SUMMARY_LABELS, RAG_COLORS, RAG_LABELS, SAMPLE_MARK
+from webmap.render import pdf_tables
 from webmap.render.captions import layer_line
+from webmap.render.pdf_tables import Table
 from webmap.render.snapshot import draw
 
-ROWS_PER_PAGE = 24
-HEADER_COLOR = "#e8eef5"
+LIST_RECT = (0.025, 0.07, 0.95, 0.80)  # a list page's table area (figure fraction)
 
 
 def percent(value: float | None) -> str:
@@ -28,22 +32,6 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
-def short(text: str | None, width: float) -> str:
-    """Cut text to ``width`` ems (CJK one em, ASCII about half) with an ellipsis.
-
-    >>> short("永州市零陵区某某生猪养殖场粪污直排", 8), short("HKT-01", 3.5)
-    ('永州市零陵区某…', 'HKT-01')
-    """
-    text = text or ""
-    used, out = 0.0, []
-    for ch in text:
-        used += 0.55 if ord(ch) < 0x2E80 else 1.0
-        out.append(ch)
-        if used > width:
-            return "".join(out[:-2]) + "…"
-    return text
-
-
 def issue_row(item, day: date) -> list[str]:
     """Return the table cells of one issue: number, title, status, deadline, warning, lead unit."""
     late = (
@@ -52,57 +40,22 @@ def issue_row(item, day: date) -> list[str]:
     due = item.due_date.isoformat() if item.due_date else "—"
     return [
         item.number,
-        short(item.title, 22),
+        item.title or "—",
         item.status,
         due + late,
         RAG_LABELS.get(item.rag, ""),
-        short(item.lead_unit, 14),
+        item.lead_unit or "—",
     ]
 
 
 ISSUE_COLUMNS = ["编号", "问题", "状态", "整改时限", "预警", "牵头单位"]
-ISSUE_WIDTHS = [0.09, 0.31, 0.11, 0.21, 0.09, 0.19]
 
 
-def draw_table(
-    ax,
-    columns: list[str],
-    rows: list[list[str]],
-    widths: list[float],
-    fontsize: float = 7.5,
-    colors: list[str | None] | None = None,
-) -> None:
-    """Draw a simple ruled table filling ``ax`` from the top (one line per row)."""
-    ax.axis("off")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    n = max(len(rows), 1) + 1
-    height_in = ax.get_position().height * ax.figure.get_figheight()
-    line = min(1.0 / n, fontsize * 2.4 / 72 / height_in)  # about 2.4 lines of text per row
-    lefts = [sum(widths[:i]) for i in range(len(widths))]
-    axes_in = ax.get_position().width * ax.figure.get_figwidth()
-    # cut each cell to what its column holds (in ems of the table's font size)
-    fits = [max(w * axes_in * 72 / fontsize - 1.2, 2) for w in widths]
-    rows = [[short(text, fit) for text, fit in zip(row, fits, strict=True)] for row in rows]
-    ax.add_patch(_rect(0, 1 - line, 1, line, HEADER_COLOR))
-    for x, text in zip(lefts, columns, strict=True):
-        ax.text(x + 0.005, 1 - line / 2, text, fontsize=fontsize, va="center", ha="left")
-    for r, row in enumerate(rows, start=1):
-        y = 1 - line * (r + 0.5)
-        if colors and colors[r - 1]:
-            ax.add_patch(_rect(0, 1 - line * (r + 1), 0.008, line, colors[r - 1]))
-        for x, text in zip(lefts, row, strict=True):
-            ax.text(x + 0.012, y, text, fontsize=fontsize, va="center", ha="left")
-        ax.plot([0, 1], [1 - line * (r + 1)] * 2, color="#dddddd", linewidth=0.4)
-    if not rows:
-        ax.text(0.012, 1 - line * 1.5, "（无）", fontsize=fontsize, va="center")
-
-
-def _rect(x, y, w, h, color):
-    """Return a filled rectangle in axes coordinates."""
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((x, y), w, h, facecolor=color, edgecolor="none")
+def draw_table(fig: Figure, rect, columns: list[str], rows: list[list[str]],
+               fontsize: float = 7.5, colors: list[str | None] | None = None,
+               align: list[str] | None = None) -> int:  # fmt: skip
+    """Draw a wrapped table in ``rect`` (figure fraction); return how many rows fitted."""
+    return pdf_tables.draw_table(fig, rect, Table(columns, rows, fontsize, colors, align))
 
 
 def page_header(fig: Figure, title: str, subtitle: str) -> None:
@@ -117,11 +70,21 @@ def page_footer(fig: Figure, text: str, page: int) -> None:
     fig.text(0.98, 0.02, f"第 {page} 页", fontsize=7, color="#666666", ha="right", va="bottom")
 
 
-def county_page(brief, layers, *, day: date, cutoff: str, size: str = "A4") -> Figure:
-    """Draw one county: its map, a table of open and overdue issues, and its leaders."""
+def county_page(brief, layers, *, day: date, cutoff: str, size: str = "A4",
+                evidence: dict | None = None) -> Figure:  # fmt: skip
+    """Draw the first page of a county (see ``county_pages``)."""
+    return county_pages(brief, layers, day=day, cutoff=cutoff, size=size, evidence=evidence)[0]
+
+
+def county_pages(brief, layers, *, day: date, cutoff: str, size: str = "A4",
+                 evidence: dict | None = None) -> list[Figure]:  # fmt: skip
+    """Draw one county: its map, open and overdue issues, leaders and its photos' checks.
+
+    The issue table and the leaders go on on further pages (full width) when they do not fit.
+    """
     fig = draw.new_figure(size)
     w_px, h_px = draw.PAPER_PX[size]
-    rect = (0.025, 0.07, 0.42, 0.80)
+    rect = (0.025, 0.16, 0.42, 0.71)
     ax = fig.add_axes(rect)
     counties = draw.metric_frame(layers.counties)
     extent = draw.map_extent(counties, (brief.code,), (rect[2] * w_px) / (rect[3] * h_px))
@@ -129,52 +92,64 @@ def county_page(brief, layers, *, day: date, cutoff: str, size: str = "A4") -> F
     draw.draw_scale_bar(ax, extent)
     draw.draw_north_arrow(ax, extent)
     open_items, tally = brief.open_items, brief.tally
-    page_header(
-        fig,
-        f"{brief.name}：整改问题情况",
-        f"{cutoff}    共 {tally.total} 条，未销号 {tally.open} 条，逾期 {tally.overdue} 条",
-    )
-    shown = open_items[: ROWS_PER_PAGE - 6]
-    tab = fig.add_axes((0.47, 0.30, 0.51, 0.58))
-    draw_table(
-        tab,
-        ISSUE_COLUMNS,
-        [issue_row(i, day) for i in shown],
-        ISSUE_WIDTHS,
-        colors=[RAG_COLORS.get(i.rag) for i in shown],
-    )
-    notes = []
-    if len(open_items) > len(shown):
-        notes.append(f"另有 {len(open_items) - len(shown)} 条未销号问题，见“逾期问题清单”及台账。")
-    leaders = brief.leaders or ["（未录入包联领导）"]
-    fig.text(
-        0.47,
-        0.27,
-        "包联领导：\n" + "\n".join(leaders[:8]) + ("\n" + "\n".join(notes) if notes else ""),
-        fontsize=8.5,
-        ha="left",
-        va="top",
-        linespacing=1.5,
-    )
+    title = f"{brief.name}：整改问题情况"
+    subtitle = f"{cutoff}    共 {tally.total} 条，未销号 {tally.open} 条，逾期 {tally.overdue} 条"
+    page_header(fig, title, subtitle)
+    evidence_table(fig, evidence or evidence_tally(()))
     if any(i.is_sample for i in brief.items):
         fig.text(0.98, 0.955, f"{SAMPLE_MARK}数据", fontsize=10, color="#b2182b", ha="right",
                  va="center")  # fmt: skip
-    return fig
+
+    def more(n: int) -> Figure:
+        """Start continuation page ``n`` of the county."""
+        page = draw.new_figure(size)
+        page_header(page, f"{title}（续）", subtitle)
+        return page
+
+    W, H = fig.get_figwidth() * 72, fig.get_figheight() * 72
+    flow = pdf_tables.Flow(fig, 0.88 * H, left=0.47 * W, width=0.51 * W, bottom=0.05 * H,
+                           new_page=more, next_top=0.88 * H,
+                           next_columns=(0.025 * W, 0.95 * W))  # fmt: skip
+    flow.table(Table(ISSUE_COLUMNS, [issue_row(i, day) for i in open_items], 7.5,
+                     [RAG_COLORS.get(i.rag) for i in open_items]))  # fmt: skip
+    flow.space(12)
+    flow.text("包联领导：", 8.5, keep=12)
+    for line in brief.leaders or ["（未录入包联领导）"]:
+        flow.text(line, 8.5, indent=8)
+    return flow.pages
+
+
+EVIDENCE_RECT = (0.025, 0.035, 0.42, 0.105)
+
+
+def evidence_table(fig: Figure, counts: dict) -> None:
+    """Draw a county's evidence tally: photos checked, passed, far, early, reused, unverifiable."""
+    draw_table(fig, EVIDENCE_RECT, ["现场照片核验", *PHOTO_SUMMARY_LABELS.values()],
+               [["", *(str(counts[k]) for k in PHOTO_SUMMARY_LABELS)]],
+               fontsize=7)  # fmt: skip
 
 
 def list_pages(
-    title: str, subtitle: str, rows: list[list[str]], columns, widths, colors=None,
-    size: str = "A4", note: str | None = None,
+    title: str, subtitle: str, rows: list[list[str]], columns, colors=None,
+    size: str = "A4", note: str | None = None, fontsize: float = 7.5,
 ) -> list[Figure]:
-    """Draw a long table over as many pages as it needs (``ROWS_PER_PAGE`` rows each)."""
+    """Draw a long table over as many pages as it needs, its header on each."""
+    first = draw.new_figure(size)
+    W, H = first.get_figwidth() * 72, first.get_figheight() * 72
+    laid = pdf_tables.lay_out(Table(columns, rows, fontsize, colors), LIST_RECT[2] * W)
+    room = LIST_RECT[3] * H
+    laid = pdf_tables.split_tall_rows(laid, room)
+    spans = pdf_tables.page_breaks(laid, room, room)
     pages = []
-    chunks = [rows[i : i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)] or [[]]
-    for n, chunk in enumerate(chunks):
-        fig = draw.new_figure(size)
-        more = f"（续 {n + 1}/{len(chunks)}）" if len(chunks) > 1 else ""
+    for n, (start, end) in enumerate(spans):
+        fig = first if n == 0 else draw.new_figure(size)
+        more = f"（续 {n + 1}/{len(spans)}）" if len(spans) > 1 else ""
         page_header(fig, title + more, subtitle)
-        part = colors[n * ROWS_PER_PAGE : (n + 1) * ROWS_PER_PAGE] if colors else None
-        draw_table(fig.add_axes((0.025, 0.07, 0.95, 0.80)), columns, chunk, widths, colors=part)
+        if rows:
+            pdf_tables.draw_rows(fig, LIST_RECT[0] * W, (LIST_RECT[1] + LIST_RECT[3]) * H, laid,
+                                 start, end)  # fmt: skip
+        else:
+            draw_table(fig, LIST_RECT, columns, [], fontsize)
         if note:
             fig.text(0.025, 0.045, note, fontsize=7, color="#333333", ha="left", va="bottom")
         pages.append(fig)
@@ -210,13 +185,8 @@ def lookback_page(table: list[LookbackRow], *, cutoff: str, size: str = "A4") ->
         "逾期未完成",
         "完成率",
     ]
-    draw_table(
-        fig.add_axes((0.025, 0.62, 0.95, 0.26)),
-        cols,
-        rows,
-        [0.2, 0.14, 0.13, 0.13, 0.13, 0.14, 0.13],
-        fontsize=9,
-    )
+    draw_table(fig, (0.025, 0.62, 0.95, 0.26), cols, rows, fontsize=9,
+               align=["left", *["right"] * 6])  # fmt: skip
     ax = fig.add_axes((0.08, 0.10, 0.86, 0.45))
     labels = [r.deadline_class for r in table]
     x = range(len(table))
@@ -253,13 +223,12 @@ def county_table_page(counties: list[CountyTally], total: Tally, *, cutoff: str,
                 "“已完成整改”含已完成待销号及各销号环节")  # fmt: skip
     rows = [county_row(c.name, c) for c in sorted(counties, key=lambda c: (c.code == "", c.code))]
     rows.append(county_row("全市合计", total))
-    draw_table(fig.add_axes((0.025, 0.30, 0.95, 0.58)), COUNTY_COLUMNS, rows,
-               [0.19, 0.09, 0.1, 0.09, 0.09, 0.09, 0.09, 0.12, 0.14], fontsize=9)  # fmt: skip
+    draw_table(fig, (0.025, 0.30, 0.95, 0.58), COUNTY_COLUMNS, rows, fontsize=9,
+               align=["left", *["right"] * 8])  # fmt: skip
     return fig
 
 
 PA_COLUMNS = ["县（市、区）", "编号", "问题", "自然保护地", "功能分区", "状态", "整改时限"]
-PA_WIDTHS = [0.12, 0.09, 0.29, 0.17, 0.1, 0.11, 0.12]
 
 
 def protected_area_pages(items, layers, *, cutoff: str, size: str = "A4") -> list[Figure]:
@@ -271,5 +240,5 @@ def protected_area_pages(items, layers, *, cutoff: str, size: str = "A4") -> lis
     rows = [[i.county_name or "—", i.number, i.title, i.protected_area, i.zone or "—", i.status,
              i.due_date.isoformat() if i.due_date else "—"] for i in inside]  # fmt: skip
     return list_pages("自然保护地内的问题", f"{cutoff}    共 {len(inside)} 条，按县区和保护地排列",
-                      rows, PA_COLUMNS, PA_WIDTHS, colors=[RAG_COLORS.get(i.rag) for i in inside],
+                      rows, PA_COLUMNS, colors=[RAG_COLORS.get(i.rag) for i in inside],
                       size=size, note=f"边界：{version}")  # fmt: skip

@@ -16,9 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from pyproj import Transformer
 
-from geo.crs import METRIC_CRS, wgs84_to_gcj02
+from geo.crs import METRIC_CRS, STORAGE_CRS, get_transformer, wgs84_to_gcj02
 from webmap.render.basemaps import AMAP_URL, BASEMAPS, OSM_URL, TIANDITU_URL, basemap_note
 
 TILE = 256
@@ -97,7 +96,7 @@ def fetch_basemap(key: str, config, extent, size_px: tuple[int, int]) -> Basemap
         return None
     minx, maxx, miny, maxy = extent
     cols, rows = size_px
-    to_wgs = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
+    to_wgs = get_transformer(METRIC_CRS, STORAGE_CRS)
     gx, gy = np.meshgrid(np.linspace(minx, maxx, cols), np.linspace(maxy, miny, rows))
     lon, lat = to_wgs.transform(gx, gy)
     if BASEMAPS[key].get("provider") == "amap":

@@ -17,9 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
-from pyproj import Transformer
 
-from geo.crs import METRIC_CRS
+from geo.crs import METRIC_CRS, STORAGE_CRS, get_transformer
 from webmap.ledger.items import IssueItem
 from webmap.ledger.vocabulary import (
     ILLUSTRATIVE_MARK,
@@ -33,6 +32,7 @@ from webmap.ledger.vocabulary import (
 )
 from webmap.render.captions import layer_lines
 from webmap.render.legend import legend_items, status_shape
+from webmap.render.snapshot.labels import LABEL_GID, Label, place_labels
 
 DPI = 300
 PAPER_PX = {"A4": (3508, 2480), "A3": (4961, 3508)}  # landscape at 300 dpi
@@ -142,24 +142,30 @@ def draw_map(ax, items, layers, extent, focus=(), basemap=None) -> None:
         _draw_protected_areas(ax, layers.protected_areas)
     counties.boundary.plot(ax=ax, color="#555555", linewidth=0.7, zorder=3)
     metric_frame(layers.city).boundary.plot(ax=ax, color="#222222", linewidth=1.6, zorder=3)
-    for row in counties.itertuples():
-        if focus and row.code not in focus:
-            continue
-        p = row.geometry.representative_point()
-        halo_text(
-            ax,
-            p.x,
-            p.y,
-            row.name,
-            fontsize=11 if not focus else 14,
-            color="#333333",
-            ha="center",
-            va="center",
-            zorder=4,
-        )
-    _draw_items(ax, items, label=len(items) <= 40)
+    labels = [Label(p.x, p.y, row.name, 11 if not focus else 14, "#333333", point=False,
+                    zorder=4)
+              for row in counties.itertuples() if not focus or row.code in focus
+              for p in [row.geometry.representative_point()]]  # fmt: skip
+    if layers.protected_areas is not None:
+        labels += _protected_area_labels(layers.protected_areas)
+    markers, issue_labels = _draw_items(ax, items, label=len(items) <= 40)
+    draw_labels(ax, labels + issue_labels, extent, markers)
     ax.set_xlabel("")  # geopandas labels projected axes "Easting [metre]"; the scale bar says it
     ax.set_ylabel("")
+
+
+def draw_labels(ax, labels: list[Label], extent, markers=()) -> None:
+    """Place the labels without overlap (``labels.place_labels``) and draw them with halos."""
+    pos = ax.get_position()
+    size = (pos.width * ax.figure.get_figwidth() * 72, pos.height * ax.figure.get_figheight() * 72)
+    for p in place_labels(labels, extent, size, obstacles=markers):
+        lab = p.label
+        arrow = {"arrowstyle": "-", "color": "#666666", "linewidth": 0.4} if p.leader else None
+        for effects, gid in ((HALO, None), (None, LABEL_GID)):
+            ax.annotate(lab.text, (lab.x, lab.y), xytext=(p.dx, p.dy), textcoords="offset points",
+                        fontsize=lab.fontsize, color=lab.color, ha="center", va="center",
+                        zorder=lab.zorder, path_effects=effects, annotation_clip=True,
+                        arrowprops=arrow if gid else None, gid=gid)  # fmt: skip
 
 
 def halo_text(ax, x, y, text: str, **kwargs) -> None:
@@ -169,38 +175,41 @@ def halo_text(ax, x, y, text: str, **kwargs) -> None:
 
 
 def _draw_protected_areas(ax, layer) -> None:
-    """Fill protected-area zones; write 示意 on each area when the layer is illustrative."""
+    """Fill protected-area zones."""
     frame = metric_frame(layer)
     colors = frame["zone"].map(lambda z: ZONE_COLORS.get(z, OTHER_ZONE_COLOR))
     frame.plot(ax=ax, color=colors, alpha=0.35, edgecolor="#6a51a3", linewidth=0.3, zorder=2)
+
+
+def _protected_area_labels(layer) -> list[Label]:
+    """Return one label per area saying 示意 when the layer is illustrative (none otherwise)."""
     if layer.info.authoritative:
-        return
-    for name, part in frame.groupby("name"):
-        p = part.geometry.union_all().representative_point()
-        halo_text(
-            ax,
-            p.x,
-            p.y,
-            f"{name.removeprefix('湖南')}（{ILLUSTRATIVE_MARK}）",
-            fontsize=6,
-            color="#54278f",
-            ha="center",
-            va="center",
-            zorder=4,
-        )
+        return []
+    key = "snapshot:area-points"  # unioning the zones of each area is the slow part; once
+    if key not in layer.cache:
+        frame = metric_frame(layer)
+        layer.cache[key] = [(name, part.geometry.union_all().representative_point())
+                            for name, part in frame.groupby("name")]  # fmt: skip
+    return [Label(p.x, p.y, f"{name.removeprefix('湖南')}（{ILLUSTRATIVE_MARK}）", 6, "#54278f",
+                  point=False, zorder=4) for name, p in layer.cache[key]]  # fmt: skip
 
 
 def _to_metric():
-    """Return a WGS84 -> EPSG:4546 transformer (lon, lat order)."""
-    return Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+    """Return the shared WGS84 -> EPSG:4546 transformer (lon, lat order)."""
+    # building a pyproj Transformer costs ~0.15 s; the cached one is built once per process
+    return get_transformer(STORAGE_CRS, METRIC_CRS)
 
 
-def _draw_items(ax, items: list[IssueItem], label: bool) -> None:
-    """Draw lines/polygons in their RAG colour and one status-shaped marker per issue."""
+def _draw_items(ax, items: list[IssueItem], label: bool):
+    """Draw lines/polygons in their RAG colour and one status-shaped marker per issue.
+
+    Returns the marker positions and the issue-number labels (when ``label``) to place.
+    """
     import shapely
 
     tf = _to_metric()
     groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    markers, labels = [], []
     for item in items:
         geom = item.shape
         if geom is None:
@@ -213,20 +222,9 @@ def _draw_items(ax, items: list[IssueItem], label: bool) -> None:
             _draw_extent(ax, metric, color)
         x, y = tf.transform(item.lon, item.lat)
         groups.setdefault((status_shape(item.status), item.rag), []).append((x, y))
+        markers.append((x, y))
         if label:
-            for effects in (HALO, None):
-                ax.annotate(
-                    item.number,
-                    (x, y),
-                    xytext=(4, 4),
-                    textcoords="offset points",
-                    fontsize=5.5,
-                    color="#222222",
-                    zorder=7,
-                    path_effects=effects,
-                    annotation_clip=True,
-                    clip_on=True,
-                )
+            labels.append(Label(x, y, item.number, 5.5))
     for (shape, rag), pts in groups.items():
         xs, ys = zip(*pts, strict=True)
         ax.scatter(
@@ -239,6 +237,7 @@ def _draw_items(ax, items: list[IssueItem], label: bool) -> None:
             linewidths=0.5,
             zorder=6,
         )
+    return markers, labels
 
 
 def _draw_extent(ax, geom, color: str) -> None:
@@ -331,8 +330,7 @@ def north_angle(extent) -> float:
     """Return the angle (degrees, anticlockwise from grid up) of true north at the map centre."""
     minx, maxx, miny, maxy = extent
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    to_wgs = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
-    lon, lat = to_wgs.transform(cx, cy)
+    lon, lat = get_transformer(METRIC_CRS, STORAGE_CRS).transform(cx, cy)
     nx, ny = _to_metric().transform(lon, lat + 0.05)
     return math.degrees(math.atan2(-(nx - cx), ny - cy))
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import Text, func, or_, select
@@ -13,28 +13,29 @@ from sqlalchemy import Text, func, or_, select
 from webmap.ledger.db import transaction
 from webmap.ledger.events import record_event
 from webmap.ledger.models import Event, Objection, utcnow
+from webmap.ledger.vocabulary import EVENT_KIND_LABELS
+from webmap.render.audit_view import describe
+from webmap.render.captions import BEIJING
 from webmap.web.auth import current_user, requires
 from webmap.web.context import get_session
+from webmap.web.forms import FormError, read_day
 
 bp = Blueprint("audit", __name__)
 
-PAGE_SIZE = 200
+PAGE_SIZE = 50
 
 
 def _day(name: str) -> date | None:
     """Read a YYYY-MM-DD argument, or abort 400 naming it and its value."""
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"参数 {name} 的值“{raw}”不是日期（YYYY-MM-DD）")
+        return read_day(request.args, name, f"参数 {name} 的值")
+    except FormError as exc:
+        abort(400, exc.message)
 
 
 def _start_of(day: date) -> datetime:
-    """Return midnight UTC of a day (``recorded_at`` is stored in UTC)."""
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    """Return midnight of a Beijing day (what users pick), for ``recorded_at`` kept in UTC."""
+    return datetime.combine(day, time.min, tzinfo=BEIJING)
 
 
 def issue_condition(number: str):
@@ -69,21 +70,22 @@ def audit():
     """The event log, newest first, with who, when, what, before and after."""
     values, conds = audit_filters()
     page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
+    if not (page.isascii() and page.isdigit()) or len(page) > 100 or int(page) < 1:
         abort(400, f"参数 page 的值“{page}”不是正整数")
-    page = int(page)
     session = get_session()
     total = session.scalar(select(func.count(Event.id)).where(*conds))
+    page = min(int(page), max(1, -(-total // PAGE_SIZE)))  # past the end: the last page
     events = session.scalars(select(Event).where(*conds).order_by(Event.id.desc())
                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()  # fmt: skip
     actors = sorted(session.scalars(select(Event.actor).distinct()))
-    return render_template("audit/index.html", events=events, total=total, values=values,
-                           actors=actors, page=page, page_size=PAGE_SIZE, dumps=_dumps)  # fmt: skip
-
-
-def _dumps(value) -> str:
-    """Render a before/after value as readable JSON text (escaped by the template)."""
-    return "" if value is None else json.dumps(value, ensure_ascii=False, indent=1, default=str)
+    kinds = sorted(session.scalars(select(Event.kind).distinct()),
+                   key=lambda k: (k not in EVENT_KIND_LABELS, EVENT_KIND_LABELS.get(k, k)))
+    lines = [(e, describe(e.kind, e.before, e.after)) for e in events]
+    return render_template(
+        "audit/index.html", lines=lines, total=total, values=values, actors=actors,
+        kinds=[(k, EVENT_KIND_LABELS.get(k, f"其他（{k}）")) for k in kinds], page=page,
+        pages=max(1, -(-total // PAGE_SIZE)), page_size=PAGE_SIZE,
+    )  # fmt: skip
 
 
 @bp.route("/objections")

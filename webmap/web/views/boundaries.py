@@ -22,6 +22,7 @@ from webmap.ledger.vocabulary import LAYER_TITLES
 from webmap.web import uploads
 from webmap.web.auth import current_user, requires
 from webmap.web.context import get_layers, get_session, layers_changed, today
+from webmap.web.wording import for_web
 
 bp = Blueprint("boundaries", __name__)
 
@@ -31,6 +32,10 @@ FIELD_TARGETS = {
     "protected_areas": (("name", "名称"), ("code", "编码"), ("level", "级别"), ("type", "类型"),
                         ("zone", "功能分区")),
     "townships": (("code", "乡镇代码"), ("name", "名称"), ("parent_code", "所属县代码")),
+    "water_source": (("name", "水源名称"), ("zone", "保护区级别"), ("code", "编码"),
+                     ("river", "河流/水库"), ("serves", "供水对象"), ("approval", "批复文件")),
+    "redline": (("code", "红线编码"), ("name", "名称"), ("type", "红线类型")),
+    "farmland": (("code", "图斑编号"), ("name", "名称")),
 }  # fmt: skip
 
 
@@ -127,7 +132,7 @@ def _import_boundary(token: str, path: Path, layer: str, options: dict, confirm:
         )
     except GeoError as exc:
         uploads.discard(path.parent)
-        return _upload_form(400, error=str(exc))
+        return _upload_form(400, error=for_web(str(exc)))
     session = get_session()
     with transaction(session):
         stored = store.save_import(session, result, actor=current_user().username)

@@ -6,7 +6,9 @@ county editor cannot reach another county's issue through any of these endpoints
 through ``webmap.ledger.workflow`` / ``webmap.ledger.events``, which append before/after to the
 event (audit) log.
 Evidence files are checked (``security.check_upload``) and stored under ``UPLOAD_DIR`` (or the
-instance folder's ``uploads``) by content hash.
+instance folder's ``uploads``) by content hash. A refused value (progress 150, a stage without
+its evidence, an ``.exe``) returns the form with what was typed and the message beside the field;
+the status list offers only the moves the workflow would accept for this user and issue.
 """
 
 from __future__ import annotations
@@ -22,27 +24,22 @@ from sqlalchemy.orm import Session
 
 from webmap.config import upload_dir as configured_upload_dir
 from webmap.ledger import workflow
+from webmap.ledger.access import can
 from webmap.ledger.db import transaction
 from webmap.ledger.events import LedgerError, update_issue
+from webmap.ledger.evidence.checks import EvidenceRules
+from webmap.ledger.evidence.store import evidence_file, store_signoff_photos
 from webmap.ledger.files import write_atomically
-from webmap.ledger.vocabulary import CITY_ONLY_STATUSES
+from webmap.ledger.models import utcnow
+from webmap.ledger.vocabulary import STAGE_OF_STATUS
 from webmap.web.auth import current_user, requires
 from webmap.web.context import get_session, ledger_context, today
+from webmap.web.forms import FormError, read_percent, read_text
 from webmap.web.security import check_upload
 
 bp = Blueprint("edit", __name__)
 
-TEXT_MAX = 4000
-
-
-def _text(name: str, required: bool = False) -> str | None:
-    """Read a form text field (trimmed, at most ``TEXT_MAX`` characters) or abort 400 naming it."""
-    value = (request.form.get(name) or "").strip()
-    if required and not value:
-        abort(400, f"字段 {name} 不能为空")
-    if len(value) > TEXT_MAX:
-        abort(400, f"字段 {name} 超过 {TEXT_MAX} 字（收到 {len(value)} 字）")
-    return value or None
+EVIDENCE_KINDS = sorted({k for alts in workflow.REQUIRED_EVIDENCE.values() for k in alts[0]})
 
 
 def upload_dir() -> Path:
@@ -58,10 +55,9 @@ def store_evidence(number: str, kind: str) -> list[workflow.Evidence]:
             continue
         name = check_upload(storage)
         data = storage.read()
-        digest = hashlib.sha256(data).hexdigest()
-        folder = upload_dir() / "evidence" / hashlib.sha256(number.encode()).hexdigest()[:16]
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{digest[:16]}{Path(name).suffix.lower()}"
+        path = evidence_file(upload_dir(), number, hashlib.sha256(data).hexdigest(),
+                             Path(name).suffix)  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
         with write_atomically(path) as handle:
             handle.write(data)
         described = workflow.evidence_from_file(path, kind, stored_path=str(path))
@@ -80,51 +76,89 @@ def ledger_write() -> Iterator[Session]:
         abort(400, exc.message)
 
 
+def offered_targets(issue) -> list[str]:
+    """Return the statuses this user may move this issue to today, as the workflow allows."""
+    user = current_user()
+    feasible = workflow.feasible_targets(issue, when=today(),
+                                         publicity_days=ledger_context().publicity_days)
+    return [s for s in feasible if can(user, "issue.transition", issue, to_status=s)]
+
+
+def edit_page(issue, *, error: FormError | None = None, form: str | None = None):
+    """Render the edit forms; a refused form comes back with its values and the message."""
+    return render_template(
+        "edit/issue.html", issue=issue, targets=offered_targets(issue),
+        evidence_kinds=EVIDENCE_KINDS, max_files=current_app.config["UPLOAD_MAX_FILES"],
+        error=error, failed=form, values=request.form if error else {},
+    ), 400 if error else 200  # fmt: skip
+
+
 @bp.route("/issues/<number>/edit")
 @requires("issue.progress")
 def edit(number):
     """The forms a user may use on this issue."""
-    issue = g.issue
-    targets = [s for s in workflow.allowed_targets(issue.status)
-               if current_user().role == "admin" or s not in CITY_ONLY_STATUSES]  # fmt: skip
-    return render_template("edit/issue.html", issue=issue, targets=targets,
-                           evidence_kinds=sorted({k for alts in workflow.REQUIRED_EVIDENCE.values()
-                                                  for k in alts[0]}),
-                           max_files=current_app.config["UPLOAD_MAX_FILES"])  # fmt: skip
+    return edit_page(g.issue)
+
+
+def _write(form: str, apply):
+    """Run ``apply(session)`` in one transaction; a refused value returns the form with it."""
+    session = get_session()
+    try:
+        with transaction(session):
+            apply(session)
+    except FormError as exc:
+        return edit_page(g.issue, error=exc, form=form)
+    except LedgerError as exc:
+        return edit_page(g.issue, error=FormError.from_ledger(exc), form=form)
+    return redirect(url_for("pages.issue_detail", number=g.issue.number))
 
 
 @bp.route("/issues/<number>/progress", methods=["POST"])
 @requires("issue.progress")
 def progress(number):
     """Record a progress report (percent 0-100 and text)."""
-    raw = (request.form.get("percent") or "").strip()
-    if not raw.isdigit():
-        abort(400, f"字段 percent 应为 0 到 100 的整数，收到“{raw}”")
-    with ledger_write() as session:
-        workflow.record_progress(session, g.issue, percent=int(raw), date=today(),
-                                 actor=current_user().username, text=_text("text"),
+
+    def apply(session):
+        """Validate the form and record the report."""
+        percent, text = read_percent(), read_text("text", "进展情况")
+        workflow.record_progress(session, g.issue, percent=percent, date=today(),
+                                 actor=current_user().username, text=text,
                                  author=current_user().username)  # fmt: skip
-    return redirect(url_for("pages.issue_detail", number=number))
+
+    return _write("progress", apply)
+
+
+def _evidence_url(kind: str) -> list[workflow.Evidence]:
+    """Return the evidence link of the form, if any, or raise ``FormError`` for a bad one."""
+    url = read_text("evidence_url", "材料链接")
+    if not url:
+        return []
+    if not url.startswith(("http://", "https://")):
+        raise FormError("evidence_url", f"材料链接须以 http:// 或 https:// 开头，收到“{url}”")
+    return [workflow.Evidence(kind=kind, url=url)]
 
 
 @bp.route("/issues/<number>/transition", methods=["POST"])
 @requires("issue.transition")
 def transition(number):
     """Move the issue to another status; a sign-off stage takes its evidence (files or a link)."""
-    to_status = _text("to_status", required=True)
-    kind = _text("evidence_kind")
-    evidence = store_evidence(number, kind or "其他材料")
-    url = _text("evidence_url")
-    if url:
-        if not url.startswith(("http://", "https://")):
-            abort(400, f"字段 evidence_url 须以 http:// 或 https:// 开头，收到“{url}”")
-        evidence.append(workflow.Evidence(kind=kind or "其他材料", url=url))
-    with ledger_write() as session:
+
+    def apply(session):
+        """Validate the form, keep the files, move the issue and check any photos."""
+        to_status = read_text("to_status", "目标状态", required=True)
+        kind = read_text("evidence_kind", "材料类型") or "其他材料"
+        evidence = store_evidence(number, kind) + _evidence_url(kind)
         workflow.transition(session, g.issue, to_status, actor=current_user().username,
-                            date=today(), evidence=evidence, note=_text("note"),
+                            date=today(), evidence=evidence, note=read_text("note", "说明"),
                             publicity_days=ledger_context().publicity_days,
                             today=today())  # fmt: skip
-    return redirect(url_for("pages.issue_detail", number=number))
+        if evidence and g.issue.signoffs and STAGE_OF_STATUS.get(to_status):
+            # photos among a stage's files get the same checks as field photos
+            store_signoff_photos(session, g.issue, g.issue.signoffs[-1], root=upload_dir(),
+                                 actor=current_user().username, now=utcnow(),
+                                 rules=EvidenceRules.from_settings(ledger_context().settings))
+
+    return _write("transition", apply)
 
 
 @bp.route("/issues/<number>/disclosure", methods=["POST"])

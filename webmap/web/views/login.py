@@ -59,16 +59,21 @@ def login():
     password = request.form.get("password") or ""
     limiter = current_app.extensions["login_limiter"]
     limits = _limits(username)
-    if limiter.blocked(limits, current_app.config["LOGIN_WINDOW_SECONDS"]):
-        return render_template("auth/login.html", next=request.form.get("next", ""),
-                               error="登录失败次数过多，请稍后再试"), 429  # fmt: skip
+    wait = limiter.retry_after(limits, current_app.config["LOGIN_WINDOW_SECONDS"])
+    if wait:
+        page = render_template("auth/login.html", next=request.form.get("next", ""),
+                               username=username,
+                               error=f"登录失败次数过多，请 {wait} 秒后再试")  # fmt: skip
+        return page, 429, {"Retry-After": str(wait)}
     user = get_session().scalar(select(User).where(User.username == username))
+    get_session().commit()  # end the read: SQLite's write lock is not held while hashing
     ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH,
                              password)  # fmt: skip
     if not ok or user is None or user.disabled:
         limiter.fail(*limits)
+        # the username stays in the form: most failures are a mistyped password
         return render_template("auth/login.html", next=request.form.get("next", ""),
-                               error="用户名或密码错误"), 401  # fmt: skip
+                               username=username, error="用户名或密码错误"), 401  # fmt: skip
     limiter.clear(f"user:{username.lower()}")
     session.clear()  # a new session on login: no fixation
     session["uid"], session["pwv"] = user.id, password_fingerprint(user)

@@ -15,8 +15,11 @@ from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from webmap.ledger import figures
-from webmap.ledger.collections import STAFF, count_unlocated, fetch_item
+from webmap.ledger import figures, trends
+from webmap.ledger.collections import STAFF, count_unlocated, fetch_item, fetch_items
+from webmap.ledger.constraints import missing_titles
+from webmap.ledger.evidence.store import located_photos, photos_of
+from webmap.ledger.evidence.summary import tally
 from webmap.ledger.items import collect_items
 from webmap.ledger.leaders import leaders_on
 from webmap.ledger.models import Issue, LeaderAssignment
@@ -35,9 +38,11 @@ from webmap.ledger.vocabulary import (
 from webmap.render import charts, maps
 from webmap.render.basemaps import BASEMAPS
 from webmap.render.captions import illustrative, layer_lines
+from webmap.render.evidence import before_after_pairs, evidence_features
 from webmap.render.features import geometry_json
 from webmap.render.issue_detail import attributed_with, issue_timeline, responsibility_rows
 from webmap.render.legend import status_shape
+from webmap.render.trend_charts import trend_charts
 from webmap.web.args import issue_query, split_display
 from webmap.web.context import get_layers, get_session, ledger_context
 from webmap.web.items import MAP_MAX_LIMIT
@@ -45,6 +50,10 @@ from webmap.web.mapview import issue_map
 from webmap.web.vendor import map_assets
 
 bp = Blueprint("pages", __name__)
+
+LIST_LIMIT = 100  # issues listed beside the map (a keyboard and screen-reader route to them)
+LIST_FIELDS = ("title", "county_name", "status", "rag", "due_date")
+EVIDENCE_MAP_LIMIT = 5000  # geotagged photos drawn on the issue map (a layer switched off at first)
 
 POPUP_FIELDS = [[f, FIELD_LABELS[f]] for f in ("county_name", "lead_unit", "due_date", "status",
                                                "progress", "source_type")]  # fmt: skip
@@ -90,12 +99,18 @@ def index():
         data_url=url_for("api.issues", **data_args),
         item_url=url_for("api.issue", number="__NUMBER__", **shifted),
         detail_url=url_for("pages.issue_detail", number="__NUMBER__"),
-        popup_fields=POPUP_FIELDS, counties=counted.counties(), **display)  # fmt: skip
+        popup_fields=POPUP_FIELDS, counties=counted.counties(),
+        evidence=located_photos(session, query.apply(select(Issue.id).select_from(Issue), session),
+                                EVIDENCE_MAP_LIMIT), focus=query.county, **display)  # fmt: skip
+    listed, _ = fetch_items(session, STAFF, query, ledger_context(), limit=LIST_LIMIT,
+                            properties=LIST_FIELDS)  # fmt: skip
     return render_template(
-        "pages/index.html", map=parts, filters=filter_fields(session, filters),
+        "pages/index.html", map=parts, listed=[i.properties | {"number": i.number} for i in listed],
+        list_limit=LIST_LIMIT, rag_labels=RAG_LABELS, filters=filter_fields(session, filters),
         total=counted.total.total, unlocated=unlocated, legend=legend, basemaps=BASEMAPS,
         illustrative=illustrative(get_layers()), layer_lines=layer_lines(get_layers()),
-        api_url=url_for("api.issues", **filters.to_dict(flat=False)), **display)  # fmt: skip
+        api_url=url_for("api.issues", **filters.to_dict(flat=False)), day=query.day,
+        as_of=query.as_of, **display)  # fmt: skip
 
 
 @bp.route("/dashboard")
@@ -118,9 +133,11 @@ def dashboard():
         "source": charts.bar_chart([(k, v.total) for k, v in sorted(sources.items())],
                                    title="按来源的问题数"),
     }  # fmt: skip
+    # the trend is rebuilt from the event log like as_of; its last point is this page's day
+    trend = trend_charts(trends.trend(get_session(), query))
     return render_template("pages/dashboard.html", counties=counties, sources=sources,
                            lookback=counted.lookback(), figures=charts_, total=counted.total,
-                           day=counted.day, as_of=query.as_of,
+                           day=counted.day, as_of=query.as_of, trend=trend,
                            amber_days=ledger_context().amber_days)  # fmt: skip
 
 
@@ -135,15 +152,20 @@ def issue_detail(number):
     item = fetch_item(session, STAFF, query, ledger_context(), number)
     rag = item.properties["rag"]
     shape = status_shape(issue.status)
+    photos = photos_of(session, issue)
     m = maps.build_detail_map(geometry_json(item.geometry), assets=map_assets(),
                               layers=get_layers(), rag=rag, shape=shape,
                               label=f"{issue.number} {RAG_LEGEND[rag]} · {issue.status}",
+                              evidence=evidence_features(
+                                  (p, issue) for p in photos if p.photo_lon is not None),
                               )  # fmt: skip
     return render_template(
         "pages/issue.html", issue=issue, props=item.properties, map=maps.map_parts(m),
-        timeline=issue_timeline(issue), parties=responsibility_rows(issue.responsibilities),
+        timeline=issue_timeline(issue, photos), photos=photos, photo_summary=tally(photos),
+        pairs=before_after_pairs(photos), parties=responsibility_rows(issue.responsibilities),
         rag_label=RAG_LEGEND[rag], marker=maps.glyph_svg(shape, RAG_COLORS[rag]),
-        shape_label=SHAPE_LABELS.get(shape, ""), pa_layer=attributed_with(issue))  # fmt: skip
+        shape_label=SHAPE_LABELS.get(shape, ""), pa_layer=attributed_with(issue),
+        missing_layers=missing_titles(get_layers()))  # fmt: skip
 
 
 def _leaders():

@@ -20,6 +20,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -27,7 +28,7 @@ from flask import (
 )
 from sqlalchemy import func, select
 
-from webmap.ledger import collections, figures, workflow
+from webmap.ledger import collections, escalation, figures, workflow
 from webmap.ledger.collections import PUBLIC, PUBLIC_FIELDS
 from webmap.ledger.db import transaction
 from webmap.ledger.events import record_event
@@ -72,7 +73,7 @@ def index():
         data_url=url_for("public.issues", f="map", **shown),
         item_url=url_for("public.issue", number="__NUMBER__"),
         detail_url=url_for("public.issue_page", number="__NUMBER__"),
-        popup_fields=POPUP_FIELDS, counties=counted.counties())  # fmt: skip
+        popup_fields=POPUP_FIELDS, counties=counted.counties(), focus=query.county)  # fmt: skip
     counties = sorted(counted.counties(), key=lambda c: (c.code == "", c.code))
     return render_template(
         "public/index.html", counties=counties, city=counted.total, day=counted.day,
@@ -81,7 +82,8 @@ def index():
         labels=FIELD_LABELS, csv_url=url_for("public.issues_csv", **shown),
         api_url=url_for("public.issues", **shown), map=parts, legend=legend,
         illustrative=illustrative(get_layers()), layer_lines=layer_lines(get_layers()),
-        sent=paging.get("sent"))  # fmt: skip
+        sent=paging.get("sent"),
+        reprimands=escalation.public_notices(session, counted.day))  # fmt: skip
 
 
 @bp.route("/api/public/issues")
@@ -115,7 +117,9 @@ def issue_page(number):
                            fields=PUBLIC_FIELDS, rag_labels=RAG_LABELS,
                            notice=notices[0] if notices else None,
                            generalised=item.properties["generalised"],
-                           located=item.geometry is not None)  # fmt: skip
+                           located=item.geometry is not None,
+                           reprimands=escalation.public_notices(get_session(), ctx.today,
+                                                                number))  # fmt: skip
 
 
 @bp.route("/public/issues.csv")
@@ -124,7 +128,7 @@ def issues_csv():
     filters, _ = split_args(request.args, PAGE_ARGS)
     query = collection_query(PUBLIC, filters)
     items, _ = collections.fetch_items(get_session(), PUBLIC, query, ledger_context(), limit=None)
-    names = PUBLIC.properties
+    names = PUBLIC.defaults
     download = {"Content-Disposition": "attachment; filename=public-issues.csv"}
     return Response(items_csv(items, names, FIELD_LABELS), mimetype="text/csv", headers=download)
 
@@ -142,6 +146,9 @@ def _check_rate() -> None:
         Objection.client_hash == client_hash(), Objection.created_at >= since))  # fmt: skip
     limit = current_app.config["OBJECTION_MAX_PER_HOUR"]
     if count >= limit:
+        oldest = get_session().scalar(select(func.min(Objection.created_at)).where(
+            Objection.client_hash == client_hash(), Objection.created_at >= since))  # fmt: skip
+        g.retry_after = max(1, int((oldest - since).total_seconds()) + 1)  # sent as Retry-After
         abort(429, f"提交过于频繁：每小时最多 {limit} 条异议，请稍后再试")
 
 
