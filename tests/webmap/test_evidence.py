@@ -246,3 +246,21 @@ def test_cli_check_add_and_refuse_all_or_nothing(app, cli, make_issue, tmp_path)
     assert [line["verdict"] for line in lines] == ["pass", "flag"] and stored(app) == 2
     again = cli("evidence", "check", site, "--issue", "EV-12", "--json")
     assert json.loads(again.stdout)["checks"]["reuse"]["verdict"] == "flag"
+
+
+def test_briefing_county_page_tallies_the_photos(app, county, logged_in_client, make_issue):
+    """The verifier's briefing pack: 冷水滩区's page counts checked, far and early photos."""
+    import subprocess
+
+    make_issue("EV-13")
+    report(county, "EV-13", [("site.jpg", photo(18, **AT_SITE)), ("far.jpg", photo(19, **FAR)),
+                             ("early.jpg", photo(20, **BEFORE_ASSIGNED))])  # fmt: skip
+    pack = logged_in_client("admin").get("/briefing/download?county=431103&format=pack")
+    assert pack.status_code == 200
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pack.data, check=True,
+                          capture_output=True).stdout.decode()  # fmt: skip
+    page = text[text.index("冷水滩区：整改问题情况"):]
+    tally = page[page.index("现场照片核验"):].split("\n")[:3]
+    assert "已核验照片" in tally[0] and "位置偏离" in tally[0]
+    numbers = [int(n) for line in tally[1:] for n in re.findall(r"\b\d+\b", line)]
+    assert numbers[:6] == [3, 1, 1, 1, 0, 0]  # checked, passed, far, early, reused, unverifiable
