@@ -204,3 +204,12 @@ GEOMETRY_LABELS = {
     "Point": "点", "MultiPoint": "多点", "LineString": "线", "MultiLineString": "多线",
     "Polygon": "面", "MultiPolygon": "多面", "GeometryCollection": "组合图形",
 }  # fmt: skip
+
+
+def geometry_name(kind: str | None) -> str:
+    """Name a GeoJSON geometry type in Chinese ("图形" when unknown).
+
+    >>> geometry_name("Polygon"), geometry_name(None)
+    ('面', '图形')
+    """
+    return GEOMETRY_LABELS.get(kind or "", "图形")

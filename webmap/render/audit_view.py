@@ -15,8 +15,8 @@ from webmap.ledger.vocabulary import (
     DETAIL_LABELS,
     EVENT_KIND_LABELS,
     FIELD_LABELS,
-    GEOMETRY_LABELS,
     PHOTO_VERDICT_LABELS,
+    geometry_name,
 )
 
 HIDDEN = {"stored_path", "path", "password", "password_hash", "token", "token_hash", "secret"}
@@ -63,7 +63,7 @@ def show(value, key: str = "") -> str:
         return "是" if value else "否"
     if isinstance(value, dict):
         if "type" in value and "coordinates" in value:
-            return GEOMETRY_LABELS.get(value["type"], "图形")
+            return geometry_name(value["type"])
         text = "；".join(f"{label_of(k)}：{show(v, k)}" for k, v in value.items()
                         if k not in HIDDEN and v not in (None, "", []))  # fmt: skip
         return _short(text)

@@ -21,13 +21,13 @@ from markupsafe import escape
 from geo.crs import METRIC_CRS
 from webmap.ledger.vocabulary import (
     CONSTRAINT_TITLES,
-    GEOMETRY_LABELS,
     ILLUSTRATIVE_MARK,
     OTHER_ZONE_COLOR,
     RELATION_COLORS,
     RELATION_GROUPS,
     SCHEME_LABELS,
     ZONE_COLORS,
+    geometry_name,
 )
 from webmap.render import maps, pdf_tables
 from webmap.render.captions import beijing_time
@@ -277,7 +277,7 @@ def render_sheet_pdf(sheet: dict, layers, target) -> None:
         fig = Figure(figsize=(8.27, 11.69), facecolor="white")
         title = f"站点与管控图层叠加单页报告：{sheet['site_name'] or sheet['site_id']}"
         fig.text(0.05, 0.965, title, fontsize=_title_size(title), va="top")
-        shape = GEOMETRY_LABELS.get(sheet["geom_type"], "图形")
+        shape = geometry_name(sheet["geom_type"])
         sub = f"站点编号 {sheet['site_id']}　图形 {shape}　生成于 {sheet['generated']}"
         fig.text(0.05, 0.94, sub, fontsize=8, va="top", color="#444444")
         if sheet["illustrative"]:

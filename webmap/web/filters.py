@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Flask
 
-from webmap.ledger.vocabulary import GEOMETRY_LABELS
+from webmap.ledger.vocabulary import geometry_name
 from webmap.render.captions import beijing_time
 
 
@@ -19,14 +19,12 @@ def beijing(moment) -> str:
             moment = datetime.fromisoformat(moment)
         except ValueError:
             return moment  # not a time after all: show it as it is
-    if moment.tzinfo is None:  # stored times are UTC
-        moment = moment.replace(tzinfo=UTC)
-    return beijing_time(moment)
+    return beijing_time(moment)  # a naive moment is taken as UTC there, as stored
 
 
 def geometry_label(kind: str | None) -> str:
     """Name a geometry type in Chinese (点, 线, 面…), never the GeoJSON word."""
-    return GEOMETRY_LABELS.get(kind or "", "图形")
+    return geometry_name(kind)
 
 
 def init_app(app: Flask) -> None:

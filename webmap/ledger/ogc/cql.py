@@ -106,40 +106,42 @@ def _lists(obj):
     return obj
 
 
-def _like_to_sql(node: ast.Like) -> str:
-    """Return the pattern of a LIKE node in SQL syntax (``%``, ``_``, backslash escape)."""
+def _sql_literal(ch: str) -> str:
+    """Return a character matched literally by an SQL LIKE with a backslash escape."""
+    return "\\" + ch if ch in "%_\\" else ch
+
+
+# how each dialect writes a LIKE pattern: (literal character, any run, any one character)
+_LIKE_SYNTAX = {"sql": (_sql_literal, "%", "_"), "regex": (re.escape, ".*", ".")}
+
+
+def _like_pattern(node: ast.Like, dialect: str) -> str:
+    """Return the pattern of a LIKE node in SQL LIKE syntax or as a Python regular expression."""
+    literal, many, one = _LIKE_SYNTAX[dialect]
     out, escaped = [], False
     for ch in node.pattern:
         if escaped:
-            out.append("\\" + ch if ch in "%_\\" else ch)
+            out.append(literal(ch))
             escaped = False
         elif ch == node.escapechar:
             escaped = True
         elif ch == node.wildcard:
-            out.append("%")
+            out.append(many)
         elif ch == SINGLE_CHAR:
-            out.append("_")
+            out.append(one)
         else:
-            out.append("\\" + ch if ch in "%_\\" else ch)
+            out.append(literal(ch))
     return "".join(out)
+
+
+def _like_to_sql(node: ast.Like) -> str:
+    """Return the pattern of a LIKE node in SQL syntax (``%``, ``_``, backslash escape)."""
+    return _like_pattern(node, "sql")
 
 
 def _like_regex(node: ast.Like) -> str:
     """Return the pattern of a LIKE node as a Python regular expression."""
-    out, escaped = [], False
-    for ch in node.pattern:
-        if escaped:
-            out.append(re.escape(ch))
-            escaped = False
-        elif ch == node.escapechar:
-            escaped = True
-        elif ch == node.wildcard:
-            out.append(".*")
-        elif ch == SINGLE_CHAR:
-            out.append(".")
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
+    return _like_pattern(node, "regex")
 
 
 class SqlCompiler:
