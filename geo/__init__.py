@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 # public name -> module defining it
 _EXPORTS = {
     # locating table rows and records
-    "OUTPUT_COLUMNS": "geo.locate", "locate_frame": "geo.locate",
+    "OUTPUT_COLUMNS": "geo.locate", "locate_frame": "geo.bulk_locate",
     "locate_record": "geo.locate", "resolve_county": "geo.locate",
     # address text
     "Gazetteer": "geo.gazetteer", "load_gazetteer": "geo.gazetteer",
@@ -66,6 +66,7 @@ __all__ = [  # literal, so linters and type checkers read it; test_package check
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load through __getattr__
     from geo.boundaries import Layer, LayerSet, load_shipped
+    from geo.bulk_locate import locate_frame
     from geo.coords import normalise_point, normalise_points, parse_angle
     from geo.crs import (
         DATUMS,
@@ -92,7 +93,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load through 
     )
     from geo.gauss_kruger import detect_projected_crs, gk_systems
     from geo.gazetteer import Gazetteer, load_gazetteer
-    from geo.locate import OUTPUT_COLUMNS, locate_frame, locate_record, resolve_county
+    from geo.locate import OUTPUT_COLUMNS, locate_record, resolve_county
     from geo.lookup import attribute_geometry, attribute_points, point_attribution
     from geo.models import FLAGS, PRECISIONS, Area, Attribution, LayerInfo, Share
 

@@ -269,24 +269,28 @@ class _Rows:
         """Start with NaN positions, no flags, and the read errors of both columns."""
         self.lon = np.full(n, np.nan)
         self.lat = np.full(n, np.nan)
-        self.flags: list[list[str]] = [[] for _ in range(n)]
+        # one shared empty list: ``flag`` gives a row its own list (a list per row is slow)
+        self.flags: list[list[str]] = [[]] * n
         self.notes = [""] * n
-        self.errors = [xe or ye for xe, ye in zip(x_errors, y_errors, strict=True)]
+        x_err = np.array(x_errors + [None], dtype=object)[:-1]  # [None] keeps it 1-d
+        y_err = np.array(y_errors + [None], dtype=object)[:-1]
+        self.errors = np.where(np.equal(x_err, None), y_err, x_err).tolist()
+        self._bad = np.not_equal(np.array(self.errors + [None], dtype=object)[:-1], None)
 
     def fail(self, mask: np.ndarray, message) -> None:
         """Set an error on each still-good row in mask; message is a str or row -> str."""
-        for i in np.flatnonzero(mask):
-            if self.errors[i] is None:
-                self.errors[i] = message(i) if callable(message) else message
+        for i in np.flatnonzero(mask & ~self._bad):
+            self.errors[i] = message(i) if callable(message) else message
+        self._bad |= mask
 
     def ok(self) -> np.ndarray:
         """Return a mask of rows without an error so far."""
-        return np.array([e is None for e in self.errors], dtype=bool)
+        return ~self._bad
 
     def flag(self, mask: np.ndarray, name: str) -> None:
         """Add a flag to every row in mask."""
         for i in np.flatnonzero(mask):
-            self.flags[i].append(name)
+            self.flags[i] = [*self.flags[i], name]
 
 
 def _from_projected(x, y, rows: _Rows, todo: np.ndarray, crs_text: str) -> None:

@@ -1,8 +1,9 @@
 """Locate table rows: coordinates, address text and a declared county in, one attribution out.
 
-``locate_frame`` is what ``yzmap locate`` and the ledger import call: it normalises whole
-coordinate columns at once (``geo.coords.normalise_points``), attributes them with
-``geo.lookup.attribute_points``, geocodes each distinct address string once
+``geo.bulk_locate.locate_frame`` (what ``yzmap locate`` runs) applies these rules to whole
+tables column-wise; ``locate_record`` (what the app and the ledger import call) to one row.
+The table path normalises whole coordinate columns at once (``geo.coords.normalise_points``),
+attributes them with ``geo.lookup.attribute_points``, geocodes each distinct address string once
 (``geo.geocode.geocode_many``) and writes the output columns of ``OUTPUT_COLUMNS``. A bad cell
 gives its row an ``error`` and the row is still returned.
 
@@ -37,22 +38,18 @@ Confidence (0-1) of a county answer:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
 from geo.boundaries import LayerSet
-from geo.constraints import format_constraints, zones_at_points
-from geo.coords import normalise_point, normalise_points
+from geo.coords import normalise_point
 from geo.gazetteer import load_gazetteer
-from geo.geocode import geocode, geocode_many, named_townships
-from geo.lookup import attribute_geometry, attribute_points, confidence_for, point_attribution
+from geo.geocode import geocode, named_townships
+from geo.lookup import attribute_geometry, attribute_points, point_attribution
 from geo.models import FLAGS, Attribution
 
-__all__ = ["NOTE_PREFIX", "OUTPUT_COLUMNS", "check_address", "locate_frame", "locate_record",
-           "resolve_county"]
+__all__ = ["NOTE_PREFIX", "OUTPUT_COLUMNS", "check_address", "locate_record", "resolve_county"]
 
 OUTPUT_COLUMNS = (
     "lon", "lat", "county_code", "county_name", "township_code", "township_name", "village_name",
@@ -60,12 +57,10 @@ OUTPUT_COLUMNS = (
     "error",
 )
 NOTE_PREFIX = "提示："
-CHUNK_ROWS = 5000
 SWAP_PENALTY = 0.1
 DECLARED_ONLY_CONFIDENCE = 0.5
 NOTHING_GIVEN = "没有坐标或地址"
 BY_ADDRESS = "已按地址定位"
-_FIELDS = OUTPUT_COLUMNS[:11] + ("error",)  # Attribution fields copied to and from a row
 
 
 # -- declared county --------------------------------------------------------------------------
@@ -276,171 +271,3 @@ def _from_text(layers: LayerSet, found: Attribution, coordinate_error: str | Non
     if coordinate_error:
         att.error = f"{coordinate_error}；{BY_ADDRESS}"
     return att
-
-
-# -- whole tables -----------------------------------------------------------------------------
-
-def locate_frame(df: pd.DataFrame, layers: LayerSet, *, x_col: str | None = None,
-                 y_col: str | None = None, lon_col: str | None = None, lat_col: str | None = None,
-                 datum: str = "wgs84", crs=None, county_col: str | None = None,
-                 address_col: str | None = None,
-                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Locate every row of ``df``: the input columns, then ``OUTPUT_COLUMNS``.
-
-    ``lon_col``/``lat_col`` are synonyms of ``x_col``/``y_col``. Input columns whose names clash
-    with an output column are kept with an ``_input`` suffix. ``progress`` is called with the
-    number of rows done after each chunk of ``CHUNK_ROWS``. Each distinct address string is
-    geocoded once for the whole table.
-
-    Examples
-    --------
-    >>> from geo.boundaries import load_shipped
-    >>> df = pd.DataFrame({"经度": ["111.6035", "abc", None, None],
-    ...                    "纬度": ["26.2083", "26.2", None, None],
-    ...                    "地址": [None, "道县", None, "江华县码市镇某养殖场"],
-    ...                    "所在县区": ["冷水滩区", "零陵区", "祁阳县", None]})
-    >>> out = locate_frame(df, load_shipped(), x_col="经度", y_col="纬度", county_col="所在县区",
-    ...                    address_col="地址")
-    >>> out[["county_name", "township_name", "precision", "flags"]].values.tolist()
-    ... # doctest: +NORMALIZE_WHITESPACE
-    [['零陵区', None, 'coordinates', 'declared_mismatch'],
-     ['道县', None, 'county', 'declared_mismatch'],
-     ['祁阳市', None, 'county', ''], ['江华瑶族自治县', '码市镇', 'township', '']]
-    >>> out["error"].iat[1]
-    '经度 列: 无法识别的坐标「abc」；已按地址定位'
-    """
-    x_col, y_col = x_col or lon_col, y_col or lat_col
-    for col in (x_col, y_col, county_col, address_col):
-        if col is not None and col not in df.columns:
-            available = ", ".join(map(str, df.columns))
-            raise KeyError(f"column {col!r} not found; available: {available}")
-    texts: dict[str, tuple[Attribution, dict | None]] = {}
-    parts = []
-    for start in range(0, len(df), CHUNK_ROWS):
-        chunk = df.iloc[start:start + CHUNK_ROWS]
-        parts.append(_locate_chunk(chunk, layers, x_col, y_col, datum, crs, county_col,
-                                   address_col, texts))
-        if progress is not None:
-            progress(len(chunk))
-    result = pd.concat(parts) if parts else _empty_output(0)
-    inputs = df.rename(columns={c: f"{c}_input" for c in df.columns if c in OUTPUT_COLUMNS})
-    return pd.concat([inputs.reset_index(drop=True), result.reset_index(drop=True)], axis=1)
-
-
-def _empty_output(n: int) -> pd.DataFrame:
-    """An output block of ``n`` rows with nothing located."""
-    out = pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in OUTPUT_COLUMNS})
-    out["precision"], out["confidence"], out["flags"], out["candidates"] = "none", 0.0, "", ""
-    out["constraints"] = ""
-    return out
-
-
-def _text_cells(values) -> list[str | None]:
-    """Address cells as stripped strings, None for blank ones."""
-    return [None if _blank(v) else str(v).strip() for v in values]
-
-
-def _geocode_new(texts: dict, cells: list[str | None]) -> None:
-    """Geocode the strings of ``cells`` not yet in ``texts`` (each distinct string once)."""
-    new = list(dict.fromkeys(t for t in cells if t is not None and t not in texts))
-    for text, found in zip(new, geocode_many(new), strict=True):
-        texts[text] = (found, None)
-
-
-def _townships_of(texts: dict, text: str) -> dict[str, tuple[str, ...]]:
-    """``named_townships`` of a cached string, computed on first use."""
-    found, towns = texts[text]
-    if towns is None:
-        towns = named_townships(text)
-        texts[text] = (found, towns)
-    return towns
-
-
-def _locate_chunk(chunk, layers, x_col, y_col, datum, crs, county_col, address_col, texts):
-    """Output columns for one chunk: vectorised over coordinates, row by row for the rest."""
-    n = len(chunk)
-    out = _empty_output(n)
-    flags: list[list[str]] = [[] for _ in range(n)]
-    cand: list[list[str]] = [[] for _ in range(n)]
-    read = np.zeros(n, dtype=bool)
-    if x_col is not None and y_col is not None:
-        read = _fill_coordinates(out, flags, cand, layers, chunk[x_col].to_numpy(object),
-                                 chunk[y_col].to_numpy(object), datum, crs, (x_col, y_col))
-    cells = _text_cells(chunk[address_col]) if address_col else [None] * n
-    _geocode_new(texts, cells)
-    declared = chunk[county_col].to_numpy(object) if county_col else [None] * n
-    rows = out.to_dict("records")
-    for i, row in enumerate(rows):
-        att = Attribution(**{c: row[c] for c in _FIELDS}, flags=flags[i], candidates=cand[i])
-        text = cells[i]
-        if read[i] and text:
-            check_address(att, texts[text][0], _townships_of(texts, text))
-        elif text:
-            att = _from_text(layers, texts[text][0], att.error)
-        elif not read[i] and att.error is None:
-            att.error = NOTHING_GIVEN
-        may_place = not read[i] and att.error in (NOTHING_GIVEN, None) and (
-            text is None or _names_nothing(att))
-        _check_declared(layers, att, declared[i], may_place)
-        row.update({c: getattr(att, c) for c in _FIELDS})
-        row["flags"] = ";".join(f for f in FLAGS if f in att.flags)
-        row["candidates"] = ";".join(dict.fromkeys(att.candidates))
-    # object columns keep None as None (a plain DataFrame(rows) would turn it into NaN)
-    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=float if c == "confidence"
-                                      else object) for c in OUTPUT_COLUMNS})
-
-
-def _fill_coordinates(out, flags, cand, layers, xs, ys, datum, crs, names) -> np.ndarray:
-    """Normalise and attribute the coordinate columns; return which rows had usable coordinates."""
-    blank = np.array([_blank(a) and _blank(b) for a, b in zip(xs, ys, strict=True)], dtype=bool)
-    norm = normalise_points(xs, ys, datum=datum, crs=crs, x_name=names[0], y_name=names[1])
-    ok = np.isfinite(norm.lon) & np.isfinite(norm.lat) & ~blank
-    for i in np.flatnonzero(~ok & ~blank):
-        out.at[i, "error"] = norm.errors[i] or "坐标无法识别"
-    for i in np.flatnonzero(ok):
-        if norm.notes[i]:
-            out.at[i, "error"] = NOTE_PREFIX + norm.notes[i]
-    rows = np.flatnonzero(ok)
-    if not len(rows):
-        return ok
-    lon, lat = norm.lon[rows], norm.lat[rows]
-    res = attribute_points(layers, lon, lat)
-    out.loc[rows, "lon"] = np.round(lon, 7)
-    out.loc[rows, "lat"] = np.round(lat, 7)
-    out.loc[rows, "precision"] = "coordinates"
-    conf = confidence_for(res.near_border, res.border_distance_m, res.county,
-                          layers.counties.info.positional_accuracy_m)
-    _take(out, rows, res.county, layers.counties.frame, "county_code", "county_name")
-    if layers.townships is not None:
-        _take(out, rows, res.township, layers.townships.frame, "township_code", "township_name")
-    if layers.protected_areas is not None:
-        pa = layers.protected_areas.frame
-        _take(out, rows, res.protected_area, pa, "protected_area", "zone", ("name", "zone"))
-    found = zones_at_points(layers, lon, lat)
-    out.loc[rows, "constraints"] = pd.Series([format_constraints(f) for f in found], index=rows,
-                                             dtype=object)  # fmt: skip
-    county_names = layers.counties.frame["name"].to_numpy(object)
-    for j, i in enumerate(rows):
-        flags[i].extend(norm.flags[i])
-        if res.county[j] >= 0:
-            cand[i].append(county_names[res.county[j]])
-        else:
-            flags[i].append("outside_city")
-        if res.near_border[j]:
-            flags[i].append("near_border")
-            if res.neighbour[j] >= 0:
-                cand[i].append(county_names[res.neighbour[j]])
-        if "coordinates_swapped" in norm.flags[i] and res.county[j] >= 0:
-            conf[j] = round(conf[j] - SWAP_PENALTY, 3)
-    out.loc[rows, "confidence"] = conf
-    return ok
-
-
-def _take(out, rows, idx, frame, code_col, name_col, src=("code", "name")) -> None:
-    """Copy two columns of ``frame`` rows ``idx`` (-1: none) into ``out`` rows ``rows``."""
-    hit = idx >= 0
-    for dst, col in zip((code_col, name_col), src, strict=True):
-        values = frame[col].astype(object).to_numpy()[np.maximum(idx, 0)]
-        values = [None if (not h or v is None or v != v) else str(v)
-                  for h, v in zip(hit, values, strict=True)]
-        out.loc[rows, dst] = pd.Series(values, index=rows, dtype=object)

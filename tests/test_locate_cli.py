@@ -110,11 +110,11 @@ def test_failed_run_leaves_existing_output_untouched(tmp_path):
 
 
 def test_unsupported_output_suffix(tmp_path):
-    """OUTPUT must end in .csv or .xlsx."""
+    """OUTPUT must end in .csv, .xlsx, .parquet or .gpkg."""
     src = tmp_path / "in.csv"
     _write_csv(src, "utf-8")
     result = _run(src, "--out", tmp_path / "out.json")
-    assert result.exit_code == 2 and ".csv 或 .xlsx" in result.output
+    assert result.exit_code == 2 and ".csv、.xlsx、.parquet、.gpkg" in result.output
 
 
 def test_metres_without_crs_carry_a_note(tmp_path):

@@ -9,7 +9,8 @@ import pytest
 from pyproj import Transformer
 
 from geo.boundaries import load_shipped
-from geo.locate import OUTPUT_COLUMNS, locate_frame, locate_record, resolve_county
+from geo.bulk_locate import locate_frame
+from geo.locate import OUTPUT_COLUMNS, locate_record, resolve_county
 
 # county seats, WGS84, read off public maps (town centres, well inside their counties)
 SEATS = {
@@ -198,7 +199,7 @@ def test_declared_county_with_address(shipped):
 
 def test_frame_geocodes_each_distinct_string_once(shipped, monkeypatch):
     """Repeated strings across chunks are geocoded once; rows get independent copies."""
-    import geo.locate as locate_mod
+    import geo.bulk_rules as locate_mod
 
     seen: list[str] = []
     real = locate_mod.geocode_many
@@ -209,10 +210,9 @@ def test_frame_geocodes_each_distinct_string_once(shipped, monkeypatch):
         return real(texts)
 
     monkeypatch.setattr(locate_mod, "geocode_many", counting)
-    monkeypatch.setattr(locate_mod, "CHUNK_ROWS", 3)
     texts = ["道县梅花镇", "道县与江永县交界", " 道县梅花镇 ", None, "道县与江永县交界"] * 3
     df = pd.DataFrame({"地址": texts, "县": ["道县", "宁远县", "道县", "", "道县"] * 3})
-    out = locate_frame(df, shipped, address_col="地址", county_col="县")
+    out = locate_frame(df, shipped, address_col="地址", county_col="县", chunk_rows=3)
     assert sorted(seen) == ["道县与江永县交界", "道县梅花镇"]
     assert out["flags"].tolist()[:5] == ["", "ambiguous;declared_mismatch", "", "", "ambiguous"]
     assert out["township_name"].tolist()[:3] == ["梅花镇", None, "梅花镇"]

@@ -1,64 +1,46 @@
-"""``yzmap locate``: attribute every row of a CSV or XLSX file to county, township and zone."""
+"""``yzmap locate``: attribute every row of a table to county, township, zone and constraints.
+
+CSV, XLSX, Parquet/GeoParquet or GeoPackage in and out, streamed in chunks (``geo.locate_job``):
+memory stays bounded whatever the file size, and the output is written whole or not at all.
+"""
 
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
 from webmap.commands import open_ledger, version_line
+from webmap.commands.cluster import cluster_errors, cluster_options, run_options
 from webmap.commands.progress import progress, quiet_option, summary
 from webmap.commands.zh import os_error_message
 
-CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig also reads plain UTF-8; gb18030 covers GBK
-OUTPUT_SUFFIXES = (".csv", ".xlsx")
+OUTPUT_SUFFIXES = (".csv", ".xlsx", ".parquet", ".gpkg")
 # header spellings tried when no column option is given, per axis
 LON_NAMES = ("经度", "lon", "lng", "longitude", "x", "东经")
 LAT_NAMES = ("纬度", "lat", "latitude", "y", "北纬")
 
 
 def read_table(path: Path, sheet: str | None = None):
-    """Read a CSV (UTF-8, UTF-8 with BOM or GBK) or XLSX file as text/object cells."""
-    import zipfile
+    """Read a whole CSV (UTF-8, UTF-8 with BOM or GBK), XLSX, Parquet or GeoPackage table."""
+    from geo.tables import TableError
+    from geo.tables import read_table as read_any
 
-    import pandas as pd
-
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        target = sheet if sheet is None or not sheet.isdigit() else int(sheet)
-        try:
-            return pd.read_excel(path, sheet_name=0 if target is None else target, dtype=object,
-                                 engine="openpyxl")
-        except (zipfile.BadZipFile, KeyError):  # not a zip, or a zip without a workbook
-            raise click.ClickException(f"{path}：不是有效的 XLSX 文件") from None
-        except ValueError as exc:  # unknown sheet name
-            raise click.ClickException(f"无法读取工作表 {sheet!r}：{exc}") from exc
-    if suffix != ".csv":
-        shown = suffix or "(无扩展名)"
-        raise click.ClickException(f"不支持的输入格式 {shown}：只支持 .csv 和 .xlsx")
-    for encoding in CSV_ENCODINGS:
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            raise click.ClickException(f"{path}：文件为空，没有表头和数据行") from None
-        except pd.errors.ParserError:  # e.g. an unclosed quote, a row with extra cells
-            raise click.ClickException(
-                f"{path}：CSV 格式错误，无法按列读取（引号未闭合或某行的列数多于表头？）") from None
-    raise click.ClickException(f"{path}：无法识别文件编码（支持 UTF-8、UTF-8-SIG、GBK）")
+    try:
+        return read_any(path, sheet=sheet)
+    except TableError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def write_table(frame, out: Path) -> None:
-    """Write CSV (with a BOM, so Excel reads the Chinese) or XLSX; ``out`` is never half-written."""
-    from webmap.ledger.files import atomic_path
+    """Write CSV (with a BOM, so Excel reads the Chinese), XLSX, Parquet or GeoPackage whole;
+    ``out`` is never half-written."""
+    from geo.tables import TableWriter
 
-    with atomic_path(out) as tmp:
-        if out.suffix.lower() == ".xlsx":
-            frame.to_excel(tmp, index=False, engine="openpyxl")
-        else:
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+    with TableWriter(out) as writer:
+        writer.write(frame)
 
 
 def _pick_column(columns, given: str | None, names: tuple[str, ...], option: str) -> str | None:
@@ -72,36 +54,55 @@ def _pick_column(columns, given: str | None, names: tuple[str, ...], option: str
     return next((lowered[n] for n in names if n in lowered), None)
 
 
-def _counter(step, total: int):
-    """Return the ``progress(n)`` callback ``locate_frame`` takes (rows done since last call)."""
-    done = [0]
-
-    def advance(n: int) -> None:
-        """Add ``n`` located rows to the bar."""
-        done[0] += n
-        step("定位中", done[0], total)
-
-    return advance
-
-
-def _summary(out, seconds: float, target: Path) -> str:
+def _summary(counts, seconds: float, target: Path) -> str:
     """One line: rows, located, outside, ambiguous, errors, notes (提示) and time."""
-    from geo.locate import NOTE_PREFIX
+    return (f"完成：共 {counts.rows} 行，已定位 {counts.located}，市外 {counts.outside}，"
+            f"归属不明 {counts.ambiguous}，错误 {counts.errors}，提示 {counts.notes}，"
+            f"用时 {seconds:.1f} 秒 → {target}")
 
-    flags = out["flags"].fillna("")
-    errors = out["error"].dropna().astype(str)
-    notes = int(errors.str.startswith(NOTE_PREFIX).sum())
-    return (f"完成：共 {len(out)} 行，已定位 {int(out['county_code'].notna().sum())}，"
-            f"市外 {int(flags.str.contains('outside_city').sum())}，"
-            f"归属不明 {int(flags.str.contains('ambiguous').sum())}，"
-            f"错误 {len(errors) - notes}，提示 {notes}，用时 {seconds:.1f} 秒 → {target}")
+
+def _run(sources, columns, output: Path, options, layers, step, cluster: dict) -> object:
+    """Stream the task sources through ``locate_task`` in order into ``output``; return counts."""
+    from geo.locate_job import Counts, locate_task, output_columns
+    from geo.tables import TableWriter
+
+    tasks = ((source, options) for source in sources)
+    counts = Counts()
+    if cluster["workers"] or cluster["scheduler"]:
+        from geo.lookup import warm_indexes
+        from geo.parallel import run_ordered
+
+        warm_indexes(layers)  # built here once, shipped built to every worker
+        run = run_ordered(locate_task, tasks, shared=layers, **cluster)
+    else:  # in this process: no need to import Dask (about 0.7 s)
+        run = nullcontext(locate_task(task, layers) for task in tasks)
+    with TableWriter(output) as writer, run as results:
+        for result in results:
+            if result.csv is not None:
+                if writer.rows == 0 and counts.rows == 0:
+                    writer.write(pd_empty(result.columns))
+                writer.write_bytes(result.csv)
+            else:
+                writer.write(result.frame)
+            counts.add(result.counts)
+            step("定位中", counts.rows, None)
+        if counts.rows == 0 and writer.rows == 0:
+            writer.write(pd_empty(output_columns(columns)))
+    return counts
+
+
+def pd_empty(columns):
+    """An empty frame with ``columns`` (fixes the output header)."""
+    import pandas as pd
+
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
 
 
 @click.command("locate")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False,
                                                                path_type=Path))
 @click.option("--out", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="输出文件（.csv 或 .xlsx）。")
+              help="输出文件：.csv、.xlsx、.parquet 或 .gpkg（后两种带 WGS84 点几何）。")
 @click.option("--lon-col", help="经度列（或 --x-col）。")
 @click.option("--lat-col", help="纬度列（或 --y-col）。")
 @click.option("--x-col", help="X/东坐标列（投影坐标配合 --crs）。")
@@ -113,9 +114,14 @@ def _summary(out, seconds: float, target: Path) -> str:
 @click.option("--address-col", help="地址列：无坐标的行按地址定位，有坐标的行用地址核对"
               "（不一致标记 declared_mismatch）。")
 @click.option("--sheet", help="XLSX 工作表名称或序号（默认第一个）。")
+@click.option("--layer", help="GeoPackage 图层名（默认第一个）。")
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=None,
+              help="每块行数（默认 50000，或环境变量 YZMAP_LOCATE_CHUNK_ROWS）；"
+              "按块读写，内存不随文件增大。")
+@cluster_options
 @quiet_option
 def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, county_col,
-           address_col, sheet, quiet):  # fmt: skip
+           address_col, sheet, layer, chunk_rows, workers, scheduler, quiet):  # fmt: skip
     """把 INPUT 的每一行归属到县区、乡镇和保护地分区。
 
     使用在用的边界图层（内置图层，以及用 ``yzmap boundaries import`` 导入的权威图层），
@@ -124,37 +130,49 @@ def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, count
     flags、candidates、constraints（点位所在的每个管控分区，写作 ``kind:name:zone``，以分号分隔：
     自然保护地、饮用水水源保护区、生态保护红线、永久基本农田）、error。以“提示：”开头的 error
     是对已定位行的说明（如按米制坐标推定了哪个坐标系），不是失败。
+
+    输入可为 .csv、.xlsx、.parquet（可带几何）或 .gpkg；带点几何的 .parquet、.gpkg
+    在没有坐标列时直接按点几何定位。文件按块读取和写出，内存占用不随文件增大；输出 .parquet、.gpkg
+    时每个已定位行带 WGS84 点几何。
     """
     from geo.errors import GeoError
-    from geo.locate import locate_frame
+    from geo.locate_job import LocateOptions, default_rows, plan_tasks
 
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise click.UsageError(f"--out: 输出文件须为 .csv 或 .xlsx，收到 {output.name}")
+        raise click.UsageError(
+            f"--out: 输出文件须为 {'、'.join(OUTPUT_SUFFIXES)}，收到 {output.name}")
     if (lon_col or lat_col) and (x_col or y_col):
         raise click.UsageError("--lon-col/--lat-col 与 --x-col/--y-col 只能选一组")
+    cluster = run_options(workers, scheduler)
     started = time.monotonic()
-    df = read_table(input_path, sheet)
-    cols = list(df.columns)
+    try:
+        # a cluster's workers may not see this file: send them the bytes of each range
+        cols, geometry, sources = plan_tasks(input_path, rows=chunk_rows or default_rows(),
+                                             sheet=sheet, layer=layer,
+                                             ship_bytes=scheduler is not None)
+    except GeoError as exc:
+        raise click.ClickException(str(exc)) from None
     x = _pick_column(cols, lon_col or x_col, LON_NAMES, "--lon-col/--x-col")
     y = _pick_column(cols, lat_col or y_col, LAT_NAMES, "--lat-col/--y-col")
     county = _pick_column(cols, county_col, (), "--county-col")
     address = _pick_column(cols, address_col, (), "--address-col")
-    if (x is None) != (y is None) or (x is None and address is None and county is None):
+    if (x is None) != (y is None) or (x is None and not geometry and address is None
+                                      and county is None):
         raise click.UsageError("请用 --lon-col/--lat-col 或 --x-col/--y-col 指明坐标列；"
                                f"可用的列：{', '.join(map(str, cols))}")
+    options = LocateOptions(x_col=x, y_col=y, datum=datum, crs=crs, county_col=county,
+                            address_col=address, out_suffix=output.suffix.lower())
     with open_ledger(require_schema=False, create=False) as ledger:
         layers = ledger.layers
     try:
-        with progress(quiet) as step:
-            out = locate_frame(df, layers, x_col=x, y_col=y, datum=datum, crs=crs,
-                               county_col=county, address_col=address,
-                               progress=_counter(step, len(df)))  # fmt: skip
-        write_table(out, output)
+        on_cluster = workers is not None or scheduler is not None
+        with progress(quiet) as step, cluster_errors() if on_cluster else nullcontext():
+            counts = _run(sources, cols, output, options, layers, step, cluster)
     except GeoError as exc:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"无法写出 {output}：{os_error_message(exc)}") from exc
-    click.echo(_summary(out, time.monotonic() - started, output))
+    click.echo(_summary(counts, time.monotonic() - started, output))
     summary(version_line(layers))
 
 
