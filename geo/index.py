@@ -142,6 +142,25 @@ class GridIndex:
         self._padded = np.pad(self.state.reshape(self.ny, self.nx), 1,
                               constant_values=EMPTY).ravel()
 
+    # -- pickling (the index is shipped once to every Dask worker) ----------------------------
+
+    def __getstate__(self) -> dict:
+        """State without what rebuilds cheaply: ``state`` repeats ``_padded``; ``_near`` masks."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("state", "_near")}
+
+    def __setstate__(self, state: dict) -> None:
+        """Restore, and re-prepare the geometries (``shapely`` pickles drop the preparation)."""
+        self.__dict__.update(state)
+        shapely.prepare(self.geoms)
+
+    def __getattr__(self, name: str):
+        """Rebuild ``state`` (flat cell states) from ``_padded`` after unpickling, on first use."""
+        if name != "state" or "_padded" not in self.__dict__:
+            raise AttributeError(name)
+        padded = self._padded.reshape(self.ny + 2, self.nx + 2)
+        self.state = np.ascontiguousarray(padded[1:-1, 1:-1]).ravel()
+        return self.state
+
     # -- query ---------------------------------------------------------------------------------
 
     def query(self, x, y, predicate: str = "intersects") -> np.ndarray:

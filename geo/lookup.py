@@ -29,6 +29,7 @@ __all__ = [
     "attribute_geometry",
     "point_attribution",
     "layer_index",
+    "warm_indexes",
     "confidence_for",
     "CONFIDENCE_INSIDE",
     "CONFIDENCE_ON_LINE",
@@ -82,8 +83,16 @@ def metric_geoms(layer: Layer) -> np.ndarray:
     if "metric" not in layer.cache:
         geoms = shapely.make_valid(np.asarray(layer.frame.geometry.values, dtype=object))
         layer.cache["metric"] = to_metric(geoms)
-        shapely.prepare(layer.cache["metric"])
+    # every time: a pickled copy (a Dask worker's) arrives unprepared; a no-op when prepared
+    shapely.prepare(layer.cache["metric"])
     return layer.cache["metric"]
+
+
+def metric_tree(layer: Layer) -> shapely.STRtree:
+    """STRtree of the layer's geometries in EPSG:4546, cached."""
+    if "metric_tree" not in layer.cache:
+        layer.cache["metric_tree"] = shapely.STRtree(metric_geoms(layer))
+    return layer.cache["metric_tree"]
 
 
 def metric_segments(layer: Layer) -> tuple[shapely.STRtree, np.ndarray]:
@@ -103,6 +112,35 @@ def _pa_order(layer: Layer) -> np.ndarray:
         unzoned = layer.frame["zone"].isna().to_numpy()
         layer.cache["pa_order"] = np.lexsort((np.arange(len(unzoned)), unzoned))
     return layer.cache["pa_order"]
+
+
+def warm_indexes(layers: LayerSet) -> LayerSet:
+    """Build every index attribution and constraint checks use, so shipped copies arrive built.
+
+    Call it before sending the layers to Dask workers: each worker then gets the indexes with
+    the layers (once) instead of building them itself.
+
+    Examples
+    --------
+    >>> from geo.boundaries import load_shipped
+    >>> layers = warm_indexes(load_shipped())
+    >>> sorted(layers.counties.cache)
+    ['grid', 'metric', 'metric_tree', 'segments']
+    """
+    from geo.constraints import zones_at_points  # geo.constraints needs the overlap module
+
+    for layer in (layers.counties, layers.townships):
+        if layer is not None:
+            layer_index(layer)
+            metric_tree(layer)
+    metric_segments(layers.counties)
+    pa = layers.protected_areas
+    if pa is not None and len(pa.frame):
+        layer_index(pa, _pa_order(pa))
+        metric_tree(pa)
+    # one point builds the projected zone trees of every constraint layer in use
+    zones_at_points(layers, [0.0], [0.0])
+    return layers
 
 
 def attribute_points(layers: LayerSet, lon, lat) -> PointAttributions:
@@ -313,9 +351,7 @@ def _shares(layer: Layer, metric, prefer=None) -> list[tuple[int, float]]:
     total = measure(metric)
     if total <= 0:
         return []
-    if "metric_tree" not in layer.cache:
-        layer.cache["metric_tree"] = shapely.STRtree(geoms)
-    rows = np.sort(layer.cache["metric_tree"].query(metric, predicate="intersects"))
+    rows = np.sort(metric_tree(layer).query(metric, predicate="intersects"))
     parts = measure(shapely.intersection(geoms[rows], metric)) / total
     found = [(int(r), round(float(s), 4)) for r, s in zip(rows, parts, strict=True) if s > 1e-6]
     rank = (lambda r: 0) if prefer is None else (lambda r: 0 if prefer[r] else 1)
