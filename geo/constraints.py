@@ -13,6 +13,7 @@ point path ``yzmap locate`` uses, and ``format_constraints`` writes ``kind:name:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -21,11 +22,12 @@ import shapely
 
 from geo.boundaries import CONSTRAINT_KINDS, LayerSet
 from geo.crs import METRIC_CRS, STORAGE_CRS, get_transformer
-from geo.overlap import COLUMNS, DEFAULT_BUFFERS, _metric_zones, overlap_sites
+from geo.overlap import COLUMNS, DEFAULT_BUFFERS, overlap_sites, prepare_sites
+from geo.overlap_index import metric_zones
 from geo.rules import RuleTable, load_zone_rules
 
-__all__ = ["TOUCHING", "active_kinds", "constraints_by_site", "format_constraints", "missing_kinds",
-           "overlap_constraints", "touched", "zones_at_points"]
+__all__ = ["TOUCHING", "OverlapJob", "active_kinds", "constraints_by_site", "format_constraints",
+           "missing_kinds", "overlap_chunk", "overlap_constraints", "touched", "zones_at_points"]
 
 TOUCHING = ("inside", "partly inside")  # relations that put a site under a zone's rule
 
@@ -49,6 +51,7 @@ def overlap_constraints(
     site_name_col: str | None = None,
     category_col: str | None = None,
     rules: RuleTable | None = None,
+    first_index: int = 0,
 ) -> pd.DataFrame:
     """Relate every site to every zone of every constraint layer in use.
 
@@ -58,8 +61,8 @@ def overlap_constraints(
         Points, lines or polygons with a CRS.
     layers : LayerSet
         The layers in use; each constraint slot that holds a layer is checked.
-    buffers, site_id_col, site_name_col, category_col, rules
-        As for ``geo.overlap.overlap_sites``.
+    buffers, site_id_col, site_name_col, category_col, rules, first_index
+        As for ``geo.overlap.overlap_sites`` (``first_index`` for one chunk of a larger input).
 
     Returns
     -------
@@ -69,15 +72,48 @@ def overlap_constraints(
         reach, naming its nearest feature. Empty (with the columns) when no layer is in use.
     """
     rules = rules or load_zone_rules()
+    in_use = [layer for layer in layers.constraint_layers().values() if layer is not None]
+    prepared = prepare_sites(sites) if in_use and sites.crs is not None else None
     parts = [overlap_sites(sites, layer, buffers=buffers, site_id_col=site_id_col,
-                           site_name_col=site_name_col, category_col=category_col, rules=rules)
-             for layer in layers.constraint_layers().values() if layer is not None]  # fmt: skip
+                           site_name_col=site_name_col, category_col=category_col, rules=rules,
+                           first_index=first_index, prepared=prepared)
+             for layer in in_use]  # fmt: skip
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     rows = pd.concat(parts, ignore_index=True)
     rank = rows["layer_kind"].map({k: i for i, k in enumerate(CONSTRAINT_KINDS)})
     order = np.lexsort((rows.index.to_numpy(), rank.to_numpy(), rows["site_index"].to_numpy()))
     return rows.iloc[order].reset_index(drop=True)[COLUMNS]
+
+
+@dataclass(frozen=True)
+class OverlapJob:
+    """What every chunk of a bulk overlap shares: the layers in use and the options."""
+
+    layers: LayerSet
+    buffers: Sequence[float] = DEFAULT_BUFFERS
+    site_id_col: str | None = None
+    site_name_col: str | None = None
+    category_col: str | None = None
+    rules: RuleTable | None = None
+    with_geometry: bool = False  # rows as a GeoDataFrame carrying each row's site geometry
+
+
+def overlap_chunk(task: tuple[int, gpd.GeoDataFrame], job: OverlapJob) -> pd.DataFrame:
+    """Return ``overlap_constraints`` rows for one chunk ``(first site index, sites)``.
+
+    A module-level function of picklable arguments, so ``geo.parallel.run_ordered`` can run the
+    chunks on worker processes; the rows of all chunks, in order, are those of one call.
+    """
+    first, sites = task
+    rows = overlap_constraints(sites, job.layers, buffers=job.buffers,
+                               site_id_col=job.site_id_col, site_name_col=job.site_name_col,
+                               category_col=job.category_col, rules=job.rules,
+                               first_index=first)  # fmt: skip
+    if not job.with_geometry:
+        return rows
+    geoms = sites.geometry.to_numpy()[rows["site_index"].to_numpy(dtype=int) - first]
+    return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, index=rows.index, crs=sites.crs))
 
 
 def touched(rows: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +139,7 @@ def zones_at_points(layers: LayerSet, lon, lat) -> list[list[tuple[str, str, str
     for kind, layer in layers.constraint_layers().items():
         if layer is None or not len(layer.frame):
             continue
-        z = _metric_zones(layer)
+        z = metric_zones(layer)
         p_idx, z_idx = z["tree"].query(points, predicate="intersects")
         names = z["frame"]["name"].astype(object).to_numpy()
         zones = z["frame"]["zone"].astype(object).to_numpy()

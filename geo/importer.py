@@ -18,7 +18,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo.boundaries import Layer
 from geo.crs import YONGZHOU_BBOX
@@ -29,6 +28,7 @@ from geo.importing.fields import guess_field_map, map_protected_areas, map_towns
 from geo.importing.geometry import Repair, check_geometries
 from geo.importing.place import describe_location
 from geo.importing.reading import open_source
+from geo.importing.site_tables import csv_points, read_parquet_sites
 from geo.models import LayerInfo
 
 __all__ = ["ImportReport", "ImportResult", "read_boundary_file", "read_sites_file", "file_sha256"]
@@ -232,7 +232,8 @@ def read_sites_file(
     lon_col: str | None = None,
     lat_col: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, ImportReport]:
-    """Read sites (points, lines or polygons) from any import format or a lon/lat CSV, in EPSG:4326.
+    """Read sites (points, lines or polygons) from any import format, a lon/lat CSV or a
+    (Geo)Parquet file, in EPSG:4326.
 
     Sites are not refused for lying outside Yongzhou (they are simply outside every reserve);
     a warning in the report says how many do.
@@ -242,6 +243,9 @@ def read_sites_file(
     if path.suffix.lower() == ".csv":
         raw_frame, declared = _read_csv_points(path, lon_col, lat_col)
         fmt, member, lyr = "CSV", path.name, None
+    elif path.suffix.lower() == ".parquet":
+        raw_frame, declared = read_parquet_sites(path, lon_col, lat_col)
+        fmt, member, lyr = "GeoParquet", path.name, None
     else:
         with tempfile.TemporaryDirectory(prefix="yzmap-sites-") as workdir:
             raw = open_source(path, workdir, layer=layer)
@@ -289,10 +293,6 @@ def read_sites_file(
     return frame, report
 
 
-_LON_NAMES = ("lon", "lng", "longitude", "经度", "x")
-_LAT_NAMES = ("lat", "latitude", "纬度", "y")
-
-
 def _read_csv_points(
     path: Path, lon_col: str | None, lat_col: str | None
 ) -> tuple[gpd.GeoDataFrame, str | None]:
@@ -309,27 +309,4 @@ def _read_csv_points(
             continue
     if frame is None:
         raise ImportFileError(f"{path.name}: 编码既不是 UTF-8 也不是 GBK")
-    lowered = {c.strip().lower(): c for c in frame.columns}
-    named = lon_col is not None or lat_col is not None
-    lon_col = lon_col or next((lowered[n] for n in _LON_NAMES if n in lowered), None)
-    lat_col = lat_col or next((lowered[n] for n in _LAT_NAMES if n in lowered), None)
-    for what, col in (("经度", lon_col), ("纬度", lat_col)):
-        if col is None or col not in frame:
-            raise ImportFileError(
-                f"{path.name}: 找不到{what}列 {col or ''}（文件的列: {', '.join(frame.columns)}）；"
-                "请用 --lon-col/--lat-col 指定"
-            )
-    xy = {}
-    for col in (lon_col, lat_col):
-        values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ImportFileError(
-                f"{path.name}: 第 {i + 2} 行 字段 {col!r} 值 {frame[col].iloc[i]!r} 不是数字"
-            )
-        xy[col] = values.to_numpy()
-    points = gpd.GeoDataFrame(frame, geometry=shapely.points(xy[lon_col], xy[lat_col]))
-    if named or lon_col.strip().lower() == "x":
-        return points, None
-    return points.set_crs("EPSG:4326"), f"CSV 经纬度列 {lon_col}/{lat_col}（按 WGS84）"
+    return csv_points(frame, path.name, lon_col, lat_col)

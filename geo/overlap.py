@@ -12,13 +12,18 @@ centroid, which brings them to within about 1e-6 of the geodesic (GRS80) values;
 error would reach 0.05% at the city's eastern edge.
 
 One row per site x protected area x zone within the largest buffer; a site with no zone within
-that distance gets one "outside" row naming the nearest protected area. Pair finding uses one
-STRtree query (``dwithin``), and prepared ``covers`` avoids intersections for sites wholly inside.
+that distance gets one "outside" row naming the nearest protected area. Everything is computed
+on arrays (shapely 2, pyproj): pair finding is one STRtree query (``dwithin``), prepared
+``covers`` avoids intersections for sites wholly inside, the nearest boundary comes from one
+query on cut boundaries (``geo.overlap_nearest``), and the rules are looked up once per distinct
+(relation, zone, category). ``first_index`` makes a chunk of a larger input give the rows it
+would have in one call, so bulk runs stream chunks (``geo.constraints.overlap_chunk``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -29,9 +34,12 @@ import shapely
 from geo.boundaries import CONSTRAINT_KINDS, Layer
 from geo.crs import METRIC_CRS, STORAGE_CRS, get_transformer
 from geo.errors import GeoError
+from geo.overlap_index import metric_zones
+from geo.overlap_nearest import Nearest, nearest_boundaries, nearest_outlines
 from geo.rules import PERIMETER_ZONE, RuleTable, load_zone_rules
 
-__all__ = ["COLUMNS", "DEFAULT_BUFFERS", "overlap_sites", "overlap_issue_geometries"]
+__all__ = ["COLUMNS", "DEFAULT_BUFFERS", "SiteGeoms", "overlap_issue_geometries", "overlap_sites",
+           "prepare_sites"]
 
 DEFAULT_BUFFERS = (0, 500, 1000, 5000)
 COLUMNS = [
@@ -63,51 +71,23 @@ COLUMNS = [
 ]
 _INSIDE_EPS = 1e-9
 _PROJ = pyproj.Proj(METRIC_CRS)
-# attributes of a constraint kind reported in ``detail``, with their Chinese labels
-DETAIL_FIELDS = {"river": "河流/水库", "serves": "供水对象", "approval": "批复文件",
-                 "unit_code": "红线编码", "redline_type": "红线类型"}  # fmt: skip
 
 
-def _details(frame: pd.DataFrame) -> np.ndarray:
-    """Return one "label：value；…" text per feature from its kind's attributes ("" for none)."""
-    cols = [c for c in DETAIL_FIELDS if c in frame]
-    out = []
-    for values in zip(*(frame[c].tolist() for c in cols), strict=True) if cols else ():
-        parts = [f"{DETAIL_FIELDS[c]}：{v}" for c, v in zip(cols, values, strict=True)
-                 if v is not None and v == v and str(v).strip()]  # fmt: skip
-        out.append("；".join(parts))
-    return np.array(out if cols else [""] * len(frame), dtype=object)
+@dataclass
+class SiteGeoms:
+    """Sites in EPSG:4546 with what every layer's check needs: dimension, size and scale."""
+
+    geoms: np.ndarray  # valid shapely geometries, metres
+    dims: np.ndarray  # 0 points, 1 lines, 2 polygons
+    measure: np.ndarray  # planar area, length or number of points
+    scale: np.ndarray  # EPSG:4546 point scale factor at each site's centroid
 
 
-def _metric_zones(layer: Layer) -> dict:
-    """Project the zone features once per layer and cache them with their trees and PA outlines."""
-    cached = layer.cache.get("overlap")
-    if cached is not None:
-        return cached
-    frame = layer.frame.reset_index(drop=True)
-    zoned = set(frame.loc[frame["zone"].notna(), "pa_code"])
-    # an unzoned outline is only used for reserves that have no zone features
-    keep = frame["zone"].notna() | ~frame["pa_code"].isin(zoned)
-    frame = frame[keep].reset_index(drop=True)
-    geoms = frame.geometry.to_crs(METRIC_CRS).array
-    geoms = np.asarray(shapely.make_valid(np.asarray(geoms)))
-    shapely.prepare(geoms)
-    codes = frame["pa_code"].astype(str).to_numpy()
-    pa_codes = np.unique(codes)
-    outlines = np.array([shapely.union_all(geoms[codes == c]) for c in pa_codes])
-    boundaries = shapely.boundary(outlines)
-    cached = {
-        "frame": frame,
-        "details": _details(frame),
-        "geoms": geoms,
-        "tree": shapely.STRtree(geoms),
-        "pa_codes": pa_codes,
-        "outlines": outlines,
-        "outline_tree": shapely.STRtree(outlines),
-        "boundary_tree": shapely.STRtree(boundaries),
-    }
-    layer.cache["overlap"] = cached
-    return cached
+def prepare_sites(sites: gpd.GeoDataFrame) -> SiteGeoms:
+    """Project and repair the sites once, for every constraint layer they are checked against."""
+    geoms = np.asarray(shapely.make_valid(np.asarray(sites.geometry.to_crs(METRIC_CRS).array)))
+    dims = shapely.get_dimensions(geoms)
+    return SiteGeoms(geoms, dims, _measure(geoms, dims), _scale(shapely.centroid(geoms)))
 
 
 def _scale(points_metric: np.ndarray) -> np.ndarray:
@@ -128,7 +108,7 @@ def _measure(geoms: np.ndarray, dims: np.ndarray) -> np.ndarray:
 
 
 def _site_columns(
-    sites: gpd.GeoDataFrame, site_id_col, site_name_col, category_col
+    sites: gpd.GeoDataFrame, site_id_col, site_name_col, category_col, first_index: int = 0
 ) -> pd.DataFrame:
     """Return site_id, site_name and site_category columns, checking named columns exist."""
     for label, col in (
@@ -148,28 +128,26 @@ def _site_columns(
     ids = (
         sites[site_id_col].astype(str).to_numpy()
         if site_id_col
-        else np.arange(1, n + 1).astype(str)
+        else np.arange(first_index + 1, first_index + n + 1).astype(str)
     )
     names = sites[site_name_col].to_numpy() if site_name_col else np.full(n, None)
     cats = sites[category_col].to_numpy() if category_col else np.full(n, None)
     return pd.DataFrame({"site_id": ids, "site_name": names, "site_category": cats})
 
 
-def _relation(share: float, covered: bool, distance: float, buffers: Sequence[float]) -> str:
-    """Name the relation of one site to one zone."""
-    if covered or share >= 1 - _INSIDE_EPS:
-        return "inside"
-    if share > 0:
-        return "partly inside"
+def _relations(share, covered, distance, buffers: Sequence[float]) -> np.ndarray:
+    """Name the relation of each site to each zone: inside, partly inside, a buffer or outside."""
+    conditions = [covered | (share >= 1 - _INSIDE_EPS), share > 0]
+    labels = ["inside", "partly inside"]
     for b in buffers:
-        if distance <= b:
-            return f"within buffer {b:g} m"
-    return "outside"
+        conditions.append(distance <= b)
+        labels.append(f"within buffer {b:g} m")
+    return np.select(conditions, labels, default="outside").astype(object)
 
 
-def _pair_rows(site_geoms, site_dims, site_measure, zgeoms, s_idx, z_idx) -> dict:
+def _pair_rows(sites: SiteGeoms, zgeoms, s_idx, z_idx) -> dict:
     """Compute overlap, share, covered flag and distance for (site, zone) pairs, vectorised."""
-    sg, zg = site_geoms[s_idx], zgeoms[z_idx]
+    sg, zg = sites.geoms[s_idx], zgeoms[z_idx]
     covered = shapely.covers(zg, sg)
     touching = shapely.intersects(zg, sg)
     partial = touching & ~covered
@@ -179,20 +157,17 @@ def _pair_rows(site_geoms, site_dims, site_measure, zgeoms, s_idx, z_idx) -> dic
     inter[~touching] = None
     overlap = np.zeros(len(s_idx))
     has = covered | partial
-    overlap[has] = _measure(inter[has], site_dims[s_idx][has])
+    dims, measure = sites.dims[s_idx], sites.measure[s_idx]
+    overlap[has] = _measure(inter[has], dims[has])
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(
-            site_measure[s_idx] > 0, overlap / site_measure[s_idx], touching.astype(float)
-        )
+        share = np.where(measure > 0, overlap / measure, touching.astype(float))
     distance = np.zeros(len(s_idx))
     distance[~touching] = shapely.distance(sg[~touching], zg[~touching])
-    # planar -> geodesic: divide by the point scale (squared for areas) at the overlap centroid
-    k = np.ones(len(s_idx))
+    # planar -> geodesic: divide by the point scale (squared for areas) at the overlap centroid,
+    # or at the site's own centroid when nothing overlaps
+    k = sites.scale[s_idx]
     if has.any():
         k[has] = _scale(shapely.centroid(inter[has]))
-    if (~has).any():
-        k[~has] = _scale(shapely.centroid(sg[~has]))
-    dims = site_dims[s_idx]
     return {
         "overlap_m2": np.where(dims == 2, overlap / k**2, 0.0),
         "overlap_length_m": np.where(dims == 1, overlap / k, 0.0),
@@ -211,6 +186,8 @@ def overlap_sites(
     site_name_col: str | None = None,
     category_col: str | None = None,
     rules: RuleTable | None = None,
+    first_index: int = 0,
+    prepared: SiteGeoms | None = None,
 ) -> pd.DataFrame:
     """Relate every site to every protected-area zone within the largest buffer.
 
@@ -229,12 +206,17 @@ def overlap_sites(
         ``site_id``/``site_name``/``category`` when present, else the 1-based row number.
     rules : RuleTable, optional
         Zone rules; default ``data/boundaries/zone_rules.csv``.
+    first_index : int
+        Position of the first site in the whole input when ``sites`` is one chunk of it: added
+        to ``site_index`` and to the default row-number ids, so chunks give the rows of one call.
+    prepared : SiteGeoms, optional
+        ``prepare_sites(sites)``, when the caller checks the same sites against several layers.
 
     Returns
     -------
     DataFrame
         Columns ``COLUMNS``; areas in m2 and distances in m, geodesic to ~1e-6; ``site_index``
-        is the 0-based position of the site in ``sites``.
+        is the 0-based position of the site in the input.
     """
     if sites.crs is None:
         raise GeoError("站点数据没有坐标系，无法计算重叠")
@@ -244,18 +226,16 @@ def overlap_sites(
         )
     rules = rules or load_zone_rules()
     pos = sorted({float(b) for b in buffers if float(b) > 0})
-    z = _metric_zones(zones_layer)
-    meta = _site_columns(sites, site_id_col, site_name_col, category_col)
-    site_geoms = np.asarray(shapely.make_valid(np.asarray(sites.geometry.to_crs(METRIC_CRS).array)))
-    site_dims = shapely.get_dimensions(site_geoms)
-    site_measure = _measure(site_geoms, site_dims)
+    z = metric_zones(zones_layer)
+    meta = _site_columns(sites, site_id_col, site_name_col, category_col, first_index)
+    prep = prepared if prepared is not None else prepare_sites(sites)
     if pos:
-        s_idx, z_idx = z["tree"].query(site_geoms, predicate="dwithin", distance=pos[-1])
+        s_idx, z_idx = z["tree"].query(prep.geoms, predicate="dwithin", distance=pos[-1])
     else:
-        s_idx, z_idx = z["tree"].query(site_geoms, predicate="intersects")
+        s_idx, z_idx = z["tree"].query(prep.geoms, predicate="intersects")
     order = np.lexsort((z_idx, s_idx))
     s_idx, z_idx = s_idx[order], z_idx[order]
-    pairs = _pair_rows(site_geoms, site_dims, site_measure, z["geoms"], s_idx, z_idx)
+    pairs = _pair_rows(prep, z["geoms"], s_idx, z_idx)
     zf = z["frame"]
     rows = meta.iloc[s_idx].reset_index(drop=True)
     rows["_site"] = s_idx
@@ -270,23 +250,23 @@ def overlap_sites(
     rows["detail"] = z["details"][z_idx]
     for col in ("overlap_m2", "overlap_length_m", "overlap_share", "distance_m"):
         rows[col] = pairs[col]
-    rows["relation"] = [
-        _relation(s, c, d, pos)
-        for s, c, d in zip(
-            pairs["overlap_share"], pairs["covered"], pairs["distance_m"], strict=False
-        )
-    ]
-    rows = pd.concat([rows, _outside_rows(meta, site_geoms, s_idx, z)], ignore_index=True)
-    _add_boundary_distance(rows, site_geoms, z)
+    rows["relation"] = _relations(
+        pairs["overlap_share"], pairs["covered"], pairs["distance_m"], pos
+    )
+    boundary = nearest_boundaries(prep.geoms, z)
+    rows = pd.concat([rows, _outside_rows(meta, prep, s_idx, z, boundary)], ignore_index=True)
+    if boundary is None:
+        rows["boundary_distance_m"] = np.nan
+    else:
+        rows["boundary_distance_m"] = (boundary.distance / prep.scale)[rows["_site"].to_numpy()]
     _add_rules(rows, rules)
     info = zones_layer.info
     rows["layer_kind"] = info.kind
     rows["boundary_version"] = info.version
     rows["boundary_authoritative"] = info.authoritative
     rows["boundary_note"] = "" if info.authoritative else "示意（非权威边界）"
-    rows["site_index"] = rows.pop(
-        "_site"
-    )  # 0-based row of the site in ``sites``, to join geometry back
+    # 0-based row of the site in the whole input, to join geometry back
+    rows["site_index"] = rows.pop("_site") + first_index
     rows = rows.sort_values(
         ["site_index", "protected_area", "zone"], kind="stable", na_position="last"
     )
@@ -294,24 +274,22 @@ def overlap_sites(
 
 
 def _outside_rows(
-    meta: pd.DataFrame, site_geoms: np.ndarray, matched: np.ndarray, z: dict
+    meta: pd.DataFrame, sites: SiteGeoms, matched: np.ndarray, z: dict, boundary: Nearest | None
 ) -> pd.DataFrame:
     """One "outside" row per unmatched site, naming the nearest protected area and its distance."""
-    lonely = np.setdiff1d(np.arange(len(site_geoms)), matched)
+    lonely = np.setdiff1d(np.arange(len(sites.geoms)), matched)
     out = meta.iloc[lonely].reset_index(drop=True)
     out["relation"] = "outside"
     for col in ("overlap_m2", "overlap_length_m", "overlap_share"):
         out[col] = 0.0
     if len(lonely) and len(z["outlines"]):
-        (_, pa_i), dist = z["outline_tree"].query_nearest(
-            site_geoms[lonely], return_distance=True, all_matches=False
-        )
-        first = z["frame"].drop_duplicates("pa_code").set_index("pa_code")
+        pa_i, dist = nearest_outlines(sites.geoms, lonely, z, boundary)
         codes = z["pa_codes"][pa_i]
+        first = z["first"]
         out["pa_code"] = codes
         out["protected_area"] = first.loc[codes, "name"].to_numpy()
         out["level"] = first.loc[codes, "level"].to_numpy() if "level" in first else None
-        out["distance_m"] = dist / _scale(shapely.centroid(site_geoms[lonely]))
+        out["distance_m"] = dist / sites.scale[lonely]
     else:
         out["distance_m"] = np.nan
     out["_site"] = lonely
@@ -321,43 +299,40 @@ def _outside_rows(
     return out
 
 
-def _add_boundary_distance(rows: pd.DataFrame, site_geoms: np.ndarray, z: dict) -> None:
-    """Add each site's distance to the nearest protected-area boundary (0 if it crosses one)."""
-    if not len(z["outlines"]) or not len(site_geoms):
-        rows["boundary_distance_m"] = np.nan
-        return
-    (_, _), dist = z["boundary_tree"].query_nearest(
-        site_geoms, return_distance=True, all_matches=False
-    )
-    dist = dist / _scale(shapely.centroid(site_geoms))
-    rows["boundary_distance_m"] = dist[rows["_site"].to_numpy()]
-
-
 def _add_rules(rows: pd.DataFrame, rules: RuleTable) -> None:
     """Attach the zone rule (inside / partly inside) or the perimeter rule (within buffer).
 
     ``site_category`` may be a ledger category: ``RuleTable.rule_for`` resolves it through the
     category map, and ``rule_category``/``rule_note`` say which table row stood in and why.
+    A million rows hold few distinct (relation, scheme, zone, category) keys: each is looked
+    up once.
     """
+    cache: dict = {}
     found = []
-    cats = [None if pd.isna(c) else str(c) for c in rows["site_category"]]
-    for rel, scheme, zone, cat in zip(
-        rows["relation"], rows["zone_scheme"], rows["zone"], cats, strict=False
-    ):
-        if rel in ("inside", "partly inside"):
-            rule = rules.rule_for(scheme, zone, cat)
-        elif rel.startswith("within buffer"):
-            rule = rules.rule_for(
-                scheme if scheme and scheme != "none" else "reserve3", PERIMETER_ZONE, cat
-            )
-        else:
-            rule = None
-        found.append(rule)
+    raw = rows["site_category"].to_numpy(object)
+    cats = np.where(pd.isna(raw), None, raw)
+    cats = [c if c is None or isinstance(c, str) else str(c) for c in cats]
+    columns = (rows[c].to_numpy(object) for c in ("relation", "zone_scheme", "zone"))
+    for key in zip(*columns, cats, strict=True):
+        if key not in cache:
+            cache[key] = _rule(rules, *key)
+        found.append(cache[key])
     rows["rule"] = [r.rule if r else None for r in found]
     rows["rule_source"] = [r.source if r else None for r in found]
     rows["rule_confidence"] = [r.confidence if r else None for r in found]
     rows["rule_category"] = [r.site_category if r else None for r in found]
     rows["rule_note"] = [r.resolution if r else None for r in found]
+
+
+def _rule(rules: RuleTable, rel: str, scheme, zone, cat):
+    """Return the zone rule for a relation inside, the perimeter rule for a buffer, else None."""
+    if rel in ("inside", "partly inside"):
+        return rules.rule_for(scheme, zone, cat)
+    if rel.startswith("within buffer"):
+        return rules.rule_for(
+            scheme if scheme and scheme != "none" else "reserve3", PERIMETER_ZONE, cat
+        )
+    return None
 
 
 def overlap_issue_geometries(

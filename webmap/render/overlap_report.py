@@ -12,17 +12,23 @@ site's geometry). Relations read in Chinese through ``relation_label``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from geo.constraints import OverlapJob
 from geo.overlap import COLUMNS
+from geo.tables import XLSX_MAX_ROWS, TableWriter
 from webmap.ledger.files import atomic_path
 from webmap.ledger.vocabulary import CONSTRAINT_TITLES, ILLUSTRATIVE_MARK, RELATION_GROUPS
 
 FORMATS = ("csv", "xlsx", "geojson")
+STREAM_FORMATS = ("csv", "parquet", "gpkg")  # written chunk by chunk (bulk inputs)
+TOUCHED_SHOWN = 100  # touched zones a bulk run lists on the terminal; the rest are counted
 ROUNDING = {"overlap_m2": 2, "overlap_length_m": 2, "distance_m": 2, "boundary_distance_m": 2,
             "overlap_share": 6}  # fmt: skip
 EXPORT_COLUMNS = [c for c in COLUMNS if c != "site_index"]
@@ -144,3 +150,94 @@ def save_report(rows, sites, layers, provenance: Mapping, path: str | Path) -> N
     fmt = Path(path).suffix.lower().lstrip(".")
     with atomic_path(path) as tmp:
         write_report(rows, sites, layers, provenance, fmt, tmp)
+
+
+def check_xlsx_rows(rows: pd.DataFrame) -> None:
+    """Refuse a report that does not fit one Excel sheet, pointing to the streamed formats."""
+    if len(rows) > XLSX_MAX_ROWS:
+        raise ValueError(
+            f"结果有 {len(rows):,} 行，XLSX 最多 {XLSX_MAX_ROWS:,} 行（Excel 的上限）；"
+            "请改用 .csv、.parquet 或 .gpkg 输出"
+        )
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """A bulk overlap (``geo.constraints.OverlapJob``) and the report format its chunks feed."""
+
+    job: OverlapJob
+    fmt: str  # csv | parquet | gpkg
+
+
+@dataclass
+class ReportChunk:
+    """One chunk's report rows, made where the chunk ran (a worker): counts and what to write."""
+
+    rows: int
+    relations: dict
+    touched: pd.DataFrame  # its first TOUCHED_SHOWN rows of zones a site lies in or crosses
+    touched_total: int
+    table: pd.DataFrame  # the rows to write; for CSV only the header (the rows are ``csv``)
+    csv: bytes | None = None
+
+
+def report_chunk(task: tuple[int, gpd.GeoDataFrame], job: ReportJob) -> ReportChunk:
+    """Check one chunk of sites and prepare its report rows (rounded; CSV already encoded).
+
+    Run by ``geo.parallel.run_ordered`` on the workers, so the rounding and the CSV encoding
+    are spread over them as the overlap is, and the writing process only appends.
+    """
+    from geo.constraints import overlap_chunk, touched
+
+    rows = round_rows(overlap_chunk(task, job.job))
+    hit = touched(rows)
+    table = rows[EXPORT_COLUMNS]
+    if job.fmt == "gpkg":
+        table = gpd.GeoDataFrame(table, geometry=rows.geometry, crs=rows.crs)
+    data = None
+    if job.fmt == "csv":
+        data, table = table.to_csv(index=False, header=False).encode("utf-8"), table.iloc[:0]
+    counts = rows["relation"].value_counts().to_dict()
+    return ReportChunk(len(rows), counts, pd.DataFrame(hit.iloc[:TOUCHED_SHOWN]), len(hit),
+                       table, data)  # fmt: skip
+
+
+@dataclass
+class StreamTally:
+    """What a streamed report held, gathered chunk by chunk: the rows are not kept."""
+
+    rows: int = 0
+    relations: Counter = field(default_factory=Counter)
+    touched: list[pd.DataFrame] = field(default_factory=list)  # the first TOUCHED_SHOWN
+    touched_total: int = 0
+
+    def add(self, chunk: ReportChunk) -> None:
+        """Count a chunk's rows and relations and keep its first touched rows for the terminal."""
+        self.rows += chunk.rows
+        self.relations.update(chunk.relations)
+        room = TOUCHED_SHOWN - sum(len(t) for t in self.touched)
+        if room > 0 and len(chunk.touched):
+            self.touched.append(chunk.touched.iloc[:room])
+        self.touched_total += chunk.touched_total
+
+
+def stream_report(chunks: Iterable[ReportChunk], path: str | Path, on_chunk=None) -> StreamTally:
+    """Append ``report_chunk`` results to a CSV, Parquet or GeoPackage report as they come.
+
+    CSV bytes are those ``save_report`` writes for the same rows; GeoPackage rows carry their
+    site's geometry. The file appears only once every chunk is written
+    (``geo.tables.TableWriter``); ``on_chunk(tally)`` is called after each chunk.
+    """
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in STREAM_FORMATS:
+        raise ValueError(f"流式报告格式只能是 {'、'.join(STREAM_FORMATS)}，收到“{fmt}”")
+    tally = StreamTally()
+    with TableWriter(path, layer="overlap") as writer:
+        for chunk in chunks:
+            tally.add(chunk)
+            writer.write(chunk.table)
+            if chunk.csv:
+                writer.write_bytes(chunk.csv)
+            if on_chunk is not None:
+                on_chunk(tally)
+    return tally
