@@ -94,6 +94,11 @@ DEFAULTS: dict[str, object] = {
     "TRUSTED_PROXIES": 0,
     "HSTS_SECONDS": 31536000,  # Strict-Transport-Security max-age on HTTPS answers (0: not sent)
     "MAP_CACHE_SIZE": 64,  # built map page shells kept per worker process (per role and filter)
+    # the issue map loads every point while its view holds at most this many located issues;
+    # beyond, it draws counts per grid cell computed by the database (/api/issues/grid)
+    "MAP_POINTS_LIMIT": 50000,
+    "MAP_GRID_PIXELS": 60,  # grid cell size in screen pixels (the map's own clusters use 60)
+    "MAP_GRID_MAX_CELLS": 20000,  # cells one grid answer may hold (a finer grid is a 400)
     "SHUTDOWN_GRACE_SECONDS": 30,  # on SIGTERM, requests in flight get this long to finish
 }
 

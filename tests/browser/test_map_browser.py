@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.browser.conftest import PageWatch, add_viewer, log_in, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -121,3 +125,97 @@ def test_other_pages_load_offline(page, live_server, path):
     pg.goto(live_server + path)
     assert watch.outside == [] and watch.errors == [] or path.startswith("/issues")
     assert watch.outside == []
+
+
+BIG = 3000  # issues of the big ledger, six times its MAP_POINTS_LIMIT
+STATE_JS = "() => window.yzmap.state"
+
+
+@pytest.fixture(scope="module")
+def big_server(tmp_path_factory, browser):
+    """Serve a ledger of 3,000 synthetic issues with MAP_POINTS_LIMIT lowered to 500."""
+    from sqlalchemy import insert
+
+    from webmap import create_app
+    from webmap.ledger import db
+    from webmap.ledger.models import Issue
+    from webmap.web import context as webctx
+
+    path = tmp_path_factory.mktemp("big") / "yzmap.sqlite"
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "TODAY": "2023-06-01",
+                      "PROPAGATE_TEST_ERRORS": False, "MAP_POINTS_LIMIT": 500})  # fmt: skip
+    rng = random.Random(15)
+    rows = []
+    for i in range(BIG):
+        lon, lat = rng.uniform(111.3, 112.2), rng.uniform(24.9, 26.6)
+        rows.append({"number": f"B-{i:05d}", "source_type": "省日常交办", "title": f"问题 {i}",
+                     "county_code": "431103", "county_name": "冷水滩区", "status": "整改中",
+                     "due_date": date(2022, 1, 1) + timedelta(days=rng.randint(0, 900)),
+                     "lon": lon, "lat": lat, "minx": lon, "miny": lat, "maxx": lon, "maxy": lat,
+                     "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                     "partner_units": [], "public": True, "sensitive": False})  # fmt: skip
+    with app.app_context():
+        db.upgrade_db(webctx.get_engine(app))
+        with webctx.session_scope(app) as session:
+            session.execute(insert(Issue), rows)
+    add_viewer(app)
+    base, server = serve_in_thread(app)
+    yield base
+    server.close()
+
+
+def test_big_ledger_shows_server_cells_then_points_when_zoomed_in(browser, big_server):
+    """Beyond MAP_POINTS_LIMIT the first view is the server's grid; zoomed in, the view's points.
+
+    The grid holds every issue; a zoomed-in view loads exactly the issues the grid counted there,
+    and zooming out again goes back to the grid, all without an outside request.
+    """
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
+    watch = PageWatch(big_server)
+    context.route("**/*", watch.route)
+    log_in(context.request, big_server)
+    pg = context.new_page()
+    pg.on("pageerror", lambda exc: watch.errors.append(str(exc)))
+    try:
+        pg.goto(big_server + "/")
+        pg.wait_for_selector("body[data-map-ready='1']", state="attached", timeout=20000)
+        state = pg.evaluate(STATE_JS)
+        assert state["mode"] == "grid" and state["drawn"] == BIG == state["rendered"]
+        assert pg.evaluate("window.yzmap.issues.count()") == 0  # no point was sent
+        assert "按网格汇总" in pg.inner_text("#drawn-count") and _ink(pg) > 500
+        pg.evaluate("window.yzmap.map.setView([25.7, 111.7], 13, {animate: false})")
+        pg.wait_for_function("() => window.yzmap.state.mode === 'view-points' "
+                             "&& window.yzmap.state.done", timeout=20000)  # fmt: skip
+        state = pg.evaluate(STATE_JS)
+        loaded = pg.evaluate("window.yzmap.issues.count()")
+        assert 0 < loaded == state["matched"] == state["drawn"] <= 500
+        assert pg.inner_text("#drawn-count") == str(loaded)
+        pg.evaluate("window.yzmap.map.setView([25.7, 111.7], 9, {animate: false})")
+        pg.wait_for_function("() => window.yzmap.state.mode === 'grid'", timeout=20000)
+        assert pg.evaluate("window.yzmap.issues.cellCount()") > loaded
+        assert watch.outside == [] and watch.errors == []
+    finally:
+        context.close()
+
+
+def test_big_public_map_stays_on_server_cells(browser, big_server):
+    """The public map of a big ledger draws server cells and, zoomed in, asks the grid again."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
+    watch = PageWatch(big_server)
+    context.route("**/*", watch.route)
+    pg = context.new_page()
+    pg.on("pageerror", lambda exc: watch.errors.append(str(exc)))
+    grids = []
+    pg.on("request", lambda r: grids.append(r.url) if "/api/public/issues/grid" in r.url else None)
+    try:
+        pg.goto(big_server + "/public")
+        pg.wait_for_selector("body[data-map-ready='1']", state="attached", timeout=20000)
+        assert pg.evaluate(STATE_JS)["mode"] == "grid"
+        pg.evaluate("window.yzmap.map.setView([25.7, 111.7], 13, {animate: false})")
+        pg.wait_for_function(f"() => window.yzmap.state.drawn < {BIG}", timeout=20000)
+        assert pg.evaluate(STATE_JS)["mode"] == "grid"  # no bbox on the public items: cells
+        assert pg.evaluate("window.yzmap.issues.count()") == 0
+        assert any("view=" in url for url in grids)
+        assert watch.outside == [] and watch.errors == []
+    finally:
+        context.close()

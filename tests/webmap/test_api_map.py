@@ -34,7 +34,19 @@ def test_cursor_pages_do_not_repeat_when_an_issue_is_added_meanwhile(client, led
     make_issue("HT-00")
     second = client.get(_next(first)).get_json()
     assert [f["id"] for f in second["features"]] == ["HT-03", "HT-04"]
-    assert second["numberMatched"] == 6
+    # numberMatched is counted once, when the run of pages began, and carried in next links
+    assert second["numberMatched"] == first["numberMatched"] == 5
+    assert client.get("/api/issues?limit=2").get_json()["numberMatched"] == 6
+
+
+def test_only_the_first_page_counts(client, ledger):
+    """Next links carry the first page's count; a bad carried count is a 400 naming matched."""
+    first = client.get("/api/issues?limit=2&status=未启动").get_json()
+    assert f"matched={first['numberMatched']}" in _next(first)
+    resp = client.get("/api/issues?limit=2&after=HT-02&matched=-3")
+    assert resp.status_code == 400 and "matched" in resp.get_json()["error"]
+    # an offset page (no cursor) always counts afresh, whatever it is told
+    assert client.get("/api/issues?limit=2&offset=2&matched=99").get_json()["numberMatched"] == 5
 
 
 def test_map_format_keeps_unlocated_issues_without_a_point(client, ledger):

@@ -18,9 +18,10 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
 import shapely
 from shapely.geometry import Point
-from sqlalchemy import case, func, select
+from sqlalchemy import Text, case, func, select
 
 from webmap.ledger import workflow
 from webmap.ledger.constraints import issue_constraints
@@ -43,6 +44,8 @@ PUBLIC_FILTERS = ("county", "source", "status", "deadline", "rag", "category", "
 # what the ledger keeps beside the properties to place an issue on a map
 PLACE_COLUMNS = ("lon", "lat", "minx", "miny", "maxx", "maxy", "sensitive", "township_code")
 DERIVED = ("rag", "generalised", "constraints")  # computed, not stored
+DATE_PROPERTIES = frozenset({"due_date"})  # sent as ISO text
+JSON_LISTS = frozenset({"partner_units"})  # stored as JSON lists
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,44 @@ def _properties(row, names, day: date, amber_days: int) -> dict:
     return props
 
 
+def _live_properties(rows, names, day: date, amber_days: int) -> list[dict]:
+    """Return the masked properties of live rows (``_properties`` by tuple index, for big pages).
+
+    A page of 10,000 rows spent most of its time in ``getattr`` and type checks: columns are
+    looked up by position once, and only date columns are turned into ISO text.
+    """
+    if not rows:
+        return []
+    index = {name: i for i, name in enumerate(rows[0]._fields)}
+    status, due = index["status"], index["due_date"]
+    plan = [(n, index.get(n), n in DATE_PROPERTIES, n in JSON_LISTS) for n in names]
+    out = []
+    for row in rows:
+        props = {}
+        for name, i, is_date, is_list in plan:
+            if is_list:
+                props[name] = _json_list(row[i])
+            elif i is not None:
+                value = row[i]
+                props[name] = value.isoformat() if is_date and value is not None else value
+            elif name == "rag":
+                props["rag"] = workflow.rag(row[status], row[due], day, amber_days)
+            elif name == "generalised":
+                props["generalised"] = bool(row.sensitive)
+            else:  # constraints: filled for the whole page by ``_add_constraints``
+                props[name] = []
+        out.append(props)
+    return out
+
+
+def _points(rows) -> list:
+    """Return each row's display point as shapely (None when unlocated), made in one call."""
+    lon = np.array([np.nan if r.lon is None else r.lon for r in rows], dtype=float)
+    lat = np.array([np.nan if r.lat is None else r.lat for r in rows], dtype=float)
+    points = shapely.points(lon, lat)
+    return [None if x != x else p for x, p in zip(lon.tolist(), points, strict=True)]
+
+
 def _is_extended(row) -> bool:
     """Say whether a live row is drawn as its shape (``items.has_extent`` of its bbox)."""
     return has_extent(row.minx, row.miny, row.maxx, row.maxy)
@@ -184,10 +225,23 @@ def _page_statement(query: IssueQuery, columns, *, limit: int | None, offset: in
     return stmt if limit is None else stmt.limit(limit + 1)
 
 
+def _page_column(name: str):
+    """Return the column a page selects for a property (JSON lists as their stored text)."""
+    if name in JSON_LISTS:
+        # nearly every list is empty: read as text, "[]" skips a JSON decode per row
+        return getattr(Issue, name).cast(Text).label(name)
+    return getattr(Issue, name)
+
+
+def _json_list(text: str | None) -> list:
+    """Return a JSON list column's value from its stored text."""
+    return [] if text is None or text == "[]" else json.loads(text)
+
+
 def _live_page(session, query, names, *, limit, offset, after) -> tuple[list, bool]:
     """Return one page of live rows with the columns ``names`` need, and whether more follow."""
     wanted = {"number", "status", "due_date", "county_code", *names, *PLACE_COLUMNS}
-    cols = [getattr(Issue, c) for c in (*STAFF_PROPERTIES, *PLACE_COLUMNS)
+    cols = [_page_column(c) for c in (*STAFF_PROPERTIES, *PLACE_COLUMNS)
             if c in wanted and c not in DERIVED]  # fmt: skip
     stmt = _page_statement(query, cols, limit=limit, offset=offset, after=after)
     rows = session.connection().execute(stmt).all()
@@ -204,14 +258,14 @@ def _shapes(session, numbers) -> dict:
     return dict(session.execute(stmt).all())
 
 
-def _geometry(collection, row, shape, layers):
-    """Return the geometry an item is published with."""
+def _geometry(collection, row, shape, layers, point):
+    """Return the geometry an item is published with (``point``: the row's display point)."""
     if collection.public:
-        point = published_point(row, layers)
-        return Point(point) if point else None
+        published = published_point(row, layers)
+        return Point(published) if published else None
     if shape is not None and shape.geom_type != "Point":
         return shape
-    return None if row.lon is None else Point(row.lon, row.lat)
+    return point
 
 
 def fetch_items(session, collection: Collection, query: IssueQuery, ctx: LedgerContext, *,
@@ -228,9 +282,13 @@ def fetch_items(session, collection: Collection, query: IssueQuery, ctx: LedgerC
         extended = [] if collection.public else [r.number for r in rows if _is_extended(r)]
         shapes = _shapes(session, extended)
     layers = ctx.layers if collection.public and any(r.sensitive for r in rows) else None
-    items = [Item(r.number, _properties(r, names, day, query.amber_days),
-                  _geometry(collection, r, shapes.get(r.number), layers))
-             for r in rows]  # fmt: skip
+    if query.as_of is not None:
+        props = [_properties(r, names, day, query.amber_days) for r in rows]
+    else:
+        props = _live_properties(rows, names, day, query.amber_days)
+    points = [None] * len(rows) if collection.public else _points(rows)
+    items = [Item(r.number, p, _geometry(collection, r, shapes.get(r.number), layers, point))
+             for r, p, point in zip(rows, props, points, strict=True)]  # fmt: skip
     if "constraints" in names and ctx.load_layers is not None:  # a context without layers: none
         _add_constraints(items, rows, ctx)
     return items, more
@@ -238,10 +296,31 @@ def fetch_items(session, collection: Collection, query: IssueQuery, ctx: LedgerC
 
 def _add_constraints(items: list[Item], rows, ctx: LedgerContext) -> None:
     """Fill each item's ``constraints``: the protected zones it touches, each with its rule."""
-    found = issue_constraints({i.number: i.geometry for i in items}, ctx.layers,
-                              {r.number: getattr(r, "category", None) for r in rows})  # fmt: skip
+    near = _near_constraints([i.geometry for i in items], ctx.layers)
+    found = issue_constraints({i.number: i.geometry for i, n in zip(items, near, strict=True) if n},
+                              ctx.layers, {r.number: getattr(r, "category", None) for r in rows})
     for item in items:
         item.properties["constraints"] = found.get(item.number, [])
+
+
+def _near_constraints(geometries: list, layers) -> np.ndarray:
+    """Say per geometry whether its box meets the box of a constraint zone (one index query).
+
+    Only zones an issue lies in or crosses are kept, so an issue no zone's box comes near has
+    none; on a city-wide page most issues are such, and skip the spatial join and its cache.
+    The boxes are widened by ~0.1 m so rounding in the join's projected CRS cannot matter.
+    """
+    geoms = np.array(geometries, dtype=object)
+    located = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    near = np.zeros(len(geoms), dtype=bool)
+    if not located.any():
+        return near
+    boxes = shapely.box(*(shapely.bounds(geoms[located]) + [-1e-6, -1e-6, 1e-6, 1e-6]).T)
+    for layer in layers.constraint_layers().values():
+        if layer is not None and len(layer.frame):
+            hits, _ = layer.frame.sindex.query(boxes)
+            near[np.flatnonzero(located)[hits]] = True
+    return near
 
 
 def fetch_item(session, collection: Collection, query: IssueQuery, ctx: LedgerContext,

@@ -56,8 +56,25 @@ def feature(item: Item, to_display: Callable | None = None) -> dict:
 
 
 def feature_collection(items: list[Item], to_display: Callable | None = None) -> dict:
-    """Return items as a GeoJSON FeatureCollection (paging members are added by the caller)."""
-    return {"type": "FeatureCollection", "features": [feature(i, to_display) for i in items]}
+    """Return items as a GeoJSON FeatureCollection (paging members are added by the caller).
+
+    Points, nearly every item, are read, shifted and rounded as whole arrays (reading ``x`` and
+    ``y`` off 10,000 shapely points one by one was a tenth of a big page's time).
+    """
+    geoms = np.empty(len(items), dtype=object)
+    geoms[:] = [i.geometry for i in items]
+    points = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
+    xy = shapely.get_coordinates(geoms[points])
+    if to_display is not None and len(xy):
+        xy = np.column_stack([np.asarray(c, dtype=float) for c in to_display(xy[:, 0], xy[:, 1])])
+    coords = iter([[round(x, COORD_DECIMALS), round(y, COORD_DECIMALS)] for x, y in xy.tolist()])
+    features = []
+    for item, is_point in zip(items, points.tolist(), strict=True):
+        geometry = ({"type": "Point", "coordinates": next(coords)} if is_point
+                    else geometry_json(item.geometry, to_display))  # fmt: skip
+        features.append({"type": "Feature", "id": item.number, "geometry": geometry,
+                         "properties": item.properties})  # fmt: skip
+    return {"type": "FeatureCollection", "features": features}
 
 
 def display_points(lon: list, lat: list, to_display: Callable | None) -> tuple[list, list]:
@@ -92,6 +109,20 @@ def map_columns(columns: Columns, to_display: Callable | None = None) -> dict:
     return {"type": "IssuePoints", "codes": {"status": codes, "rag": list(RAGS)},
             "number": columns.number, "status": status, "rag": columns.rag, "lon": lon,
             "lat": lat, "shapes": drawn}  # fmt: skip
+
+
+def grid_body(grid, to_display: Callable | None = None) -> dict:
+    """Return grid cells (``webmap.ledger.clusters.Grid``) in the column form the map draws.
+
+    ``lon``/``lat`` (the mean place of each cell's issues, shifted for display), ``count`` and
+    ``rags`` (per cell, counts in the order of ``codes.rag``) are parallel lists.
+    """
+    cells = list(grid.cells.values())
+    lon, lat = display_points([c.lon for c in cells], [c.lat for c in cells], to_display)
+    return {"type": "IssueGrid", "cell": grid.cell, "codes": {"rag": list(RAGS)},
+            "lon": lon, "lat": lat, "count": [c.count for c in cells],
+            "rags": [c.rags for c in cells], "numberMatched": grid.located + grid.unlocated,
+            "numberLocated": grid.located}  # fmt: skip
 
 
 def dumps(body: dict) -> bytes:

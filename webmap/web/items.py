@@ -3,8 +3,9 @@
 Both collections (``webmap.ledger.collections``) are served here with the same paging, formats
 and errors, the pygeoapi way: ``limit`` and ``offset`` (``page`` counts pages of ``limit``),
 ``numberMatched``/``numberReturned``, and ``self``/``next``/``prev`` links; ``next`` carries a
-keyset cursor (``after=<last number>``), so following it costs the same on page 100 as on page
-1. ``f=json|geojson`` gives GeoJSON, ``f=map`` the compact column form the map pages draw;
+keyset cursor (``after=<last number>``) and the count made on the first page (``matched``), so
+following it costs the same on page 100 as on page 1: no page but the first counts the matches.
+``f=json|geojson`` gives GeoJSON, ``f=map`` the compact column form the map pages draw;
 ``properties=a,b`` picks properties (within the collection's field mask), ``coords=gcj02``
 shifts coordinates for AMap tiles, and ``as_of=YYYY-MM-DD`` serves the ledger as it stood that
 day (rebuilt from the event log). The filter arguments go through the same ``IssueQuery`` as the
@@ -15,17 +16,25 @@ from __future__ import annotations
 
 import gzip
 
-from flask import Response, abort, request, url_for
+from flask import Response, abort, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from webmap.ledger import collections
+from webmap.ledger import clusters, collections
 from webmap.ledger.collections import Collection
-from webmap.ledger.query import Scope
-from webmap.render.features import GEOJSON, dumps, feature, feature_collection, map_columns
+from webmap.ledger.query import IssueQuery, QueryError, Scope
+from webmap.render.features import (
+    GEOJSON,
+    dumps,
+    feature,
+    feature_collection,
+    grid_body,
+    map_columns,
+)
 from webmap.web.args import display_transform, issue_query, parse_int, split_args
 from webmap.web.context import get_session, ledger_context
 
-OUTPUT_ARGS = ("limit", "offset", "page", "after", "properties", "coords", "f")
+OUTPUT_ARGS = ("limit", "offset", "page", "after", "matched", "properties", "coords", "f")
+GRID_ARGS = ("zoom", "view", "coords")
 FORMATS = ("json", "geojson", "map")
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
@@ -75,6 +84,18 @@ def parse_paging(output: MultiDict, fmt: str) -> dict:
     return {"limit": limit, "offset": offset, "after": parse_after(output)}
 
 
+def matched_count(session, query, output: MultiDict, paging: dict) -> int:
+    """Return numberMatched: counted on a first page, carried by ``matched`` in ``next`` links.
+
+    A count is a scan of every match (~0.1 s at a million issues): once per paging run, not
+    per page. Only a cursor page takes ``matched``; it is the count when the run began.
+    """
+    carried = parse_int(output, "matched", -1, 0)
+    if carried >= 0 and paging["after"] is not None:
+        return carried
+    return collections.count(session, query)
+
+
 def parse_properties(collection: Collection, args: MultiDict) -> tuple[str, ...] | None:
     """Read ``properties=a,b`` into names within the collection's mask, or None for all."""
     names = tuple(p.strip() for p in (args.get("properties") or "").split(",") if p.strip())
@@ -96,7 +117,8 @@ def json_response(body: dict, status: int = 200, mimetype: str = GEOJSON) -> Res
 
 
 def page_links(endpoint: str, filters: MultiDict, output: MultiDict, *, paging: dict,
-               last: str | None, more: bool, mimetype: str) -> list[dict]:  # fmt: skip
+               last: str | None, more: bool, mimetype: str,
+               matched: int) -> list[dict]:  # fmt: skip
     """Return self/next/prev links that keep the filters and output options.
 
     ``next`` continues after the last number of this page (keyset); ``prev`` is only given for
@@ -108,7 +130,7 @@ def page_links(endpoint: str, filters: MultiDict, output: MultiDict, *, paging: 
         """Build one link with other paging arguments."""
         args = MultiDict(filters)
         for key, value in output.items(multi=True):
-            if key not in ("limit", "offset", "page", "after"):
+            if key not in ("limit", "offset", "page", "after", "matched"):
                 args.add(key, value)
         args["limit"] = str(limit)
         for key, value in cursor.items():
@@ -119,7 +141,7 @@ def page_links(endpoint: str, filters: MultiDict, output: MultiDict, *, paging: 
     after = paging["after"]
     links = [link("self", **({"after": after} if after else {"offset": offset}))]
     if more and last is not None:
-        links.append(link("next", after=last))
+        links.append(link("next", after=last, matched=matched))
     if offset > 0 and not after:
         links.append(link("prev", offset=max(offset - limit, 0)))
     return links
@@ -133,7 +155,7 @@ def items_response(collection: Collection, endpoint: str) -> Response:
     paging = parse_paging(output, fmt)
     to_display = display_transform(output.get("coords"))
     session, ctx = get_session(), ledger_context()
-    matched = collections.count(session, query)
+    matched = matched_count(session, query, output, paging)
     if fmt == "map":
         columns, more = collections.fetch_columns(session, collection, query, ctx, **paging)
         body, mimetype = map_columns(columns, to_display), "application/json"
@@ -152,7 +174,7 @@ def items_response(collection: Collection, endpoint: str) -> Response:
         "boundaryVersions": ctx.layers.versions(),
         "links": page_links(endpoint, filters, output, paging=paging,
                             last=numbers[-1] if numbers else None, more=more,
-                            mimetype=mimetype),  # fmt: skip
+                            mimetype=mimetype, matched=matched),  # fmt: skip
     }
     return json_response(body, mimetype=mimetype)
 
@@ -166,3 +188,38 @@ def item_response(collection: Collection, number: str) -> Response:
     if item is None:
         abort(404, collection.missing.format(number=number))
     return json_response(feature(item, to_display))
+
+
+def parse_view(args: MultiDict) -> tuple[float, float, float, float] | None:
+    """Read ``view`` (the map's box, minx,miny,maxx,maxy in WGS84) the way ``bbox`` is read."""
+    raw = args.get("view")
+    if not raw:
+        return None
+    try:
+        return IssueQuery.from_args(MultiDict({"bbox": raw})).bbox
+    except QueryError as exc:
+        abort(400, str(QueryError("view", raw, str(exc).split("：", 1)[-1])))
+
+
+def grid_response(collection: Collection) -> Response:
+    """Answer a request for a collection's issues counted on a grid (``zoom``, optional ``view``).
+
+    The same filters, scope and public points as the items of the collection; ``as_of`` is a
+    400 (a past ledger is rebuilt issue by issue, its points are the way to draw it).
+    """
+    filters, output = split_args(request.args, GRID_ARGS)
+    query = collection_query(collection, filters)
+    zoom = parse_int(output, "zoom", 10, 0, 22)
+    cell = clusters.cell_size(zoom, current_app.config["MAP_GRID_PIXELS"])
+    session, ctx = get_session(), ledger_context()
+    try:
+        grid = clusters.grid_cells(session, collection, query, ctx, cell=cell,
+                                   view=parse_view(output),
+                                   max_cells=current_app.config["MAP_GRID_MAX_CELLS"])  # fmt: skip
+    except QueryError as exc:
+        abort(400, str(exc))
+    body = grid_body(grid, display_transform(output.get("coords"))) | {
+        "zoom": zoom, "timeStamp": query.day.isoformat(),
+        "boundaryVersions": ctx.layers.versions(),
+    }  # fmt: skip
+    return json_response(body, mimetype="application/json")

@@ -11,6 +11,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import current_app
 
@@ -30,13 +31,36 @@ def choropleth_figures(counties: list[CountyTally]) -> dict[str, dict]:
             for c in counties if c.code}  # fmt: skip
 
 
+GRID_DROPS = ("limit", "offset", "page", "after", "properties", "f")  # paging and format only
+
+
+def grid_url(data_url: str) -> str | None:
+    """Return the grid URL beside a collection's data URL, same filters (None for ``as_of``).
+
+    A past ledger (``as_of``) is rebuilt issue by issue and has no grid: its map loads points.
+    """
+    parts = urlsplit(data_url)
+    args = [(k, v) for k, v in parse_qsl(parts.query) if k not in GRID_DROPS]
+    if any(k == "as_of" for k, _ in args):
+        return None
+    return f"{parts.path.rstrip('/')}/grid" + (f"?{urlencode(args)}" if args else "")
+
+
 def issue_map(*, data_url: str, item_url: str, detail_url: str, popup_fields: list,
-              counties: list[CountyTally], measure: str = "rate",
-              basemap: str = "none", evidence=(), focus=()) -> tuple[dict, dict]:  # fmt: skip
-    """Build the issue map (``evidence``: (photo, issue) pairs); return its parts and legend."""
+              counties: list[CountyTally], measure: str = "rate", basemap: str = "none",
+              evidence=(), focus=(), view_points: bool = True) -> tuple[dict, dict]:  # fmt: skip
+    """Build the issue map (``evidence``: (photo, issue) pairs); return its parts and legend.
+
+    Beyond ``MAP_POINTS_LIMIT`` located issues the map draws the grid beside ``data_url``;
+    ``view_points`` loads points for the view once it holds few enough (a collection whose
+    items take a ``bbox``; the public one does not, as its sensitive points are generalised).
+    """
     legend = legend_items()
     options = {
         "dataUrl": data_url,
+        "gridUrl": grid_url(data_url),
+        "pointsLimit": int(current_app.config["MAP_POINTS_LIMIT"]),
+        "viewPoints": view_points,
         "itemUrl": item_url,
         "detailUrl": detail_url,
         "statusShapes": legend["shapes"],

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,6 +43,12 @@ class Issue(Base):
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
         Index("ix_issues_bbox_min", "minx", "miny"),
         Index("ix_issues_bbox_max", "maxx", "maxy"),
+        # keyset paging by number under a filter (migration 0008)
+        Index("ix_issues_county_number", "county_code", "number"),
+        Index("ix_issues_status_number", "status", "number"),
+        Index("ix_issues_public_number", "public", "number"),
+        Index("ix_issues_unlocated", "id", postgresql_where=text("lon IS NULL"),
+              sqlite_where=text("lon IS NULL")),  # the map page counts these on every view
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

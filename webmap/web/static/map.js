@@ -1,5 +1,10 @@
 /* yzmap issue layer: compact pages from /api/issues?f=map drawn on one canvas, clustered on a grid.
  *
+ * A ledger too big to send whole (more located issues in view than ``pointsLimit``) is drawn from
+ * the server's grid counts instead (``gridUrl``, /api/issues/grid: a GROUP BY in the database),
+ * asked again after every move; once the view holds few enough issues their points are loaded for
+ * that box and drawn as below. A small ledger loads every point once, as before.
+ *
  * 100,000 Leaflet markers cost seconds to build and to cluster, so issues are not Leaflet layers:
  * their points live in plain arrays and one canvas redraws them after every move. Below
  * `clusterUntilZoom` the points are binned on a fixed 60 px screen grid: a cell holding several
@@ -11,7 +16,9 @@
 (function () {
   "use strict";
   var yzmap = (window.yzmap = window.yzmap || {});
-  yzmap.state = { drawn: 0, matched: null, pages: 0, done: false, error: null, rendered: 0 };
+  yzmap.state = {
+    drawn: 0, matched: null, pages: 0, done: false, error: null, rendered: 0, mode: null,
+  };
 
   var GLYPH = 18; // glyph box in CSS pixels
   var CELL = 60; // cluster grid in CSS pixels
@@ -126,6 +133,29 @@
       this._crs = null;
       this._items = [];
       this._grid = new Map();
+      this._cells = null; // server grid cells drawn instead of points (grid mode)
+    },
+
+    /* Forget every point (a new view's points replace them). */
+    clear: function () {
+      this._lon = [];
+      this._lat = [];
+      this._look = [];
+      this._number = [];
+      this._projected = 0;
+      this._cells = null;
+      this.scheduleRedraw();
+    },
+
+    /* Draw the server's grid cells (parallel columns of /api/issues/grid) instead of points. */
+    setCells: function (body) {
+      var cells = [];
+      for (var i = 0; i < body.count.length; i++) {
+        if (body.lon[i] === null || body.lat[i] === null) continue;
+        cells.push({ lat: body.lat[i], lon: body.lon[i], n: body.count[i], rags: body.rags[i] });
+      }
+      this._cells = cells;
+      this.scheduleRedraw();
     },
 
     /* Append one compact page (parallel columns); return how many located points it added. */
@@ -158,6 +188,13 @@
 
     count: function () {
       return this._number.length;
+    },
+
+    /* Return how many issues the server cells on the canvas hold (0 when drawing points). */
+    cellCount: function () {
+      return (this._cells || []).reduce(function (sum, c) {
+        return sum + c.n;
+      }, 0);
     },
 
     latLngOf: function (i) {
@@ -261,7 +298,9 @@
       this._origin = min; // layer point of the canvas corner, for hit tests
       this._items = [];
       this._grid = new Map();
-      if (zoom < this.options.clusterUntilZoom) {
+      if (this._cells) {
+        this._drawCells(ctx, min);
+      } else if (zoom < this.options.clusterUntilZoom) {
         this._drawClusters(ctx, k, origin, w, h, ratio);
       } else {
         this._drawPoints(ctx, k, origin, w, h, ratio);
@@ -311,6 +350,16 @@
       });
       clusters.forEach(function (c) {
         self._drawCluster(ctx, c);
+      });
+    },
+
+    /* Draw server cells as clusters at the mean place of their issues (``min``: canvas corner). */
+    _drawCells: function (ctx, min) {
+      var map = this._map, self = this;
+      this._cells.forEach(function (cell) {
+        var p = map.latLngToLayerPoint([cell.lat, cell.lon]).subtract(min);
+        self._drawCluster(ctx, { n: cell.n, sx: p.x * cell.n, sy: p.y * cell.n, i: -1,
+          rags: cell.rags });
       });
     },
 
@@ -412,9 +461,26 @@
   });
 
   function report(opts) {
+    var el = document.getElementById(opts.countElement), n = yzmap.state.drawn;
+    // grid mode: the count is of issues summed in cells, not drawn one by one
+    var text = yzmap.state.mode === "grid" ? "按网格汇总 " + n.toLocaleString("zh-CN") : String(n);
+    if (el) el.textContent = text;
+    document.body.setAttribute("data-drawn", String(n));
+    document.body.setAttribute("data-map-mode", yzmap.state.mode || "points");
+  }
+
+  function failed(opts, e) {
+    if (e && e.name === "AbortError") return; // a newer view replaced this request
+    yzmap.state.error = String(e);
     var el = document.getElementById(opts.countElement);
-    if (el) el.textContent = String(yzmap.state.drawn);
-    document.body.setAttribute("data-drawn", String(yzmap.state.drawn));
+    if (el) el.textContent = "加载失败";
+  }
+
+  function markReady(points) {
+    L.Util.requestAnimFrame(function () {
+      points._redraw();
+      document.body.setAttribute("data-map-ready", "1");
+    });
   }
 
   function addShapes(opts, page, shapes, points) {
@@ -431,44 +497,169 @@
     });
   }
 
-  function loadPages(opts, points, shapes, url) {
-    fetch(url, { headers: { Accept: "application/json" } })
+  function getJson(url, signal) {
+    return fetch(url, { headers: { Accept: "application/json" }, signal: signal })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
         return r.json();
-      })
+      });
+  }
+
+  /* Page through ``url`` into the canvas; ``load`` (an AbortController) stops a replaced load. */
+  function loadPages(opts, points, shapes, url, load) {
+    getJson(url, load && load.signal)
       .then(function (page) {
         var next = (page.links || []).filter(function (l) {
           return l.rel === "next";
         })[0];
         // ask for the next page before drawing this one: the server works while we draw
-        if (next) loadPages(opts, points, shapes, next.href);
-        yzmap.state.matched = page.numberMatched;
+        if (next) loadPages(opts, points, shapes, next.href, load);
+        if (yzmap.state.mode !== "grid") yzmap.state.matched = page.numberMatched;
         yzmap.state.pages += 1;
         addShapes(opts, page, shapes, points);
         yzmap.state.drawn += points.addPage(page);
         report(opts);
         if (!next) {
           yzmap.state.done = true;
-          L.Util.requestAnimFrame(function () {
-            points._redraw();
-            document.body.setAttribute("data-map-ready", "1");
-          });
+          markReady(points);
         }
       })
       .catch(function (e) {
-        yzmap.state.error = String(e);
-        var el = document.getElementById(opts.countElement);
-        if (el) el.textContent = "加载失败";
+        failed(opts, e);
       });
   }
+
+  /* Return ``url`` with a query parameter set (relative URLs stay relative). */
+  function withParam(url, name, value) {
+    var u = new URL(url, window.location.href);
+    u.searchParams.set(name, value);
+    return u.pathname + u.search;
+  }
+
+  /* Return the box of ``bounds`` as "minx,miny,maxx,maxy", cut to the box of a ``bbox`` filter. */
+  function boxText(bounds, url) {
+    var box = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()];
+    var filter = new URL(url, window.location.href).searchParams.get("bbox");
+    if (filter) {
+      var f = filter.split(",").map(Number);
+      box = [Math.max(box[0], f[0]), Math.max(box[1], f[1]), Math.min(box[2], f[2]),
+        Math.min(box[3], f[3])];
+      box[2] = Math.max(box[0], box[2]);
+      box[3] = Math.max(box[1], box[3]);
+    }
+    box = [Math.max(box[0], -180), Math.max(box[1], -90), Math.min(box[2], 180),
+      Math.min(box[3], 90)];
+    return box.map(function (v) {
+      return v.toFixed(5);
+    }).join(",");
+  }
+
+  /* The big-ledger path: grid cells from the server, points once the view holds few enough. */
+  function Overview(opts, points, shapes) {
+    this.opts = opts;
+    this.points = points;
+    this.shapes = shapes;
+    this.request = null; // AbortController of the request in flight
+    this.loaded = null; // bounds whose points are on the canvas (view-points mode)
+    this.timer = null;
+  }
+
+  /* Ask the grid for the whole query first: a small ledger then loads every point, as before. */
+  Overview.prototype.start = function (map) {
+    var self = this;
+    this.map = map;
+    this.ask(withParam(this.opts.gridUrl, "zoom", Math.round(map.getZoom())), function (grid) {
+      if (grid.numberLocated <= self.opts.pointsLimit) {
+        yzmap.state.mode = "points";
+        loadPages(self.opts, self.points, self.shapes, self.opts.dataUrl, null);
+        return;
+      }
+      self.showGrid(grid);
+      map.on("moveend", self.moved, self);
+    });
+  };
+
+  Overview.prototype.ask = function (url, then) {
+    if (this.request) this.request.abort();
+    var request = (this.request = new AbortController()), self = this;
+    getJson(url, request.signal)
+      .then(function (body) {
+        if (self.request === request) self.request = null;
+        then(body);
+      })
+      .catch(function (e) {
+        failed(self.opts, e);
+      });
+  };
+
+  Overview.prototype.showGrid = function (grid) {
+    var state = yzmap.state;
+    this.loaded = null;
+    this.shapes.clearLayers();
+    this.points.clear();
+    this.points.setCells(grid);
+    state.mode = "grid";
+    state.matched = grid.numberMatched;
+    state.drawn = this.points.cellCount();
+    state.done = true;
+    report(this.opts);
+    markReady(this.points);
+  };
+
+  /* After a move (debounced): keep loaded points that cover the view, else ask the grid. */
+  Overview.prototype.moved = function () {
+    var self = this;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(function () {
+      self.refresh();
+    }, 250);
+  };
+
+  Overview.prototype.refresh = function () {
+    var map = this.map, self = this, view = map.getBounds().pad(0.25);
+    if (this.loaded && this.loaded.contains(map.getBounds())) return;
+    var url = withParam(withParam(this.opts.gridUrl, "zoom", Math.round(map.getZoom())), "view",
+      boxText(view, this.opts.gridUrl));
+    this.ask(url, function (grid) {
+      if (self.opts.viewPoints && grid.numberLocated <= self.opts.pointsLimit) {
+        self.showPoints(view, grid);
+      } else {
+        self.showGrid(grid);
+      }
+    });
+  };
+
+  /* Load the points of ``view`` (few enough now) and draw them as a small ledger's. */
+  Overview.prototype.showPoints = function (view, grid) {
+    var state = yzmap.state, load = new AbortController();
+    if (this.request) this.request.abort();
+    this.request = load;
+    this.loaded = view;
+    this.shapes.clearLayers();
+    this.points.clear();
+    state.mode = "view-points";
+    state.matched = grid.numberMatched;
+    state.drawn = 0;
+    state.pages = 0;
+    state.done = false;
+    var url = withParam(this.opts.dataUrl, "bbox", boxText(view, this.opts.dataUrl));
+    loadPages(this.opts, this.points, this.shapes, url, load);
+  };
 
   /* Return a layer group holding the issue points and shapes; data loads in the background. */
   yzmap.issueLayer = function (opts) {
     var points = new IssueCanvas(opts);
     var shapes = L.featureGroup();
     yzmap.issues = points;
-    loadPages(opts, points, shapes, opts.dataUrl);
+    if (!opts.gridUrl) {
+      yzmap.state.mode = "points";
+      loadPages(opts, points, shapes, opts.dataUrl, null);
+    } else {
+      var overview = (yzmap.overview = new Overview(opts, points, shapes));
+      points.once("add", function () {
+        overview.start(points._map);
+      });
+    }
     return L.layerGroup([shapes, points]);
   };
 })();

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from webmap.ledger.collections import STAFF
-from webmap.web.items import item_response, items_response
+from webmap.web.items import grid_response, item_response, items_response
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -24,3 +24,9 @@ def issues():
 def issue(number):
     """One issue as a GeoJSON Feature (404 when absent or outside the caller's scope)."""
     return item_response(STAFF, number)
+
+
+@bp.route("/issues/grid")
+def issues_grid():
+    """The same issues counted per grid cell (``zoom``, ``view``) for the map's overview."""
+    return grid_response(STAFF)

@@ -44,7 +44,7 @@ from webmap.render.captions import illustrative, layer_lines
 from webmap.render.features import items_csv
 from webmap.web.args import parse_int, split_args
 from webmap.web.context import get_layers, get_session, ledger_context, today
-from webmap.web.items import collection_query, item_response, items_response
+from webmap.web.items import collection_query, grid_response, item_response, items_response
 from webmap.web.mapview import issue_map
 
 bp = Blueprint("public", __name__)
@@ -73,7 +73,8 @@ def index():
         data_url=url_for("public.issues", f="map", **shown),
         item_url=url_for("public.issue", number="__NUMBER__"),
         detail_url=url_for("public.issue_page", number="__NUMBER__"),
-        popup_fields=POPUP_FIELDS, counties=counted.counties(), focus=query.county)  # fmt: skip
+        popup_fields=POPUP_FIELDS, counties=counted.counties(), focus=query.county,
+        view_points=False)  # fmt: skip
     counties = sorted(counted.counties(), key=lambda c: (c.code == "", c.code))
     return render_template(
         "public/index.html", counties=counties, city=counted.total, day=counted.day,
@@ -90,6 +91,12 @@ def index():
 def issues():
     """A page of public issues (GeoJSON with public fields only, or ``f=map`` columns)."""
     return items_response(PUBLIC, "public.issues")
+
+
+@bp.route("/api/public/issues/grid")
+def issues_grid():
+    """Public issues counted per grid cell; sensitive ones at their published point."""
+    return grid_response(PUBLIC)
 
 
 @bp.route("/api/public/issues/<number>")
