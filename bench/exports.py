@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-# bench/webmap.py would shadow the webmap package when this script runs from bench/
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 TARGETS = {"snapshot PNG": 3.0, "snapshot PDF": 5.0, "site sheet PDF": 5.0,
            "briefing pack PDF": 5.0}  # fmt: skip

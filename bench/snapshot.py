@@ -12,14 +12,10 @@ from __future__ import annotations
 import argparse
 import io
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-
-# bench/webmap.py would shadow the webmap package when this script runs from bench/
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 
 def _timed(label: str, func, results: dict) -> None:
