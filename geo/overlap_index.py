@@ -69,6 +69,9 @@ def metric_zones(layer: Layer) -> dict:
     """Project the zone features once per layer and cache them with their trees and PA outlines."""
     cached = layer.cache.get("overlap")
     if cached is not None:
+        # a pickled layer (shipped to a Dask worker) arrives with its geometries unprepared;
+        # preparing is a no-op for geometries that already are
+        shapely.prepare(cached["geoms"])
         return cached
     frame = layer.frame.reset_index(drop=True)
     zoned = set(frame.loc[frame["zone"].notna(), "pa_code"])

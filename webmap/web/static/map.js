@@ -114,6 +114,13 @@
     return box;
   }
 
+  /* A cluster's count as it fits its circle: 10,000 and more in 万 (18,066 -> "1.8万"). */
+  function clusterLabel(n) {
+    if (n < 10000) return String(n);
+    var wan = n / 10000;
+    return (wan < 100 ? wan.toFixed(1).replace(/\.0$/, "") : String(Math.round(wan))) + "万";
+  }
+
   /* The points of every loaded issue, drawn and clustered on one canvas. */
   var IssueCanvas = L.Layer.extend({
     options: { pane: "yzIssues", padding: 0.25, clusterUntilZoom: 15 },
@@ -392,7 +399,7 @@
       ctx.font = "bold 11px sans-serif";
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
-      ctx.fillText(String(c.n), x, y + 0.5);
+      ctx.fillText(clusterLabel(c.n), x, y + 0.5);
       this._remember({ x: x, y: y, r: r, n: c.n, i: c.i, cell: c });
     },
 
