@@ -116,48 +116,36 @@ def published_point(row, layers) -> tuple[float, float] | None:
             or representative_point(layers.counties, row.county_code))  # fmt: skip
 
 
-def _value(value):
-    """Return a property value as JSON carries it (dates as ISO text)."""
-    return value.isoformat() if isinstance(value, date) else value
+def _page_properties(rows, names, day: date, amber_days: int, *, live: bool) -> list[dict]:
+    """Return the masked properties of a page's rows, RAG judged on ``day``.
 
-
-def _properties(row, names, day: date, amber_days: int) -> dict:
-    """Return the masked properties of a row, RAG judged on ``day``."""
-    props = {}
-    for name in names:
-        if name == "rag":
-            props["rag"] = workflow.rag(row.status, row.due_date, day, amber_days)
-        elif name == "generalised":
-            props["generalised"] = bool(row.sensitive)
-        elif name == "constraints":
-            props["constraints"] = []  # filled for the whole page by ``_add_constraints``
-        else:
-            props[name] = _value(getattr(row, name))
-    return props
-
-
-def _live_properties(rows, names, day: date, amber_days: int) -> list[dict]:
-    """Return the masked properties of live rows (``_properties`` by tuple index, for big pages).
-
-    A page of 10,000 rows spent most of its time in ``getattr`` and type checks: columns are
-    looked up by position once, and only date columns are turned into ISO text.
+    Live rows (SQL rows, their JSON lists as stored text) are read by position, looked up once
+    per page: a page of 10,000 rows spent most of its time in ``getattr`` and type checks. As-of
+    states are read by attribute.
     """
     if not rows:
         return []
-    index = {name: i for i, name in enumerate(rows[0]._fields)}
+    if live:
+        index = {name: i for i, name in enumerate(rows[0]._fields)}
+    else:
+        index = {name: name for name in (*names, "status", "due_date") if name not in DERIVED}
     status, due = index["status"], index["due_date"]
-    plan = [(n, index.get(n), n in DATE_PROPERTIES, n in JSON_LISTS) for n in names]
+    plan = [(n, index.get(n), n in DATE_PROPERTIES, live and n in JSON_LISTS) for n in names]
     out = []
     for row in rows:
         props = {}
-        for name, i, is_date, is_list in plan:
-            if is_list:
-                props[name] = _json_list(row[i])
-            elif i is not None:
-                value = row[i]
-                props[name] = value.isoformat() if is_date and value is not None else value
+        for name, key, is_date, is_list in plan:
+            if key is not None:
+                value = row[key] if live else getattr(row, key)
+                if is_list:
+                    value = _json_list(value)
+                elif is_date and value is not None:
+                    value = value.isoformat()
+                props[name] = value
             elif name == "rag":
-                props["rag"] = workflow.rag(row[status], row[due], day, amber_days)
+                row_status = row[status] if live else getattr(row, status)
+                row_due = row[due] if live else getattr(row, due)
+                props["rag"] = workflow.rag(row_status, row_due, day, amber_days)
             elif name == "generalised":
                 props["generalised"] = bool(row.sensitive)
             else:  # constraints: filled for the whole page by ``_add_constraints``
@@ -282,10 +270,7 @@ def fetch_items(session, collection: Collection, query: IssueQuery, ctx: LedgerC
         extended = [] if collection.public else [r.number for r in rows if _is_extended(r)]
         shapes = _shapes(session, extended)
     layers = ctx.layers if collection.public and any(r.sensitive for r in rows) else None
-    if query.as_of is not None:
-        props = [_properties(r, names, day, query.amber_days) for r in rows]
-    else:
-        props = _live_properties(rows, names, day, query.amber_days)
+    props = _page_properties(rows, names, day, query.amber_days, live=query.as_of is None)
     points = [None] * len(rows) if collection.public else _points(rows)
     items = [Item(r.number, p, _geometry(collection, r, shapes.get(r.number), layers, point))
              for r, p, point in zip(rows, props, points, strict=True)]  # fmt: skip
