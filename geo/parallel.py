@@ -10,6 +10,8 @@ The engine is Dask's ``distributed`` (a scheduler plus workers), not a home-made
 worker plugin removed when the run closes; at most ``in_flight`` tasks are outstanding, and a
 task bigger than 1 MiB (a chunk read here) is scattered to a worker as data.
 
+Dask is imported only when a run uses it, so a command run in this process does not pay for it.
+
 Functions are sent to workers by reference (module and name), so they must be importable there:
 the ``geo`` functions are, in the environment where yzmap is installed (``pip install -e .`` or
 the wheel), whatever directory the worker was started in.
@@ -24,12 +26,9 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
-from distributed import get_worker
-from distributed.diagnostics.plugin import WorkerPlugin
-
 from geo.errors import GeoError
 
-__all__ = ["OrderedRun", "SchedulerUnreachable", "SharedData", "run_ordered"]
+__all__ = ["OrderedRun", "SchedulerUnreachable", "run_ordered"]
 
 TASKS_PER_WORKER = 4  # outstanding tasks per worker thread: keeps workers busy, memory bounded
 INLINE_TASK_BYTES = 1 << 20  # larger tasks are scattered as data instead of sent in the graph
@@ -45,22 +44,10 @@ class SchedulerUnreachable(GeoError):
         self.reason = reason
 
 
-class SharedData(WorkerPlugin):
-    """The run's shared data, carried to every worker once as a Dask worker plugin.
-
-    A plugin rather than ``client.scatter(..., broadcast=True)``: measured on a two-worker
-    cluster, a broadcast copy was sometimes fetched a second time by a worker whose first task
-    raced the replication, while a plugin is unpickled exactly once per worker, including
-    workers that join the cluster during the run.
-    """
-
-    def __init__(self, value: Any) -> None:
-        """Keep the data to ship."""
-        self.value = value
-
-
 def _with_shared(func: Callable[[Any, Any], Any], name: str | None, task: Any) -> Any:
     """On a worker: call ``func`` with the task and the shared data of plugin ``name`` (or None)."""
+    from distributed import get_worker
+
     return func(task, None if name is None else get_worker().plugins[name].value)
 
 
@@ -122,6 +109,8 @@ class OrderedRun:
 
     def _distributed(self) -> Iterator[Any]:
         """Connect, ship ``shared`` once and return the ordered results of the cluster."""
+        from geo.dask_shared import SharedData
+
         client = self._connect()
         if self.shared is not None:
             name = f"yzmap-shared-{uuid.uuid4().hex}"

@@ -64,18 +64,16 @@ def _summary(counts, seconds: float, target: Path) -> str:
 def _run(sources, columns, output: Path, options, layers, step, cluster: dict) -> object:
     """Stream the task sources through ``locate_task`` in order into ``output``; return counts."""
     from geo.locate_job import Counts, locate_task, output_columns
+    from geo.parallel import run_ordered
     from geo.tables import TableWriter
 
     tasks = ((source, options) for source in sources)
     counts = Counts()
     if cluster["workers"] or cluster["scheduler"]:
         from geo.lookup import warm_indexes
-        from geo.parallel import run_ordered
 
         warm_indexes(layers)  # built here once, shipped built to every worker
-        run = run_ordered(locate_task, tasks, shared=layers, **cluster)
-    else:  # in this process: no need to import Dask (about 0.7 s)
-        run = nullcontext(locate_task(task, layers) for task in tasks)
+    run = run_ordered(locate_task, tasks, shared=layers, **cluster)
     with TableWriter(output) as writer, run as results:
         for result in results:
             if result.csv is not None:
