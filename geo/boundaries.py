@@ -124,6 +124,17 @@ def read_manifest(data_dir: str | Path = DATA_DIR) -> list[dict]:
         raise BoundaryDataError(f"cannot read layer manifest {path}: {exc}") from exc
 
 
+_shipped: dict[str, LayerSet] = {}
+
+
+def shipped_layers(data_dir: str | Path = DATA_DIR) -> LayerSet:
+    """Return the shipped layers of ``data_dir``, read once per process."""
+    key = str(Path(data_dir).resolve())
+    if key not in _shipped:
+        _shipped[key] = load_shipped(data_dir)
+    return _shipped[key]
+
+
 def load_shipped(data_dir: str | Path = DATA_DIR) -> LayerSet:
     """Load the shipped layers named in ``layers.json`` into a ``LayerSet``."""
     data_dir = Path(data_dir)

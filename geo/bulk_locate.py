@@ -129,6 +129,9 @@ class _Columns:
         self.precision[:] = "none"
         self.confidence = np.zeros(n)
         self.bits = np.zeros(n, dtype=np.int64)
+        # feature numbers behind county and township (-1: none), to group rows by them
+        self.county_index = np.full(n, -1, dtype=np.int64)
+        self.township_index = np.full(n, -1, dtype=np.int64)
         self.candidates[:] = ""
         self.constraints[:] = ""
 
@@ -164,12 +167,12 @@ def _blank_mask(values: np.ndarray) -> np.ndarray:
         text = pa.array(values, type=pa.string(), from_pandas=True)  # None/NaN -> null
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers from a spreadsheet among the text
         return _blank_mask_objects(values)
+    blank = pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False).astype(bool)
     # only a cell starting with whitespace can strip to nothing: check those with str.strip
     first = pc.utf8_slice_codeunits(text, 0, 1)
-    maybe = pc.or_(pc.is_null(text), pc.is_in(first, value_set=pa.array(_SPACES + [""])))
-    blank = maybe.to_numpy(zero_copy_only=False).astype(bool)
-    for i in np.flatnonzero(blank).tolist():
-        blank[i] = values[i] is None or values[i] != values[i] or not str(values[i]).strip()
+    spaced = pc.fill_null(pc.is_in(first, value_set=pa.array(_SPACES)), False)
+    for i in np.flatnonzero(spaced.to_numpy(zero_copy_only=False)).tolist():
+        blank[i] = not str(values[i]).strip()
     return blank
 
 
@@ -254,6 +257,8 @@ def _attribute(cols: _Columns, layers, all_lon, all_lat, ok, swapped) -> None:
     cols.lat[rows] = np.round(lat, 7)
     cols.precision[rows] = "coordinates"
     counties = layers.counties.frame
+    cols.county_index[rows] = res.county
+    cols.township_index[rows] = res.township
     cols.county_code[rows] = _lookup(counties["code"].tolist(), res.county)
     cols.county_name[rows] = _lookup(counties["name"].tolist(), res.county)
     if layers.townships is not None:

@@ -54,7 +54,7 @@ def group_rows(*arrays) -> tuple[np.ndarray, np.ndarray]:
     """Group rows by the combination of ``arrays``: (first row of each group, group per row)."""
     key = np.zeros(len(arrays[0]), dtype=np.int64)
     for a in arrays:  # hash-based codes, combined column by column (no sorting of rows)
-        codes, uniques = pd.factorize(pd.Series(a, dtype=object), use_na_sentinel=False)
+        codes, uniques = pd.factorize(a, use_na_sentinel=False)
         key = pd.factorize(key * (len(uniques) + 1) + codes)[0]
     group, uniques = pd.factorize(key)
     first = np.full(len(uniques), len(group), dtype=np.int64)
@@ -71,9 +71,10 @@ def check_read_rows(cols, layers, cache: TextCache, mask, texts, declared) -> No
     rows = np.flatnonzero(mask)
     if not len(rows):
         return
-    keys = [texts[rows], declared[rows], cols.county_code[rows], cols.county_name[rows],
-            *(getattr(cols, f)[rows] for f in _TOWN_FIELDS)]
-    first, group = group_rows(*keys)
+    # the located county and township are keyed by their feature numbers (integers factorize
+    # ten times faster than text): codes and names follow from them, and no village is known yet
+    first, group = group_rows(texts[rows], declared[rows], cols.county_index[rows],
+                              cols.township_index[rows])
     results = []
     for r in rows[first].tolist():
         att = Attribution(lon=cols.lon[r], county_code=cols.county_code[r],

@@ -272,6 +272,9 @@ class _Rows:
         # one shared empty list: ``flag`` gives a row its own list (a list per row is slow)
         self.flags: list[list[str]] = [[]] * n
         self.notes = [""] * n
+        if not any(x_errors) and not any(y_errors):  # every cell read (the usual case)
+            self.errors, self._bad = [None] * n, np.zeros(n, dtype=bool)
+            return
         x_err = np.array(x_errors + [None], dtype=object)[:-1]  # [None] keeps it 1-d
         y_err = np.array(y_errors + [None], dtype=object)[:-1]
         self.errors = np.where(np.equal(x_err, None), y_err, x_err).tolist()

@@ -20,9 +20,9 @@ import pandas as pd
 
 from geo.boundaries import LayerSet
 from geo.bulk_locate import TextCache, locate_chunk, locate_columns
-from geo.tables.csv_text import csv_fields, encode_csv_rows, join_csv_fields
 from geo.locate import NOTE_PREFIX, OUTPUT_COLUMNS
 from geo.tables import TableError, csv_header, read_chunks, scan_csv
+from geo.tables.csv_text import csv_fields, encode_csv_rows, join_csv_fields
 
 __all__ = ["Counts", "CsvRange", "LocateOptions", "TaskResult", "default_rows", "locate_task",
            "output_columns", "plan_tasks"]
@@ -299,12 +299,17 @@ def _with_points(out: pd.DataFrame):
 
 def _counts(out: pd.DataFrame) -> Counts:
     """Rows, located, outside the city, ambiguous, errors and notes (提示) of a located chunk."""
-    flags = out["flags"].fillna("").astype(str)
+    # flags take few distinct values: test each distinct one, then count its rows
+    codes, flags = pd.factorize(out["flags"].to_numpy(object), use_na_sentinel=False)
+    per_flags = np.bincount(codes, minlength=len(flags))
+    has = [isinstance(f, str) for f in flags]
+    outside = [h and "outside_city" in f for h, f in zip(has, flags, strict=True)]
+    ambiguous = [h and "ambiguous" in f for h, f in zip(has, flags, strict=True)]
     errors = out["error"].dropna().astype(str)
     notes = int(errors.str.startswith(NOTE_PREFIX).sum())
     return Counts(rows=len(out), located=int(out["county_code"].notna().sum()),
-                  outside=int(flags.str.contains("outside_city").sum()),
-                  ambiguous=int(flags.str.contains("ambiguous").sum()),
+                  outside=int(per_flags[np.array(outside, dtype=bool)].sum()),
+                  ambiguous=int(per_flags[np.array(ambiguous, dtype=bool)].sum()),
                   errors=len(errors) - notes, notes=notes)
 
 

@@ -21,6 +21,7 @@ import shapely
 from geo.boundaries import Layer, LayerSet
 from geo.crs import METRIC_CRS, STORAGE_CRS, get_transformer, to_metric
 from geo.index import GridIndex
+from geo.index_cache import cached_grid
 from geo.models import Attribution, Share
 
 __all__ = [
@@ -69,7 +70,9 @@ def layer_index(layer: Layer, order: np.ndarray | None = None) -> GridIndex:
         geoms = np.asarray(geoms if order is None else geoms[order], dtype=object)
         # widen the grid by the positional accuracy so near_mask covers points just outside
         margin = 2 * layer.info.positional_accuracy_m / METRES_PER_DEGREE
-        layer.cache[key] = GridIndex(shapely.make_valid(geoms), margin=margin)
+        # read from the on-disk cache when this layer was indexed before (a one-shot command
+        # would otherwise rebuild it on every run)
+        layer.cache[key] = cached_grid(shapely.make_valid(geoms), margin=margin)
     return layer.cache[key]
 
 

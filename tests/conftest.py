@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 
 import pytest
 
@@ -11,6 +12,11 @@ REQUIRE_SERVICES = os.environ.get("YZMAP_REQUIRE_SERVICES") == "1"
 
 # pytest allows plugin registration only in the top-level conftest
 pytest_plugins = ["tests.webmap.conftest_auth"]  # users and logged-in clients (access control)
+
+
+def pytest_configure(config):
+    """Keep the built indexes and projection pipelines of this run out of the user's cache."""
+    os.environ.setdefault("YZMAP_CACHE_DIR", tempfile.mkdtemp(prefix="yzmap-test-cache-"))
 
 
 @pytest.fixture(autouse=True)

@@ -161,6 +161,11 @@ def load_config(
     return config
 
 
+def sqlite_missing(url: str) -> bool:
+    """Say whether ``url`` names a SQLite file that does not exist (nothing created yet)."""
+    return url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists()
+
+
 def upload_dir(config: Mapping) -> Path:
     """Return the folder uploads are kept in: ``UPLOAD_DIR`` or instance/uploads."""
     return Path(config.get("UPLOAD_DIR") or Path(config["INSTANCE_PATH"]) / "uploads")

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.tables.csv_text import encode_csv_rows
 from geo.errors import GeoError
+from geo.tables.csv_text import encode_csv_rows
 from geo.tables.geoparquet import arrow_table, with_geometry
 from geo.tables.xlsx_rows import XlsxSink, xlsx_cell, xlsx_frame
 

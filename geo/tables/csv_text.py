@@ -54,6 +54,8 @@ def csv_fields(column: pd.Series):
         return pa.array(values.astype(str), type=pa.string())
     if kind != "O":
         return None
+    if _looks_floating(values):  # e.g. lon/lat with None: nearly every value distinct
+        return _float_cells(np.asarray(values, dtype=float))  # None becomes NaN
     # distinct values are few in most columns: convert and quote each once, then take
     codes, uniques = pd.factorize(values)
     uniques = np.asarray(uniques, dtype=object)
@@ -77,7 +79,27 @@ def quote_csv(cells):
     return pc.if_else(special, quoted, cells)
 
 
+def _looks_floating(values: np.ndarray) -> bool:
+    """True for an object column of Python floats and None/NaN only.
+
+    The first cells decide whether the whole column is scanned, so text columns pay nothing.
+    """
+    head = {type(v) for v in values[:64].tolist()} - {type(None)}
+    return head == {float} and pd.api.types.infer_dtype(values, skipna=True) == "floating"
+
+
 def _float_cells(values: np.ndarray):
+    """``_float_text`` once per distinct value when values repeat (a confidence, an area)."""
+    import pyarrow as pa
+
+    sample = values[:1024]
+    if len(pd.unique(sample)) * 4 > len(sample):  # mostly distinct (coordinates): no factorize
+        return _float_text(values)
+    codes, uniques = pd.factorize(values)  # NaN gets -1, a null after the take
+    return _float_text(np.asarray(uniques, dtype=float)).take(pa.array(codes, mask=codes < 0))
+
+
+def _float_text(values: np.ndarray):
     """Floats spelt as numpy's ``astype(str)`` spells them (what ``to_csv`` writes), NaN null.
 
     Arrow's cast gives the same shortest round-trip digits 7x faster, but writes 1 for 1.0 and

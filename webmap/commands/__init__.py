@@ -38,17 +38,27 @@ def open_ledger(*, require_schema: bool = True, create: bool = True) -> Iterator
     leaves a missing SQLite file uncreated (the ledger then has no session, and the shipped
     layers are the ones in use).
     """
-    from sqlalchemy.orm import Session
-
-    from webmap.config import load_config
-    from webmap.ledger.boundaries import layers_in_use
+    from webmap.config import load_config, sqlite_missing
     from webmap.ledger.context import LedgerContext
-    from webmap.ledger.db import make_engine, schema_status, sqlite_missing
 
     config = load_config()
     url = config["DATABASE_URL"]
-    engine = None if not create and sqlite_missing(url) else make_engine(url)
-    session = None if engine is None else Session(engine, expire_on_commit=False)
+    if not create and sqlite_missing(url):
+        # no database yet: the shipped layers are in use, and SQLAlchemy (a third of a second
+        # to import) is not needed, which matters to one-shot commands such as yzmap locate
+        from geo.boundaries import shipped_layers
+
+        ctx = LedgerContext.from_settings(
+            config, load_layers=lambda: shipped_layers(config["BOUNDARIES_DIR"]))
+        yield Ledger(config, None, ctx)
+        return
+    from sqlalchemy.orm import Session
+
+    from webmap.ledger.boundaries import layers_in_use
+    from webmap.ledger.db import make_engine, schema_status
+
+    engine = make_engine(url)
+    session = Session(engine, expire_on_commit=False)
     try:
         if require_schema:
             current, head = schema_status(engine)
@@ -62,10 +72,8 @@ def open_ledger(*, require_schema: bool = True, create: bool = True) -> Iterator
         yield Ledger(config, session, ctx)
     finally:
         # a command is a whole process: close pooled connections so none outlive it
-        if session is not None:
-            session.close()
-        if engine is not None:
-            engine.dispose()
+        session.close()
+        engine.dispose()
 
 
 def version_line(layers) -> str:

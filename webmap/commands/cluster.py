@@ -20,6 +20,8 @@ WORKERS_HELP = ("在本机启动 N 个工作进程并行处理（``Dask LocalClu
 SCHEDULER_HELP = ("在已启动的 ``Dask`` 集群上运行，ADDRESS 为调度器地址，如 "
                   "``tcp://127.0.0.1:8786``（先用 ``dask scheduler`` 和 ``dask worker`` "
                   "启动集群）；与 --workers 不能同时使用。")
+PROCESSES_HELP = ("未用 --workers 或 --scheduler 时，本机并行的进程数（默认：可用的 CPU 核数，"
+                  "最多 4；1 为只用本进程）；结果与单进程相同，行序不变。")
 # the transports distributed speaks; a bare "host:port" means tcp
 _ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss)://)?(\[[0-9a-fA-F:]+\]|[\w.-]+):(\d{1,5})$")
 # loggers that would otherwise print worker and connection chatter on the user's terminal
@@ -27,7 +29,10 @@ _DASK_LOGGERS = ("distributed", "dask", "tornado")
 
 
 def cluster_options(command):
-    """Add ``--workers N`` and ``--scheduler ADDRESS`` (mutually exclusive) to a command."""
+    """Add ``--workers N`` and ``--scheduler ADDRESS`` (mutually exclusive) and ``--processes N``
+    (forked processes of this machine when neither is given) to a command."""
+    command = click.option("--processes", type=click.IntRange(min=1), metavar="N",
+                           help=PROCESSES_HELP)(command)
     command = click.option("--scheduler", metavar="ADDRESS", callback=_check_address,
                            help=SCHEDULER_HELP)(command)
     return click.option("--workers", type=click.IntRange(min=1), metavar="N",
@@ -45,13 +50,17 @@ def _check_address(ctx: click.Context, param: click.Parameter, value: str | None
     return f"{scheme or 'tcp'}://{host}:{port}"
 
 
-def run_options(workers: int | None, scheduler: str | None) -> dict:
-    """Return the ``run_ordered`` keyword arguments for the options (serial when both are None).
+def run_options(workers: int | None, scheduler: str | None,
+                processes: int | None = None) -> dict:
+    """Return the ``run_ordered`` keyword arguments for the options.
+
+    Without a cluster the tasks run on ``processes`` forked processes, by default one per
+    usable core up to four (``geo.local_pool``; one where the platform does not fork).
 
     Examples
     --------
-    >>> run_options(None, None)
-    {'workers': None, 'scheduler': None}
+    >>> run_options(None, None, 1)
+    {'workers': None, 'scheduler': None, 'processes': 1}
     >>> run_options(2, "tcp://127.0.0.1:8786")
     Traceback (most recent call last):
     ...
@@ -60,8 +69,14 @@ def run_options(workers: int | None, scheduler: str | None) -> dict:
     if workers is not None and scheduler is not None:
         raise click.UsageError("--workers 与 --scheduler 只能选一个")
     if workers is not None or scheduler is not None:
+        if processes is not None:
+            raise click.UsageError(
+                "--processes 只用于本机进程，不能与 --workers 或 --scheduler 同用")
         quiet_dask_logs()
-    return {"workers": workers, "scheduler": scheduler}
+        return {"workers": workers, "scheduler": scheduler, "processes": None}
+    from geo.local_pool import default_processes
+
+    return {"workers": None, "scheduler": None, "processes": processes or default_processes()}
 
 
 def quiet_dask_logs() -> None:

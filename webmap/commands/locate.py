@@ -119,7 +119,8 @@ def pd_empty(columns):
 @cluster_options
 @quiet_option
 def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, county_col,
-           address_col, sheet, layer, chunk_rows, workers, scheduler, quiet):  # fmt: skip
+           address_col, sheet, layer, chunk_rows, workers, scheduler, processes,
+           quiet):  # fmt: skip
     """把 INPUT 的每一行归属到县区、乡镇和保护地分区。
 
     使用在用的边界图层（内置图层，以及用 ``yzmap boundaries import`` 导入的权威图层），
@@ -141,7 +142,7 @@ def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, count
             f"--out: 输出文件须为 {'、'.join(OUTPUT_SUFFIXES)}，收到 {output.name}")
     if (lon_col or lat_col) and (x_col or y_col):
         raise click.UsageError("--lon-col/--lat-col 与 --x-col/--y-col 只能选一组")
-    cluster = run_options(workers, scheduler)
+    cluster = run_options(workers, scheduler, processes)
     started = time.monotonic()
     try:
         # a cluster's workers may not see this file: send them the bytes of each range

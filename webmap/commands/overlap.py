@@ -100,6 +100,7 @@ def overlap(
     chunk_size,
     workers,
     scheduler,
+    processes,
     quiet,
 ) -> None:
     """将 SITES 中的站点与全部管控图层（自然保护地、饮用水水源保护区、生态保护红线、永久基本农田）
@@ -118,7 +119,7 @@ def overlap(
     options = {"crs": crs, "datum": datum, "layer": source_layer, "lon_col": lon_col,
                "lat_col": lat_col}  # fmt: skip
     distances = _parse_buffers(buffers)
-    run = run_options(workers, scheduler)
+    run = run_options(workers, scheduler, processes)
     streamed = out_path.suffix.lower() in STREAMED_OUTPUTS
     if not streamed and (workers or scheduler):
         raise click.UsageError(

@@ -29,7 +29,7 @@ import pandas as pd
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
-from geo.boundaries import DATA_DIR, Layer, LayerSet, load_shipped, make_layer
+from geo.boundaries import DATA_DIR, Layer, LayerSet, make_layer, shipped_layers
 from geo.errors import BoundaryDataError
 from geo.importer import ImportResult
 from geo.models import LayerInfo
@@ -45,7 +45,6 @@ LEGACY_FEATURES, LEGACY_META, LEGACY_PIN = "layer.gpkg", "meta.json", "active.js
 MIGRATED_MARK = "MIGRATED.json"  # written in the old instance folder once moved into a database
 _CACHE_SIZE = 16
 _loaded: OrderedDict[tuple, Layer] = OrderedDict()
-_shipped: dict[str, LayerSet] = {}
 _cache_lock = threading.Lock()
 
 
@@ -225,14 +224,6 @@ def load_version(session: Session, stored: StoredVersion) -> Layer:
         while len(_loaded) > _CACHE_SIZE:
             _loaded.popitem(last=False)
     return layer
-
-
-def shipped_layers(data_dir: str | Path = DATA_DIR) -> LayerSet:
-    """Return the shipped layers of ``data_dir``, read once per process."""
-    key = str(Path(data_dir).resolve())
-    if key not in _shipped:
-        _shipped[key] = load_shipped(data_dir)
-    return _shipped[key]
 
 
 def has_store(session: Session) -> bool:

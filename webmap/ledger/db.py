@@ -98,11 +98,6 @@ def database_name(bind) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def sqlite_missing(url: str) -> bool:
-    """Say whether ``url`` names a SQLite file that does not exist (nothing created yet)."""
-    return url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists()
-
-
 def _alembic_config(connection):
     """Build an Alembic config that runs the shipped migrations on an open connection."""
     from alembic.config import Config
