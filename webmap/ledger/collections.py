@@ -7,9 +7,11 @@ notes, descriptions, exact place text, units' partners or zones), its own filter
 points: lines and polygons are published as their display point, and sensitive issues at the
 representative point of their township (else county) of the boundary layers in use.
 
-``fetch_items`` returns features' contents (``Item``) and ``fetch_columns`` the compact column
-form the map draws; ``webmap.render.features`` writes either as JSON, ``webmap.web.items`` serves
-them.
+``fetch_item_columns`` returns a page of features' contents as columns (``ItemColumns``, which
+``webmap.render.feature_pages`` writes as GeoJSON), ``fetch_items`` the same page as ``Item``
+objects, and ``fetch_columns`` the compact column form the map draws (``webmap.render.features``);
+``webmap.web.items`` serves them. Constraints are looked up for a whole page at once
+(``webmap.ledger.point_constraints``).
 """
 
 from __future__ import annotations
@@ -20,14 +22,13 @@ from datetime import date
 
 import numpy as np
 import shapely
-from shapely.geometry import Point
 from sqlalchemy import Text, case, func, select
 
 from webmap.ledger import workflow
-from webmap.ledger.constraints import issue_constraints
 from webmap.ledger.context import LedgerContext
-from webmap.ledger.items import has_extent, has_extent_clause
+from webmap.ledger.items import has_extent_clause
 from webmap.ledger.models import Issue
+from webmap.ledger.point_constraints import page_constraints
 from webmap.ledger.query import IssueQuery
 from webmap.ledger.vocabulary import RAGS, STATUSES
 
@@ -42,10 +43,11 @@ PUBLIC_FIELDS = (
 )  # fmt: skip
 PUBLIC_FILTERS = ("county", "source", "status", "deadline", "rag", "category", "as_of")
 # what the ledger keeps beside the properties to place an issue on a map
-PLACE_COLUMNS = ("lon", "lat", "minx", "miny", "maxx", "maxy", "sensitive", "township_code")
+PLACE_COLUMNS = ("lon", "lat", "sensitive", "township_code")
 DERIVED = ("rag", "generalised", "constraints")  # computed, not stored
 DATE_PROPERTIES = frozenset({"due_date"})  # sent as ISO text
 JSON_LISTS = frozenset({"partner_units"})  # stored as JSON lists
+LIST_PROPERTIES = JSON_LISTS | {"constraints"}  # properties whose values are lists
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,46 @@ class Item:
 
 
 @dataclass
+class ItemColumns:
+    """One page of items as columns: what ``webmap.render.feature_pages`` writes as GeoJSON.
+
+    ``values`` holds one sequence per property of ``names``, in row order, an empty list being
+    ``()``: a page holds no dict and no list per issue, so writing 100,000 issues in pages
+    leaves the garbage collector little to walk. An item's geometry is its shape when
+    ``shapes`` has one for its row, else its point (``lon``, ``lat``; NaN when it has none).
+    ``items()`` gives the same page as ``Item`` objects.
+    """
+
+    names: tuple[str, ...]
+    number: list
+    values: list  # one sequence per name
+    lon: np.ndarray  # WGS84, the display point (public: the published point)
+    lat: np.ndarray
+    shapes: dict = field(default_factory=dict)  # row -> shapely line or polygon (WGS84)
+
+    def geometries(self) -> list:
+        """Return each row's geometry as shapely (None when it has none)."""
+        points = shapely.points(self.lon, self.lat)
+        points[np.isnan(self.lon) | np.isnan(self.lat)] = None
+        for row, shape in self.shapes.items():
+            points[row] = shape
+        return points.tolist()
+
+    def items(self) -> list[Item]:
+        """Return the page as ``Item`` objects, each with its own property dict and lists."""
+        lists = [n for n in self.names if n in LIST_PROPERTIES]
+        out = []
+        rows = zip(self.number, zip(*self.values, strict=True), self.geometries(), strict=True)
+        for number, values, geometry in rows:
+            props = dict(zip(self.names, values, strict=True))
+            for name in lists:
+                if type(props[name]) is tuple:
+                    props[name] = list(props[name])
+            out.append(Item(number, props, geometry))
+        return out
+
+
+@dataclass
 class Columns:
     """One page in the map's column form (parallel lists; shapes as (row, geometry) pairs)."""
 
@@ -116,55 +158,35 @@ def published_point(row, layers) -> tuple[float, float] | None:
             or representative_point(layers.counties, row.county_code))  # fmt: skip
 
 
-def _page_properties(rows, names, day: date, amber_days: int, *, live: bool) -> list[dict]:
-    """Return the masked properties of a page's rows, RAG judged on ``day``.
+def _state_columns(states, names) -> dict:
+    """Return name -> the values of as-of states for the columns a page reads."""
+    wanted = {*names, *PLACE_COLUMNS, "number", "status", "due_date", "county_code", "category"}
+    return {n: [getattr(s, n, None) for s in states] for n in wanted if n not in DERIVED}
 
-    Live rows (SQL rows, their JSON lists as stored text) are read by position, looked up once
-    per page: a page of 10,000 rows spent most of its time in ``getattr`` and type checks. As-of
-    states are read by attribute.
+
+def _page_values(columns: dict, names, day: date, amber_days: int, *, size: int, live: bool,
+                 constraints: list | None) -> list[list]:  # fmt: skip
+    """Return the masked properties of a page as one list per name, RAG judged on ``day``.
+
+    Formatted a column at a time (dates, JSON lists, RAG): a page of 1,000 rows spent most of
+    its time in a per-value loop. ``constraints`` holds each row's zones (None: none).
     """
-    if not rows:
-        return []
-    if live:
-        index = {name: i for i, name in enumerate(rows[0]._fields)}
-    else:
-        index = {name: name for name in (*names, "status", "due_date") if name not in DERIVED}
-    status, due = index["status"], index["due_date"]
-    plan = [(n, index.get(n), n in DATE_PROPERTIES, live and n in JSON_LISTS) for n in names]
-    out = []
-    for row in rows:
-        props = {}
-        for name, key, is_date, is_list in plan:
-            if key is not None:
-                value = row[key] if live else getattr(row, key)
-                if is_list:
-                    value = _json_list(value)
-                elif is_date and value is not None:
-                    value = value.isoformat()
-                props[name] = value
-            elif name == "rag":
-                row_status = row[status] if live else getattr(row, status)
-                row_due = row[due] if live else getattr(row, due)
-                props["rag"] = workflow.rag(row_status, row_due, day, amber_days)
-            elif name == "generalised":
-                props["generalised"] = bool(row.sensitive)
-            else:  # constraints: filled for the whole page by ``_add_constraints``
-                props[name] = []
-        out.append(props)
-    return out
-
-
-def _points(rows) -> list:
-    """Return each row's display point as shapely (None when unlocated), made in one call."""
-    lon = np.array([np.nan if r.lon is None else r.lon for r in rows], dtype=float)
-    lat = np.array([np.nan if r.lat is None else r.lat for r in rows], dtype=float)
-    points = shapely.points(lon, lat)
-    return [None if x != x else p for x, p in zip(lon.tolist(), points, strict=True)]
-
-
-def _is_extended(row) -> bool:
-    """Say whether a live row is drawn as its shape (``items.has_extent`` of its bbox)."""
-    return has_extent(row.minx, row.miny, row.maxx, row.maxy)
+    values = []
+    for name in names:
+        if name == "rag":
+            pairs = zip(columns["status"], columns["due_date"], strict=True)
+            values.append([workflow.rag(s, d, day, amber_days) for s, d in pairs])
+        elif name == "generalised":
+            values.append([bool(v) for v in columns["sensitive"]])
+        elif name == "constraints":
+            values.append(constraints if constraints is not None else [()] * size)
+        elif name in JSON_LISTS and live:
+            values.append([_json_list(v) for v in columns[name]])
+        elif name in DATE_PROPERTIES:
+            values.append([None if v is None else v.isoformat() for v in columns[name]])
+        else:
+            values.append(columns[name])
+    return values
 
 
 def _state_shape(state):
@@ -221,16 +243,20 @@ def _page_column(name: str):
     return getattr(Issue, name)
 
 
-def _json_list(text: str | None) -> list:
-    """Return a JSON list column's value from its stored text."""
-    return [] if text is None or text == "[]" else json.loads(text)
+def _json_list(text: str | None) -> list | tuple:
+    """Return a JSON list column's value from its stored text (``()`` when empty)."""
+    return () if text is None or text == "[]" else json.loads(text)
 
 
 def _live_page(session, query, names, *, limit, offset, after) -> tuple[list, bool]:
-    """Return one page of live rows with the columns ``names`` need, and whether more follow."""
+    """Return one page of live rows with the columns ``names`` need, and whether more follow.
+
+    ``extended`` says whether an issue is drawn as its shape (``items.has_extent`` in SQL).
+    """
     wanted = {"number", "status", "due_date", "county_code", *names, *PLACE_COLUMNS}
     cols = [_page_column(c) for c in (*STAFF_PROPERTIES, *PLACE_COLUMNS)
             if c in wanted and c not in DERIVED]  # fmt: skip
+    cols.append(case((has_extent_clause(), 1), else_=0).label("extended"))
     stmt = _page_statement(query, cols, limit=limit, offset=offset, after=after)
     rows = session.connection().execute(stmt).all()
     if limit is None:
@@ -246,66 +272,63 @@ def _shapes(session, numbers) -> dict:
     return dict(session.execute(stmt).all())
 
 
-def _geometry(collection, row, shape, layers, point):
-    """Return the geometry an item is published with (``point``: the row's display point)."""
+def _published_xy(rows, layers) -> tuple[np.ndarray, np.ndarray]:
+    """Return the published points of public rows as lon and lat arrays (NaN: none)."""
+    points = [published_point(r, layers) or (np.nan, np.nan) for r in rows]
+    xy = np.array(points, dtype=float).reshape(-1, 2)
+    return xy[:, 0], xy[:, 1]
+
+
+def _extended_shapes(session, numbers, extended) -> dict:
+    """Return row -> stored shape of the live rows drawn as their shape (not points)."""
+    wanted = [n for n, flag in zip(numbers, extended, strict=True) if flag]
+    found = _shapes(session, wanted)
+    return {i: found[n] for i, n in enumerate(numbers)
+            if n in found and found[n] is not None and found[n].geom_type != "Point"}  # fmt: skip
+
+
+def fetch_item_columns(session, collection: Collection, query: IssueQuery, ctx: LedgerContext,
+                       *, limit: int | None, offset: int = 0, after: str | None = None,
+                       properties=None) -> tuple[ItemColumns, bool]:  # fmt: skip
+    """Return one page of items as columns (``limit`` None: all of them), and more or not."""
+    names = tuple(properties or collection.defaults or collection.properties)
+    live = query.as_of is None
+    if live:
+        rows, more = _live_page(session, query, names, limit=limit, offset=offset, after=after)
+        columns = dict(zip(rows[0]._fields, zip(*rows, strict=True), strict=True)) if rows else {}
+    else:
+        rows, more = _state_page(session, query, limit=limit, offset=offset, after=after)
+        columns = _state_columns(rows, names)
+    if not rows:
+        return ItemColumns(names, [], [[] for _ in names], np.empty(0), np.empty(0)), more
+    numbers = list(columns["number"])
+    shapes = {}
     if collection.public:
-        published = published_point(row, layers)
-        return Point(published) if published else None
-    if shape is not None and shape.geom_type != "Point":
-        return shape
-    return point
+        lon, lat = _published_xy(rows, ctx.layers if any(columns["sensitive"]) else None)
+    else:
+        lon = np.array(columns["lon"], dtype=float)  # None -> NaN
+        lat = np.array(columns["lat"], dtype=float)
+        if live:
+            shapes = _extended_shapes(session, numbers, columns["extended"])
+        else:
+            found = [(i, _state_shape(s)) for i, s in enumerate(rows)]
+            shapes = {i: g for i, g in found if g is not None and g.geom_type != "Point"}
+    constraints = None
+    if "constraints" in names and ctx.load_layers is not None:  # a context without layers: none
+        categories = columns.get("category") or [None] * len(rows)
+        constraints = page_constraints(lon, lat, shapes, list(categories), ctx.layers)
+    values = _page_values(columns, names, query.day, query.amber_days, size=len(rows),
+                          live=live, constraints=constraints)  # fmt: skip
+    return ItemColumns(names, numbers, values, lon, lat, shapes), more
 
 
 def fetch_items(session, collection: Collection, query: IssueQuery, ctx: LedgerContext, *,
                 limit: int | None, offset: int = 0, after: str | None = None,
                 properties=None) -> tuple[list[Item], bool]:  # fmt: skip
     """Return one page of items (``limit`` None: all of them) and whether another page follows."""
-    names = properties or collection.defaults or collection.properties
-    day = query.day
-    if query.as_of is not None:
-        rows, more = _state_page(session, query, limit=limit, offset=offset, after=after)
-        shapes = {s.number: _state_shape(s) for s in rows}
-    else:
-        rows, more = _live_page(session, query, names, limit=limit, offset=offset, after=after)
-        extended = [] if collection.public else [r.number for r in rows if _is_extended(r)]
-        shapes = _shapes(session, extended)
-    layers = ctx.layers if collection.public and any(r.sensitive for r in rows) else None
-    props = _page_properties(rows, names, day, query.amber_days, live=query.as_of is None)
-    points = [None] * len(rows) if collection.public else _points(rows)
-    items = [Item(r.number, p, _geometry(collection, r, shapes.get(r.number), layers, point))
-             for r, p, point in zip(rows, props, points, strict=True)]  # fmt: skip
-    if "constraints" in names and ctx.load_layers is not None:  # a context without layers: none
-        _add_constraints(items, rows, ctx)
-    return items, more
-
-
-def _add_constraints(items: list[Item], rows, ctx: LedgerContext) -> None:
-    """Fill each item's ``constraints``: the protected zones it touches, each with its rule."""
-    near = _near_constraints([i.geometry for i in items], ctx.layers)
-    found = issue_constraints({i.number: i.geometry for i, n in zip(items, near, strict=True) if n},
-                              ctx.layers, {r.number: getattr(r, "category", None) for r in rows})
-    for item in items:
-        item.properties["constraints"] = found.get(item.number, [])
-
-
-def _near_constraints(geometries: list, layers) -> np.ndarray:
-    """Say per geometry whether its box meets the box of a constraint zone (one index query).
-
-    Only zones an issue lies in or crosses are kept, so an issue no zone's box comes near has
-    none; on a city-wide page most issues are such, and skip the spatial join and its cache.
-    The boxes are widened by ~0.1 m so rounding in the join's projected CRS cannot matter.
-    """
-    geoms = np.array(geometries, dtype=object)
-    located = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-    near = np.zeros(len(geoms), dtype=bool)
-    if not located.any():
-        return near
-    boxes = shapely.box(*(shapely.bounds(geoms[located]) + [-1e-6, -1e-6, 1e-6, 1e-6]).T)
-    for layer in layers.constraint_layers().values():
-        if layer is not None and len(layer.frame):
-            hits, _ = layer.frame.sindex.query(boxes)
-            near[np.flatnonzero(located)[hits]] = True
-    return near
+    page, more = fetch_item_columns(session, collection, query, ctx, limit=limit, offset=offset,
+                                    after=after, properties=properties)  # fmt: skip
+    return page.items(), more
 
 
 def fetch_item(session, collection: Collection, query: IssueQuery, ctx: LedgerContext,

