@@ -302,9 +302,8 @@ def _counts(out: pd.DataFrame) -> Counts:
     # flags take few distinct values: test each distinct one, then count its rows
     codes, flags = pd.factorize(out["flags"].to_numpy(object), use_na_sentinel=False)
     per_flags = np.bincount(codes, minlength=len(flags))
-    has = [isinstance(f, str) for f in flags]
-    outside = [h and "outside_city" in f for h, f in zip(has, flags, strict=True)]
-    ambiguous = [h and "ambiguous" in f for h, f in zip(has, flags, strict=True)]
+    outside = [isinstance(f, str) and "outside_city" in f for f in flags]
+    ambiguous = [isinstance(f, str) and "ambiguous" in f for f in flags]
     errors = out["error"].dropna().astype(str)
     notes = int(errors.str.startswith(NOTE_PREFIX).sum())
     return Counts(rows=len(out), located=int(out["county_code"].notna().sum()),

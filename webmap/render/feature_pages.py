@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from webmap.ledger.collections import ItemColumns
-from webmap.render.features import COORD_DECIMALS, geometry_json
+from webmap.render.features import COORD_DECIMALS, geometry_json, shift_located
 
 __all__ = ["JSON_OPTIONS", "dumps", "feature_page"]
 
@@ -37,11 +37,7 @@ def dumps(body) -> bytes:
 
 def display_xy(lon: np.ndarray, lat: np.ndarray, to_display: Callable | None) -> tuple[list, list]:
     """Return lon/lat shifted for display and rounded to six decimals (NaN stays NaN)."""
-    x, y = np.array(lon, dtype=float), np.array(lat, dtype=float)
-    located = np.isfinite(x) & np.isfinite(y)
-    if to_display is not None and located.any():
-        x[located], y[located] = (np.asarray(c, dtype=float)
-                                  for c in to_display(x[located], y[located]))  # fmt: skip
+    x, y = shift_located(np.array(lon, dtype=float), np.array(lat, dtype=float), to_display)
     return round_like_python(x), round_like_python(y)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable
 
 import numpy as np
@@ -77,14 +76,21 @@ def feature_collection(items: list[Item], to_display: Callable | None = None) ->
     return {"type": "FeatureCollection", "features": features}
 
 
+def shift_located(x: np.ndarray, y: np.ndarray,
+                  to_display: Callable | None) -> tuple[np.ndarray, np.ndarray]:
+    """Shift the finite points of float arrays ``x``, ``y`` for display, in place (NaN stays)."""
+    located = np.isfinite(x) & np.isfinite(y)
+    if to_display is not None and located.any():
+        x[located], y[located] = (np.asarray(c, dtype=float)
+                                  for c in to_display(x[located], y[located]))  # fmt: skip
+    return x, y
+
+
 def display_points(lon: list, lat: list, to_display: Callable | None) -> tuple[list, list]:
     """Shift and round whole columns of lon/lat at once; missing points stay None."""
     x = np.array([np.nan if v is None else v for v in lon], dtype=float)
     y = np.array([np.nan if v is None else v for v in lat], dtype=float)
-    shifted = np.isfinite(x) & np.isfinite(y)
-    if to_display is not None and shifted.any():
-        x[shifted], y[shifted] = (np.asarray(c, dtype=float)
-                                  for c in to_display(x[shifted], y[shifted]))  # fmt: skip
+    x, y = shift_located(x, y, to_display)
     x, y = np.round(x, COORD_DECIMALS), np.round(y, COORD_DECIMALS)
     return ([None if v != v else v for v in x.tolist()],
             [None if v != v else v for v in y.tolist()])  # fmt: skip
@@ -123,11 +129,6 @@ def grid_body(grid, to_display: Callable | None = None) -> dict:
             "lon": lon, "lat": lat, "count": [c.count for c in cells],
             "rags": [c.rags for c in cells], "numberMatched": grid.located + grid.unlocated,
             "numberLocated": grid.located}  # fmt: skip
-
-
-def dumps(body: dict) -> bytes:
-    """Serialise a body compactly, Chinese kept readable."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
 def items_csv(items: list[Item], names, labels: dict) -> str:
