@@ -1,14 +1,16 @@
 """``yzmap locate`` as a job of independent tasks that a Dask cluster can run in parallel.
 
 A task is small: for a CSV without quotes, a byte range aligned to line starts that the worker
-reads and parses itself; otherwise a chunk the client read. ``locate_task`` (module level, so
-it pickles by reference) locates it and returns the rows already encoded (CSV bytes without a
-header) or as a frame, with the counts the summary line needs, so the client only writes
-results in order.
+reads and parses itself (or, for workers that do not see the file, the range's bytes);
+otherwise a chunk the client read. ``locate_task`` (module level, so it pickles by reference)
+locates it and returns the rows already encoded (CSV bytes without a header, or the path of a
+part file holding them, written next to the output when the worker sees that folder) or as a
+frame, with the counts the summary line needs, so the client only writes results in order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from collections.abc import Iterator
@@ -21,11 +23,12 @@ import pandas as pd
 from geo.boundaries import LayerSet
 from geo.bulk_locate import TextCache, locate_chunk, locate_columns
 from geo.locate import NOTE_PREFIX, OUTPUT_COLUMNS
+from geo.parallel import sees_file, write_part
 from geo.tables import TableError, csv_header, read_chunks, scan_csv
 from geo.tables.csv_text import csv_fields, encode_csv_rows, join_csv_fields
 
-__all__ = ["Counts", "CsvRange", "LocateOptions", "TaskResult", "default_rows", "locate_task",
-           "output_columns", "plan_tasks"]
+__all__ = ["Counts", "CsvRange", "LocateOptions", "TaskResult", "default_rows", "for_workers",
+           "locate_task", "output_columns", "plan_tasks"]
 
 _SAMPLE_BYTES = 1 << 16
 _TEXTS_KEPT = 200_000  # distinct address strings a worker remembers between tasks
@@ -34,7 +37,11 @@ _texts = TextCache()  # per process: geocoding depends on the shipped gazetteer 
 
 @dataclass(frozen=True)
 class LocateOptions:
-    """Which columns hold what, how to read them and the output format (its suffix)."""
+    """Which columns hold what, how to read them and the output format (its suffix).
+
+    ``parts`` (a ``geo.parallel.PartFolder.spec``) asks workers that see that folder to write
+    CSV results there as part files rather than return them.
+    """
 
     x_col: str | None = None
     y_col: str | None = None
@@ -43,6 +50,7 @@ class LocateOptions:
     county_col: str | None = None
     address_col: str | None = None
     out_suffix: str = ".csv"
+    parts: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,8 @@ class CsvRange:
     """Bytes ``start``..``end`` of a CSV: whole lines, parsed on the worker.
 
     ``data`` carries the bytes themselves, for workers that cannot see the file (a cluster on
-    other machines); without it the worker reads them from ``path``.
+    other machines); without it the worker reads them from ``path``, after checking the file
+    still has ``stamp`` (``geo.parallel.file_stamp``) when one is given.
     """
 
     path: str
@@ -59,6 +68,7 @@ class CsvRange:
     encoding: str
     names: tuple[str, ...]
     data: bytes | None = None
+    stamp: tuple[int, int] | None = None
 
 
 @dataclass
@@ -80,27 +90,27 @@ class Counts:
 
 @dataclass
 class TaskResult:
-    """A located chunk: CSV bytes (no header) or a frame, and its counts."""
+    """A located chunk: CSV bytes (no header), a part file holding them, or a frame; its counts."""
 
     counts: Counts
     columns: list = field(default_factory=list)
     csv: bytes | None = None
     frame: pd.DataFrame | None = None
+    part: str | None = None
 
 
-def plan_tasks(path: Path, *, rows: int, sheet=None, layer=None,
-               ship_bytes: bool = False) -> tuple[list, bool, Iterator]:
+def plan_tasks(path: Path, *, rows: int, sheet=None, layer=None) -> tuple[list, bool, Iterator]:
     """Return (input columns, whether rows carry a geometry, task sources) for ``path``.
 
-    A CSV without quotes is cut into ``CsvRange`` byte ranges of about ``rows`` lines (with
-    their bytes when ``ship_bytes``); anything else is read here in chunks of ``rows``. A task
-    is ``(source, LocateOptions)``.
+    A CSV without quotes is cut into ``CsvRange`` byte ranges of about ``rows`` lines; anything
+    else is read here in chunks of ``rows``. A task is ``(source, LocateOptions)``; for workers
+    of a cluster, pass each source through ``for_workers``.
     """
     if path.suffix.lower() == ".csv":
         encoding, quotes = scan_csv(path)
         if not quotes:
             names = csv_header(path, encoding)
-            return names, False, _csv_ranges(path, encoding, names, rows, ship_bytes)
+            return names, False, _csv_ranges(path, encoding, names, rows)
     chunks = read_chunks(path, rows=rows, sheet=sheet, layer=layer)
     first = next(chunks)
     geometry = _geometry_name(first)
@@ -114,8 +124,7 @@ def plan_tasks(path: Path, *, rows: int, sheet=None, layer=None,
     return columns, geometry is not None, sources()
 
 
-def _csv_ranges(path: Path, encoding: str, names: list, rows: int,
-                ship_bytes: bool = False) -> Iterator[CsvRange]:
+def _csv_ranges(path: Path, encoding: str, names: list, rows: int) -> Iterator[CsvRange]:
     """Byte ranges of about ``rows`` lines each, every one starting at a line start."""
     size = path.stat().st_size
     with path.open("rb") as fh:
@@ -130,12 +139,23 @@ def _csv_ranges(path: Path, encoding: str, names: list, rows: int,
             fh.seek(min(start + step, size))
             fh.readline()  # to the next line start (also for gb18030: 0x0A is never a trail byte)
             end = min(fh.tell(), size)
-            data = None
-            if ship_bytes:
-                fh.seek(start)
-                data = fh.read(end - start)
-            yield CsvRange(str(path), start, end, encoding, tuple(names), data)
+            yield CsvRange(str(path), start, end, encoding, tuple(names))
             start = end
+
+
+def for_workers(source, stamp: tuple[int, int] | None):
+    """A task source made ready for Dask workers, which may run elsewhere and in another folder.
+
+    A ``CsvRange`` gets an absolute path and the input's ``stamp`` when every worker sees that
+    file (``stamp`` given), else the range's bytes; a chunk read here (a frame) is unchanged.
+    """
+    if not isinstance(source, CsvRange):
+        return source
+    if stamp is not None:
+        return dataclasses.replace(source, path=os.path.abspath(source.path), stamp=stamp)
+    with open(source.path, "rb") as fh:
+        fh.seek(source.start)
+        return dataclasses.replace(source, data=fh.read(source.end - source.start))
 
 
 def locate_task(task, layers: LayerSet) -> TaskResult:
@@ -145,7 +165,7 @@ def locate_task(task, layers: LayerSet) -> TaskResult:
         _texts.found.clear()
         _texts.townships.clear()
     if isinstance(source, CsvRange) and options.out_suffix == ".csv":
-        return _locate_range_to_csv(source, options, layers)
+        return _as_part(_locate_range_to_csv(source, options, layers), options)
     chunk = _read_range(source)[1] if isinstance(source, CsvRange) else source
     lonlat = None
     geometry = _geometry_name(chunk)
@@ -159,7 +179,8 @@ def locate_task(task, layers: LayerSet) -> TaskResult:
     result = TaskResult(_counts(out), list(out.columns))
     if options.out_suffix == ".csv":
         result.csv = encode_csv_rows(out) if len(out) else b""
-    elif options.out_suffix in (".gpkg", ".parquet"):
+        return _as_part(result, options)
+    if options.out_suffix in (".gpkg", ".parquet"):
         result.frame = _with_points(out)
     else:
         result.frame = out
@@ -201,6 +222,16 @@ def _locate_range_to_csv(source: CsvRange, options: LocateOptions, layers) -> Ta
     return result
 
 
+def _as_part(result: TaskResult, options: LocateOptions) -> TaskResult:
+    """Move the CSV bytes of ``result`` into a part file when the options name a folder this
+    worker sees (the client copies it into the output), so only the counts travel back."""
+    if result.csv:
+        part = write_part(options.parts, result.csv)
+        if part is not None:
+            result.part, result.csv = part, None
+    return result
+
+
 def _geometry_name(frame: pd.DataFrame) -> str | None:
     """The active geometry column of a GeoDataFrame, None for a plain frame."""
     name = getattr(frame, "_geometry_column_name", None)
@@ -217,6 +248,9 @@ def _read_range(task: CsvRange) -> tuple:
 
     data = task.data
     if data is None:
+        if task.stamp is not None and not sees_file(task.path, task.stamp):
+            raise TableError(f"{task.path}：工作进程看到的文件与本机的不同（大小或修改时间不符），"
+                             "可能是文件在定位过程中被改动，或工作进程在另一台机器上")
         with open(task.path, "rb") as fh:
             fh.seek(task.start)
             data = fh.read(task.end - task.start)

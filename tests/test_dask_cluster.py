@@ -2,7 +2,9 @@
 
 The cluster is what the README tells a user to start: ``dask scheduler`` and two
 ``dask worker tcp://…`` processes on 127.0.0.1, each worker in its own directory. Output files
-must be byte-identical to a run in one process.
+must be byte-identical to a run in one process. Workers on this machine read the input and
+hand their results over as part files next to the output; workers that see neither get and
+return bytes; the part files go whatever the end of the run.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import geo.locate_job
+import geo.parallel
+from geo.locate_job import CsvRange, LocateOptions, locate_task
+from geo.parallel import file_stamp
+from geo.tables import TableError
 from tests.dask_cluster import cli_cluster, scheduler_idle
 from webmap.cli import main
 
@@ -56,22 +63,129 @@ def serial_run(tmp_path_factory):
     return src, out
 
 
-def test_locate_on_cluster_is_byte_identical(cluster, serial_run, tmp_path):
-    """``--scheduler`` on two workers writes exactly the bytes of the one-process run."""
+@pytest.fixture
+def handover(monkeypatch):
+    """Record how the tasks travelled: the input stamps given to ``for_workers`` (None: bytes
+    sent) and the part files the command took (each must be gone once taken)."""
+    seen = {"stamps": [], "parts": []}
+    for_workers, take_part = geo.locate_job.for_workers, geo.parallel.take_part
+
+    def recording_for_workers(source, stamp):
+        """Note the stamp, then prepare the source as usual."""
+        seen["stamps"].append(stamp)
+        return for_workers(source, stamp)
+
+    def recording_take_part(path):
+        """Note the part, take it, check it was removed."""
+        seen["parts"].append(Path(path))
+        data = take_part(path)
+        assert not Path(path).exists()
+        return data
+
+    monkeypatch.setattr(geo.locate_job, "for_workers", recording_for_workers)
+    monkeypatch.setattr(geo.parallel, "take_part", recording_take_part)
+    return seen
+
+
+def _scheduler_imported(client, module: str) -> bool:
+    """Whether the scheduler process has imported ``module`` (checked without importing ours)."""
+    return client.run_on_scheduler(eval, f"{module!r} in __import__('sys').modules")
+
+
+def test_locate_on_cluster_is_byte_identical(cluster, serial_run, tmp_path, handover):
+    """``--scheduler`` on two workers writes exactly the bytes of the one-process run; the
+    workers, on this machine, read their ranges and write their results as part files."""
     src, serial = serial_run
     out = tmp_path / "cluster.csv"
     output = _locate(src, out, "--scheduler", cluster.scheduler.address)
     assert output.startswith("完成：共 5000 行")
     assert out.read_bytes() == serial.read_bytes()
+    assert len(handover["stamps"]) > 2 and None not in handover["stamps"]
+    assert len(handover["parts"]) == len(handover["stamps"])  # every range has rows
+    assert {p.parent.name.split("-")[0] for p in handover["parts"]} == {".cluster.csv.parts"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cluster.csv"]  # parts folder gone
     assert scheduler_idle(cluster)
+    # the tasks reach the scheduler pickled: it never imports the job's modules
+    assert not _scheduler_imported(cluster, "geo.locate_job")
 
 
-def test_locate_on_local_workers_is_byte_identical(serial_run, tmp_path):
+def test_locate_on_local_workers_is_byte_identical(serial_run, tmp_path, handover):
     """``--workers 2`` (a local cluster started for the run) writes the same bytes too."""
     src, serial = serial_run
     out = tmp_path / "workers.csv"
     _locate(src, out, "--workers", 2)
     assert out.read_bytes() == serial.read_bytes()
+    assert handover["parts"] and None not in handover["stamps"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["workers.csv"]
+
+
+def test_workers_seeing_no_file_get_and_return_bytes(cluster, serial_run, tmp_path, handover,
+                                                     monkeypatch):
+    """Workers that do not see the input (its stamp differs there) are sent the bytes of each
+    range; workers that do not see the part folder (another token) return their rows."""
+    real_enter = geo.parallel.PartFolder.__enter__
+
+    def elsewhere(folder):
+        """Create the folder, but with a token the workers will not match."""
+        real_enter(folder)
+        (folder.path / geo.parallel.TOKEN_NAME).write_text("another machine's", encoding="ascii")
+        return folder
+
+    monkeypatch.setattr(geo.parallel, "file_stamp", lambda path: (-1, -1))
+    monkeypatch.setattr(geo.parallel.PartFolder, "__enter__", elsewhere)
+    src, serial = serial_run
+    out = tmp_path / "apart.csv"
+    _locate(src, out, "--scheduler", cluster.scheduler.address)
+    assert out.read_bytes() == serial.read_bytes()
+    assert handover["stamps"] and set(handover["stamps"]) == {None}
+    assert handover["parts"] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apart.csv"]
+
+
+def test_failed_task_leaves_no_output_nor_parts(cluster, tmp_path):
+    """A row with extra cells late in the input fails its task on a worker: the error is
+    shown, and neither the output, its temporary file nor the part folder remains."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    lines = ["经度,纬度"] + ["111.6035,26.2083"] * 3000 + ["111.6,26.2,多余"] + ["111.6,26.2"] * 5
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["locate", str(src), "--out", str(out), "--chunk-rows",
+                                       "300", "--scheduler", cluster.scheduler.address])
+    assert result.exit_code == 1
+    assert "CSV 格式错误" in result.output and "111.6,26.2,多余" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+    assert scheduler_idle(cluster)
+
+
+def test_interrupted_run_leaves_no_output_nor_parts(cluster, serial_run, tmp_path, monkeypatch):
+    """Ctrl-C while the parts are copied: the run is cancelled, nothing is left behind."""
+    take_part, taken = geo.parallel.take_part, []
+
+    def interrupted(path):
+        """Take two parts, then act as if the user pressed Ctrl-C."""
+        if len(taken) == 2:
+            raise KeyboardInterrupt
+        taken.append(path)
+        return take_part(path)
+
+    monkeypatch.setattr(geo.parallel, "take_part", interrupted)
+    src, _ = serial_run
+    out = tmp_path / "stopped.csv"
+    result = CliRunner().invoke(main, ["locate", str(src), "--out", str(out), "--chunk-rows",
+                                       "300", "--scheduler", cluster.scheduler.address])
+    assert result.exit_code == 1 and "已中止" in result.output  # the CLI's Ctrl-C ending
+    assert len(taken) == 2 and list(tmp_path.iterdir()) == []
+    assert scheduler_idle(cluster)
+
+
+def test_changed_input_is_refused_on_the_worker(tmp_path):
+    """A range whose file no longer has the client's stamp is an error, not other rows."""
+    src = tmp_path / "in.csv"
+    src.write_text("经度,纬度\n111.6035,26.2083\n", encoding="utf-8")
+    size, mtime = file_stamp(src)
+    task = CsvRange(str(src), 10, size, "utf-8", ("经度", "纬度"), stamp=(size + 1, mtime))
+    options = LocateOptions(x_col="经度", y_col="纬度")
+    with pytest.raises(TableError, match="工作进程看到的文件与本机的不同"):
+        locate_task((task, options), None)
 
 
 def test_unreachable_scheduler_is_a_clear_error(serial_run, tmp_path):

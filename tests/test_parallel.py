@@ -19,8 +19,18 @@ import pytest
 import shapely
 
 from geo.boundaries import load_shipped
+from geo.dask_shared import SharedData, dumps_shared
 from geo.lookup import attribute_points, warm_indexes
-from geo.parallel import SchedulerUnreachable, run_ordered
+from geo.parallel import (
+    PartFolder,
+    SchedulerUnreachable,
+    file_stamp,
+    run_ordered,
+    sees_file,
+    sees_folder,
+    take_part,
+    write_part,
+)
 from tests.dask_cluster import cli_cluster, scheduler_idle
 
 # the scheduler and workers import geo from the venv, but this module only from the checkout
@@ -98,6 +108,27 @@ def test_cluster_keeps_order_and_ships_shared_once(cluster, tmp_path):
     used = {pid for _, pid in got}
     assert len(used) == 2 and os.getpid() not in used
     assert sorted(_deserialised(log)) == sorted(used)
+
+
+def test_scheduler_never_imports_the_tasks_module(cluster):
+    """Function and tasks reach the scheduler pickled: it runs them without importing this module
+    (which it could: the cluster has the checkout on its path)."""
+    with run_ordered(scaled, range(6), shared=Probe(os.devnull, 1),
+                     scheduler=cluster.scheduler.address) as results:
+        assert [value for value, _ in results] == list(range(6))
+    imported = cluster.run_on_scheduler(eval, f"{__name__!r} in __import__('sys').modules")
+    assert imported is False
+
+
+def test_asking_every_worker(cluster, tmp_path):
+    """``on_every_worker`` answers once per worker on a cluster, once here without one."""
+    src = tmp_path / "seen.txt"
+    src.write_text("x", encoding="ascii")
+    with run_ordered(slow, [], scheduler=cluster.scheduler.address) as run:
+        assert run.on_every_worker(sees_file, str(src), file_stamp(src)) == [True, True]
+        assert run.on_every_worker(sees_file, str(src), (2, 0)) == [False, False]
+    assert run.client is None
+    assert run_ordered(slow, []).on_every_worker(os.getpid) == [os.getpid()]
 
 
 def test_task_error_surfaces_and_run_closes(cluster):
@@ -184,3 +215,60 @@ def test_warmed_layers_pickle_usable_and_small():
     for name in want.__dataclass_fields__:
         assert np.array_equal(getattr(want, name), getattr(got, name), equal_nan=True), name
     assert np.array_equal(grid.state, layers.counties.cache["grid"].state)
+
+
+def test_shipped_layers_arrive_usable():
+    """The layers as the plugin ships them (geometry arrays in bulk WKB) answer identically."""
+    from distributed.protocol.pickle import dumps
+
+    layers = warm_indexes(load_shipped())
+    copy = pickle.loads(dumps(SharedData(layers))).value
+    assert shapely.is_prepared(copy.counties.cache["grid"].geoms).all()
+    rng = np.random.default_rng(16)
+    lon, lat = rng.uniform(110.9, 112.6, 20_000), rng.uniform(24.5, 27.0, 20_000)
+    want, got = attribute_points(layers, lon, lat), attribute_points(copy, lon, lat)
+    for name in want.__dataclass_fields__:
+        assert np.array_equal(getattr(want, name), getattr(got, name), equal_nan=True), name
+
+
+def test_bulk_geometry_pickling_keeps_every_array():
+    """Geometry arrays (any shape) come back equal; other arrays and objects as pickle gives."""
+    points = shapely.points(np.arange(6.0), np.arange(6.0)).reshape(2, 3)
+    mixed = np.array([shapely.Point(1, 2), None, "text"], dtype=object)
+    value = {"points": points, "mixed": mixed, "numbers": np.arange(5), "empty":
+             np.array([], dtype=object), "polygon": shapely.box(0, 0, 1, 1)}
+    copy = pickle.loads(dumps_shared(value))
+    assert copy["points"].shape == (2, 3) and shapely.equals(copy["points"], points).all()
+    assert copy["mixed"][0] == mixed[0] and copy["mixed"][1:].tolist() == [None, "text"]
+    assert copy["numbers"].tolist() == [0, 1, 2, 3, 4] and copy["empty"].shape == (0,)
+    assert copy["polygon"].equals(value["polygon"])
+
+
+def test_part_folder_holds_parts_until_the_run_ends(tmp_path):
+    """A worker that reads the folder's token writes parts there; other tokens, no folder."""
+    out = tmp_path / "out.csv"
+    with PartFolder(out) as folder:
+        assert folder.path.parent == tmp_path and folder.path.name.startswith(".out.csv.parts-")
+        assert sees_folder(folder.spec)
+        assert not sees_folder((folder.spec[0], "another token"))
+        assert write_part((folder.spec[0], "another token"), b"rows") is None
+        assert write_part(None, b"rows") is None
+        first, second = write_part(folder.spec, b"a,1\n"), write_part(folder.spec, b"b,2\n")
+        assert Path(first).parent == folder.path and first != second
+        assert take_part(first) == b"a,1\n" and not Path(first).exists()
+    assert list(tmp_path.iterdir()) == []  # the folder went, with the part nobody took
+
+
+def test_part_folder_removed_while_a_task_still_writes(tmp_path):
+    """A cancelled task writing after the folder went gets an error and leaves nothing behind.
+
+    Bounded on purpose: the task writes a fixed number of small parts, never "until it fails".
+    """
+    folder = PartFolder(tmp_path / "out.csv").__enter__()
+    spec = folder.spec
+    assert write_part(spec, b"x" * 100) is not None  # the task saw the folder: it is cached
+    folder.remove()
+    for _ in range(3):
+        with pytest.raises(OSError):
+            write_part(spec, b"x" * 100)
+    assert list(tmp_path.iterdir()) == []

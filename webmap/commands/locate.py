@@ -6,8 +6,11 @@ memory stays bounded whatever the file size, and the output is written whole or 
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 
 import click
@@ -61,25 +64,47 @@ def _summary(counts, seconds: float, target: Path) -> str:
             f"用时 {seconds:.1f} 秒 → {target}")
 
 
-def _run(sources, columns, output: Path, options, layers, step, cluster: dict) -> object:
+@dataclasses.dataclass
+class _Tasks:
+    """The tasks of a run: each source with the options, both settled before the first is taken
+    (on a cluster, once the workers said which of this machine's files they see)."""
+
+    sources: Iterator
+    options: object
+
+    def __iter__(self) -> Iterator:
+        """``(source, options)`` for every source."""
+        return ((source, self.options) for source in self.sources)
+
+
+def _run(sources, columns, source_path: Path, output: Path, options, layers, step,
+         cluster: dict) -> object:
     """Stream the task sources through ``locate_task`` in order into ``output``; return counts."""
     from geo.locate_job import Counts, locate_task, output_columns
-    from geo.parallel import run_ordered
+    from geo.parallel import PartFolder, run_ordered, take_part
     from geo.tables import TableWriter
 
-    tasks = ((source, options) for source in sources)
     counts = Counts()
-    if cluster["workers"] or cluster["scheduler"]:
+    tasks = _Tasks(sources, options)
+    on_cluster = cluster.get("workers") is not None or cluster.get("scheduler") is not None
+    if on_cluster:
         from geo.lookup import warm_indexes
 
         warm_indexes(layers)  # built here once, shipped built to every worker
-    run = run_ordered(locate_task, tasks, shared=layers, **cluster)
-    with TableWriter(output) as writer, run as results:
-        for result in results:
-            if result.csv is not None:
+    # left in reverse: the run (cancelling its tasks) before the part folder is removed, then
+    # the output's temporary file is renamed, or removed after an error or Ctrl-C
+    with ExitStack() as stack:
+        writer = stack.enter_context(TableWriter(output))
+        parts = (stack.enter_context(PartFolder(output))
+                 if on_cluster and options.out_suffix == ".csv" else None)
+        run = stack.enter_context(run_ordered(locate_task, tasks, shared=layers, **cluster))
+        if on_cluster:
+            _share_files(run.start(), tasks, source_path, parts)
+        for result in run:
+            if result.csv is not None or result.part is not None:
                 if writer.rows == 0 and counts.rows == 0:
                     writer.write(pd_empty(result.columns))
-                writer.write_bytes(result.csv)
+                writer.write_bytes(result.csv if result.part is None else take_part(result.part))
             else:
                 writer.write(result.frame)
             counts.add(result.counts)
@@ -87,6 +112,26 @@ def _run(sources, columns, output: Path, options, layers, step, cluster: dict) -
         if counts.rows == 0 and writer.rows == 0:
             writer.write(pd_empty(output_columns(columns)))
     return counts
+
+
+def _share_files(run, tasks: _Tasks, source_path: Path, parts) -> None:
+    """Fit the tasks to what the workers see of this machine's files.
+
+    Workers that see the input read their byte ranges themselves, else the ranges carry their
+    bytes; workers that see the part folder write their results there, so neither the input
+    nor the results pass through the scheduler (on one machine, the usual case for
+    ``--workers`` and a local ``--scheduler``, they are several hundred MB each way).
+    """
+    from geo.locate_job import for_workers
+    from geo.parallel import file_stamp, sees_file, sees_folder
+
+    stamp = file_stamp(source_path)
+    sees_input = all(run.on_every_worker(sees_file, os.path.abspath(source_path), stamp))
+    source_stamp = stamp if sees_input else None
+    tasks.sources = (for_workers(source, source_stamp) for source in tasks.sources)
+    # a worker that does not see the folder returns its result as data: any one seeing it helps
+    if parts is not None and any(run.on_every_worker(sees_folder, parts.spec)):
+        tasks.options = dataclasses.replace(tasks.options, parts=parts.spec)
 
 
 def pd_empty(columns):
@@ -145,10 +190,8 @@ def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, count
     cluster = run_options(workers, scheduler, processes)
     started = time.monotonic()
     try:
-        # a cluster's workers may not see this file: send them the bytes of each range
         cols, geometry, sources = plan_tasks(input_path, rows=chunk_rows or default_rows(),
-                                             sheet=sheet, layer=layer,
-                                             ship_bytes=scheduler is not None)
+                                             sheet=sheet, layer=layer)
     except GeoError as exc:
         raise click.ClickException(str(exc)) from None
     x = _pick_column(cols, lon_col or x_col, LON_NAMES, "--lon-col/--x-col")
@@ -166,7 +209,7 @@ def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, count
     try:
         on_cluster = workers is not None or scheduler is not None
         with progress(quiet) as step, cluster_errors() if on_cluster else nullcontext():
-            counts = _run(sources, cols, output, options, layers, step, cluster)
+            counts = _run(sources, cols, input_path, output, options, layers, step, cluster)
     except GeoError as exc:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
