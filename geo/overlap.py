@@ -32,7 +32,7 @@ import pyproj
 import shapely
 
 from geo.boundaries import CONSTRAINT_KINDS, Layer
-from geo.crs import METRIC_CRS, STORAGE_CRS, get_transformer
+from geo.crs import METRIC_CRS, STORAGE_CRS, get_transformer, to_metric
 from geo.errors import GeoError
 from geo.overlap_index import metric_zones
 from geo.overlap_nearest import Nearest, nearest_boundaries, nearest_outlines
@@ -85,7 +85,7 @@ class SiteGeoms:
 
 def prepare_sites(sites: gpd.GeoDataFrame) -> SiteGeoms:
     """Project and repair the sites once, for every constraint layer they are checked against."""
-    geoms = np.asarray(shapely.make_valid(np.asarray(sites.geometry.to_crs(METRIC_CRS).array)))
+    geoms = np.asarray(shapely.make_valid(np.asarray(to_metric(sites.geometry).array)))
     dims = shapely.get_dimensions(geoms)
     return SiteGeoms(geoms, dims, _measure(geoms, dims), _scale(shapely.centroid(geoms)))
 

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from geo.boundaries import Layer
-from geo.crs import METRIC_CRS
+from geo.crs import to_metric
 
 __all__ = ["DETAIL_FIELDS", "metric_zones"]
 
@@ -78,7 +78,7 @@ def metric_zones(layer: Layer) -> dict:
     # an unzoned outline is only used for reserves that have no zone features
     keep = frame["zone"].notna() | ~frame["pa_code"].isin(zoned)
     frame = frame[keep].reset_index(drop=True)
-    geoms = frame.geometry.to_crs(METRIC_CRS).array
+    geoms = to_metric(frame.geometry).array
     geoms = np.asarray(shapely.make_valid(np.asarray(geoms)))
     shapely.prepare(geoms)
     codes = frame["pa_code"].astype(str).to_numpy()

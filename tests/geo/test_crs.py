@@ -368,6 +368,23 @@ def test_geodesic_area_handles_holes_and_orientation():
     assert crs.geodesic_area_m2(Point(111, 26)) == 0.0
 
 
+def test_metric_of_wgs84_geopandas_is_what_to_crs_gives():
+    """WGS84 GeoSeries and GeoDataFrames go through the cached transformer: same coordinates,
+    index, names and other columns as GeoPandas' ``to_crs``, the input left untouched."""
+    geoms = [Point(111.6, 26.4), box(111.0, 25.0, 111.2, 25.3), None, Point()]
+    frame = gpd.GeoDataFrame({"name": list("abcd")}, index=[7, 3, 5, 1], crs=crs.STORAGE_CRS,
+                             geometry=geoms).rename_geometry("shape")  # fmt: skip
+    for obj in (frame, frame.geometry):
+        got, want = crs.to_metric(obj), obj.to_crs(crs.METRIC_CRS)
+        assert type(got) is type(want) and got.crs.equals(want.crs)
+        assert got.index.tolist() == want.index.tolist()
+        assert got.geometry.name == want.geometry.name == "shape"
+        assert all(g.equals_exact(w, 0) if w is not None else g is None
+                   for g, w in zip(got.geometry, want.geometry, strict=True))  # fmt: skip
+    assert crs.to_metric(frame)["name"].tolist() == list("abcd")
+    assert frame.crs.equals(crs.STORAGE_CRS) and frame.geometry.iloc[0].x == 111.6
+
+
 def test_metric_on_geodataframe():
     """GeoDataFrames are reprojected with to_crs and must carry a CRS."""
     frame = gpd.GeoDataFrame({"name": ["a"]}, geometry=[Point(111.6, 26.4)], crs=crs.STORAGE_CRS)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -46,6 +47,7 @@ MIGRATED_MARK = "MIGRATED.json"  # written in the old instance folder once moved
 _CACHE_SIZE = 16
 _loaded: OrderedDict[tuple, Layer] = OrderedDict()
 _cache_lock = threading.Lock()
+_has_store: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> True
 
 
 @dataclass(frozen=True)
@@ -157,9 +159,14 @@ def pinned_version(session: Session, layer: str) -> str | None:
 def active_versions(session: Session) -> dict[str, StoredVersion | None]:
     """Return layer -> the version in use (pinned, else newest; None when none is stored)."""
     by_layer: dict[str, list[StoredVersion]] = {layer: [] for layer in LAYERS}
-    for row in session.scalars(select(BoundaryVersion)):
+    pinned: dict[str, str] = {}
+    # one round trip (every API request asks): the versions with their pins joined on
+    stmt = select(BoundaryVersion, BoundaryPin.layer).outerjoin(
+        BoundaryPin, BoundaryPin.version_id == BoundaryVersion.id)  # fmt: skip
+    for row, pin_layer in session.execute(stmt):
         by_layer.setdefault(row.layer, []).append(_stored(row))
-    pinned = pins(session)
+        if pin_layer is not None:
+            pinned[pin_layer] = row.version
     out = {}
     for layer in LAYERS:
         versions = _newest_first(by_layer[layer])
@@ -227,8 +234,18 @@ def load_version(session: Session, stored: StoredVersion) -> Layer:
 
 
 def has_store(session: Session) -> bool:
-    """Say whether the database has the boundary store tables (``yzmap init`` creates them)."""
-    return inspect(session.connection()).has_table(BoundaryVersion.__tablename__)
+    """Say whether the database has the boundary store tables (``yzmap init`` creates them).
+
+    A yes is remembered per engine (nothing drops the tables once made): the catalogue query
+    is a round trip that every API request would otherwise pay. A no is asked again.
+    """
+    engine = session.get_bind().engine  # a session may be bound to a connection
+    if engine in _has_store:
+        return True
+    found = inspect(session.connection()).has_table(BoundaryVersion.__tablename__)
+    if found:
+        _has_store[engine] = True
+    return found
 
 
 def layers_in_use(session: Session | None, data_dir: str | Path = DATA_DIR) -> LayerSet:
