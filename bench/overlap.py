@@ -10,7 +10,8 @@ Up to ``--stream-above`` sites (default 100,000): prints the time of a cold ``ov
 Above it (e.g. ``--sites 1000000``, the 绿盾 change-patch case): the patches are written to a
 GeoParquet file first (not timed), then run as ``yzmap overlap --out x.csv`` runs them: read in
 chunks, checked against every constraint layer in use, rows streamed to a CSV report, on
-``--workers`` local processes or a ``--scheduler`` cluster (``geo.parallel``); ``--format``
+forked processes as the command does by default (``--processes N``), ``--workers`` local Dask
+processes or a ``--scheduler`` cluster (``geo.parallel``); ``--format``
 parquet or gpkg for those reports. Prints the time, the rate in patches per second, the CPU
 seconds (the rate on free cores when the machine is shared) and the rows, then the rate of a
 plain geopandas pipeline doing less (sjoin, intersection area, distance, CSV) on a sample;
@@ -68,21 +69,20 @@ def write_patches(layer, n: int, path: Path, chunk: int = 100_000) -> None:
             writer.write(sites)
 
 
-def run_streamed(path: Path, out: Path, layers, chunk: int, workers, scheduler):
-    """Run the streamed overlap of ``yzmap overlap`` on a patch file; return the tally."""
+def run_streamed(path: Path, out: Path, layers, chunk: int, cluster: dict):
+    """Run the streamed overlap of ``yzmap overlap`` on a patch file; return the tally.
+
+    ``cluster`` is what the command's options give (``webmap.commands.cluster.run_options``):
+    by default forked processes of this machine, as ``yzmap overlap`` runs.
+    """
     from geo.constraints import OverlapJob
     from geo.importing.site_chunks import open_site_stream
     from geo.parallel import run_ordered
     from webmap.render.overlap_report import ReportJob, report_chunk, stream_report
 
-    if workers or scheduler:
-        from webmap.commands.cluster import quiet_dask_logs
-
-        quiet_dask_logs()  # worker start and stop chatter is not a result
     stream = open_site_stream(path, rows=chunk)
     job = ReportJob(OverlapJob(layers), out.suffix.lstrip("."))
-    with run_ordered(report_chunk, stream.chunks(), shared=job, workers=workers,
-                     scheduler=scheduler) as results:  # fmt: skip
+    with run_ordered(report_chunk, stream.chunks(), shared=job, **cluster) as results:
         return stream_report(results, out), stream.features
 
 
@@ -118,12 +118,16 @@ def bench_streamed(args, layers) -> None:
         write_patches(layers.protected_areas, args.sites, src)
         print(f"wrote {args.sites:,} patches to GeoParquet in {time.perf_counter() - t0:.1f} s "
               f"({src.stat().st_size / 2**20:.0f} MiB; not timed)")  # fmt: skip
+        from webmap.commands.cluster import run_options
+
+        cluster = run_options(args.workers, args.scheduler, args.processes)
         t0, cpu0 = time.perf_counter(), _cpu_seconds()
-        tally, n = run_streamed(src, out, layers, args.chunk_size, args.workers, args.scheduler)
+        tally, n = run_streamed(src, out, layers, args.chunk_size, cluster)
         took, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
         print(f"{n:,} patches -> {tally.rows:,} rows: {dict(tally.relations.most_common())}")
         print(f"report: {out.stat().st_size / 2**20:.0f} MiB {args.format}")
-        where = args.scheduler or f"{args.workers or 1} process(es)"
+        where = (args.scheduler or args.workers and f"{args.workers} Dask workers"
+                 or f"{cluster['processes']} forked process(es)")
         print(f"time: {took:.1f} s on {where}, rate {n / took:,.0f} patches/s; "
               f"target for 1,000,000: < 120 s on 2 cores")  # fmt: skip
         print(f"CPU: {cpu:.1f} s (this process and local workers), {n / cpu:,.0f} patches per "
@@ -143,7 +147,9 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=50_000)
     parser.add_argument("--format", choices=("csv", "parquet", "gpkg"), default="csv",
                         help="report format of the streamed run")
-    parser.add_argument("--workers", type=int, default=None, help="local worker processes")
+    parser.add_argument("--workers", type=int, default=None, help="local Dask worker processes")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="forked processes (default: as yzmap overlap, usable cores up to 4)")
     parser.add_argument("--scheduler", default=None, help="Dask scheduler tcp://host:port")
     parser.add_argument(
         "--database", default=None,
