@@ -354,7 +354,7 @@ def _pipelines() -> dict[str, str]:
 
 def _remember_pipeline(key: str, definition: str) -> None:
     """Add one pipeline to the saved ones (only single pipelines without grids are kept)."""
-    from geo.disk_cache import cache_dir, write_atomically
+    from geo.disk_cache import cache_dir, store
 
     folder = cache_dir()
     if folder is None or not definition.startswith("proj=pipeline") or "grids=" in definition:
@@ -362,7 +362,7 @@ def _remember_pipeline(key: str, definition: str) -> None:
     saved = _pipelines()
     saved[key] = definition
     data = json.dumps(saved, ensure_ascii=False, indent=1).encode("utf-8")
-    write_atomically(folder / _PIPELINES, lambda fh: fh.write(data))
+    store(folder / _PIPELINES, lambda fh: fh.write(data))
 
 
 def to_wgs84(x, y, *, datum: str = "wgs84", crs=None):
@@ -440,27 +440,31 @@ def to_metric(obj):
     (500000.0, 2877)
     """
     if hasattr(obj, "to_crs"):
-        if obj.crs is None:
-            raise UnknownCRS("几何数据没有坐标系，无法投影到 EPSG:4546")
-        if obj.crs.equals(STORAGE_CRS):
-            # the process's cached transformer (its pipeline kept on disk): GeoPandas would
-            # have PROJ search for the pipeline again on each call, ~70 ms of a command's start
-            return _with_geometry(obj, _transform_geometry(np.asarray(obj.geometry.array),
-                                                           STORAGE_CRS, METRIC_CRS), METRIC_CRS)
-        return obj.to_crs(METRIC_CRS)
+        return _reproject(obj, STORAGE_CRS, METRIC_CRS,
+                          "几何数据没有坐标系，无法投影到 EPSG:4546")
     return _transform_geometry(obj, STORAGE_CRS, METRIC_CRS)
 
 
-def _with_geometry(obj, geoms: np.ndarray, crs: str):
-    """A copy of a GeoSeries or GeoDataFrame with ``geoms`` (in ``crs``) as its geometry."""
+def _reproject(obj, src: str, dst: str, no_crs: str):
+    """A GeoSeries or GeoDataFrame in ``dst``; ``no_crs`` is the error when it carries no CRS.
+
+    From ``src`` it goes through the process's cached transformer (its pipeline kept on disk):
+    GeoPandas' ``to_crs`` has PROJ search for the pipeline again on each call, ~70 ms of a
+    command's start. The coordinates are the same; other CRSs take ``to_crs``.
+    """
     import geopandas as gpd
 
-    series = gpd.GeoSeries(geoms, index=obj.index, crs=crs, name=obj.geometry.name)
+    if obj.crs is None:
+        raise UnknownCRS(no_crs)
+    if not obj.crs.equals(src):
+        return obj.to_crs(dst)
+    geoms = _transform_geometry(np.asarray(obj.geometry.array), src, dst)
+    series = gpd.GeoSeries(geoms, index=obj.index, crs=dst, name=obj.geometry.name)
     if isinstance(obj, gpd.GeoSeries):
         return series
     out = obj.copy()
     out[obj.geometry.name] = series
-    return out.set_crs(crs, allow_override=True)
+    return out.set_crs(dst, allow_override=True)
 
 
 def from_metric(obj):
@@ -474,9 +478,8 @@ def from_metric(obj):
     (111.6, 26.42)
     """
     if hasattr(obj, "to_crs"):
-        if obj.crs is None:
-            raise UnknownCRS("几何数据没有坐标系，无法从 EPSG:4546 转回经纬度")
-        return obj.to_crs(STORAGE_CRS)
+        return _reproject(obj, METRIC_CRS, STORAGE_CRS,
+                          "几何数据没有坐标系，无法从 EPSG:4546 转回经纬度")
     return _transform_geometry(obj, METRIC_CRS, STORAGE_CRS)
 
 

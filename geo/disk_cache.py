@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["CACHE_ENV", "cache_dir", "write_atomically"]
+from geo.files import write_atomically
+
+__all__ = ["CACHE_ENV", "cache_dir", "store"]
 
 CACHE_ENV = "YZMAP_CACHE_DIR"
 
@@ -32,24 +33,16 @@ def cache_dir() -> Path | None:
     return Path(base) / "yzmap"
 
 
-def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> bool:
-    """Write ``path`` through a temporary file renamed into place; False (logged) on failure.
+def store(path: Path, write: Callable[[BinaryIO], None]) -> bool:
+    """Write a cache entry through ``geo.files`` (never half-written); False, logged, on failure.
 
-    Readers never see half a file, and two processes writing the same key both succeed.
+    Two processes writing the same key both succeed; a read-only or full disk only costs the
+    next run the work again.
     """
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-        with os.fdopen(fd, "wb") as fh:
+        with write_atomically(path) as fh:
             write(fh)
-        os.replace(tmp, path)
         return True
-    except OSError as exc:  # read-only or full disk: the cache is an optimisation only
+    except OSError as exc:  # the cache is an optimisation only
         log.info("not cached in %s: %s", path.parent, exc)
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
         return False

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from geo.disk_cache import cache_dir, write_atomically
+from geo.disk_cache import cache_dir, store
 from geo.index import GridIndex
 
 __all__ = ["cached_grid", "grid_key"]
@@ -82,4 +82,4 @@ def _read(path: Path, geoms: np.ndarray) -> GridIndex | None:
 def _write(path: Path, index: GridIndex) -> None:
     """Save ``index`` at ``path`` (atomically; a failure only costs the next run a build)."""
     arrays = {name: np.asarray(getattr(index, name)) for name in _SCALARS + _ARRAYS}
-    write_atomically(path, lambda fh: np.savez(fh, **arrays))
+    store(path, lambda fh: np.savez(fh, **arrays))

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-__all__ = ["MAX_DEFAULT_PROCESSES", "default_processes", "can_fork", "run_forked"]
+__all__ = ["MAX_DEFAULT_PROCESSES", "can_fork", "default_processes", "in_order", "run_forked"]
 
 MAX_DEFAULT_PROCESSES = 4  # beyond this a bulk job is memory- or disk-bound on a desktop
 TASKS_PER_PROCESS = 2  # outstanding tasks per process: keeps them busy, memory bounded
@@ -68,16 +68,25 @@ def run_forked(func: Callable[[Any, Any], Any], tasks: Iterable, shared: Any,
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
                                initializer=_ignore_interrupts)
     try:
-        pending: deque = deque()
-        for task in tasks:
-            pending.append(pool.submit(_call, func, task))
-            if len(pending) >= limit:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        yield from in_order(lambda task: pool.submit(_call, func, task), tasks, limit, deque())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _shared = None
+
+
+def in_order(submit: Callable[[Any], Any], tasks: Iterable, limit: int,
+             pending: deque) -> Iterator[Any]:  # fmt: skip
+    """Yield the results of ``submit(task)`` futures in task order, at most ``limit`` outstanding.
+
+    ``pending`` holds the outstanding futures (a caller that stops early cancels them); any
+    future with ``result()`` will do: the standard library's here, Dask's in ``geo.parallel``.
+    """
+    for task in tasks:
+        pending.append(submit(task))
+        if len(pending) >= limit:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _ignore_interrupts() -> None:

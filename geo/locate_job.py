@@ -23,7 +23,7 @@ import pandas as pd
 from geo.boundaries import LayerSet
 from geo.bulk_locate import TextCache, locate_chunk, locate_columns
 from geo.locate import NOTE_PREFIX, OUTPUT_COLUMNS
-from geo.parallel import sees_file, write_part
+from geo.part_files import sees_file, write_part
 from geo.tables import TableError, csv_header, read_chunks, scan_csv
 from geo.tables.csv_text import csv_fields, encode_csv_rows, join_csv_fields
 
@@ -39,7 +39,7 @@ _texts = TextCache()  # per process: geocoding depends on the shipped gazetteer 
 class LocateOptions:
     """Which columns hold what, how to read them and the output format (its suffix).
 
-    ``parts`` (a ``geo.parallel.PartFolder.spec``) asks workers that see that folder to write
+    ``parts`` (a ``geo.part_files.PartFolder.spec``) asks workers that see that folder to write
     CSV results there as part files rather than return them.
     """
 
@@ -59,7 +59,7 @@ class CsvRange:
 
     ``data`` carries the bytes themselves, for workers that cannot see the file (a cluster on
     other machines); without it the worker reads them from ``path``, after checking the file
-    still has ``stamp`` (``geo.parallel.file_stamp``) when one is given.
+    still has ``stamp`` (``geo.part_files.file_stamp``) when one is given.
     """
 
     path: str

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 import geo.locate_job
-import geo.parallel
+import geo.part_files
 from geo.locate_job import CsvRange, LocateOptions, locate_task
-from geo.parallel import file_stamp
+from geo.part_files import file_stamp
 from geo.tables import TableError
 from tests.dask_cluster import cli_cluster, scheduler_idle
 from webmap.cli import main
@@ -68,7 +68,7 @@ def handover(monkeypatch):
     """Record how the tasks travelled: the input stamps given to ``for_workers`` (None: bytes
     sent) and the part files the command took (each must be gone once taken)."""
     seen = {"stamps": [], "parts": []}
-    for_workers, take_part = geo.locate_job.for_workers, geo.parallel.take_part
+    for_workers, take_part = geo.locate_job.for_workers, geo.part_files.take_part
 
     def recording_for_workers(source, stamp):
         """Note the stamp, then prepare the source as usual."""
@@ -83,7 +83,7 @@ def handover(monkeypatch):
         return data
 
     monkeypatch.setattr(geo.locate_job, "for_workers", recording_for_workers)
-    monkeypatch.setattr(geo.parallel, "take_part", recording_take_part)
+    monkeypatch.setattr(geo.part_files, "take_part", recording_take_part)
     return seen
 
 
@@ -123,16 +123,16 @@ def test_workers_seeing_no_file_get_and_return_bytes(cluster, serial_run, tmp_pa
                                                      monkeypatch):
     """Workers that do not see the input (its stamp differs there) are sent the bytes of each
     range; workers that do not see the part folder (another token) return their rows."""
-    real_enter = geo.parallel.PartFolder.__enter__
+    real_enter = geo.part_files.PartFolder.__enter__
 
     def elsewhere(folder):
         """Create the folder, but with a token the workers will not match."""
         real_enter(folder)
-        (folder.path / geo.parallel.TOKEN_NAME).write_text("another machine's", encoding="ascii")
+        (folder.path / geo.part_files.TOKEN_NAME).write_text("another machine's", encoding="ascii")
         return folder
 
-    monkeypatch.setattr(geo.parallel, "file_stamp", lambda path: (-1, -1))
-    monkeypatch.setattr(geo.parallel.PartFolder, "__enter__", elsewhere)
+    monkeypatch.setattr(geo.part_files, "file_stamp", lambda path: (-1, -1))
+    monkeypatch.setattr(geo.part_files.PartFolder, "__enter__", elsewhere)
     src, serial = serial_run
     out = tmp_path / "apart.csv"
     _locate(src, out, "--scheduler", cluster.scheduler.address)
@@ -158,7 +158,7 @@ def test_failed_task_leaves_no_output_nor_parts(cluster, tmp_path):
 
 def test_interrupted_run_leaves_no_output_nor_parts(cluster, serial_run, tmp_path, monkeypatch):
     """Ctrl-C while the parts are copied: the run is cancelled, nothing is left behind."""
-    take_part, taken = geo.parallel.take_part, []
+    take_part, taken = geo.part_files.take_part, []
 
     def interrupted(path):
         """Take two parts, then act as if the user pressed Ctrl-C."""
@@ -167,7 +167,7 @@ def test_interrupted_run_leaves_no_output_nor_parts(cluster, serial_run, tmp_pat
         taken.append(path)
         return take_part(path)
 
-    monkeypatch.setattr(geo.parallel, "take_part", interrupted)
+    monkeypatch.setattr(geo.part_files, "take_part", interrupted)
     src, _ = serial_run
     out = tmp_path / "stopped.csv"
     result = CliRunner().invoke(main, ["locate", str(src), "--out", str(out), "--chunk-rows",

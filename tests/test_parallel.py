@@ -21,16 +21,8 @@ import shapely
 from geo.boundaries import load_shipped
 from geo.dask_shared import SharedData, dumps_shared
 from geo.lookup import attribute_points, warm_indexes
-from geo.parallel import (
-    PartFolder,
-    SchedulerUnreachable,
-    file_stamp,
-    run_ordered,
-    sees_file,
-    sees_folder,
-    take_part,
-    write_part,
-)
+from geo.parallel import SchedulerUnreachable, run_ordered
+from geo.part_files import PartFolder, file_stamp, sees_file, sees_folder, take_part, write_part
 from tests.dask_cluster import cli_cluster, scheduler_idle
 
 # the scheduler and workers import geo from the venv, but this module only from the checkout

@@ -381,6 +381,11 @@ def test_metric_of_wgs84_geopandas_is_what_to_crs_gives():
         assert got.geometry.name == want.geometry.name == "shape"
         assert all(g.equals_exact(w, 0) if w is not None else g is None
                    for g, w in zip(got.geometry, want.geometry, strict=True))  # fmt: skip
+    metric = frame.to_crs(crs.METRIC_CRS)
+    back, want = crs.from_metric(metric), metric.to_crs(crs.STORAGE_CRS)
+    assert back.crs.equals(want.crs) and back.index.tolist() == want.index.tolist()
+    assert all(g.equals_exact(w, 0) if w is not None else g is None
+               for g, w in zip(back.geometry, want.geometry, strict=True))  # fmt: skip
     assert crs.to_metric(frame)["name"].tolist() == list("abcd")
     assert frame.crs.equals(crs.STORAGE_CRS) and frame.geometry.iloc[0].x == 111.6
 

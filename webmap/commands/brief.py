@@ -43,7 +43,7 @@ def dispatch_paths(out: Path, dispatch_out: str | None) -> tuple[Path, Path]:
 def brief_command(out: str, as_of, since, dispatch_out: str | None, size: str,
                   quiet: bool) -> None:  # fmt: skip
     """生成汇报材料 PDF（全市地图、各县区数据与分页、逾期清单、回看）和调度通报。"""
-    from webmap.ledger.files import write_atomically
+    from geo.files import write_atomically
     from webmap.render.briefing import dispatch
     from webmap.render.briefing.pack import build_pack
 

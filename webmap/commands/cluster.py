@@ -79,6 +79,11 @@ def run_options(workers: int | None, scheduler: str | None,
     return {"workers": None, "scheduler": None, "processes": processes or default_processes()}
 
 
+def uses_cluster(run: dict) -> bool:
+    """Say whether ``run_options`` chose a Dask cluster (``--workers`` or ``--scheduler``)."""
+    return run["workers"] is not None or run["scheduler"] is not None
+
+
 def quiet_dask_logs() -> None:
     """Keep Dask's info-level logging (workers starting, connections) off the terminal."""
     import distributed  # noqa: F401 - importing it installs the handlers whose level we set

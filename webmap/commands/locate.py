@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from webmap.commands import open_ledger, version_line
-from webmap.commands.cluster import cluster_errors, cluster_options, run_options
+from webmap.commands.cluster import cluster_errors, cluster_options, run_options, uses_cluster
 from webmap.commands.progress import progress, quiet_option, summary
 from webmap.commands.zh import os_error_message
 
@@ -81,12 +81,13 @@ def _run(sources, columns, source_path: Path, output: Path, options, layers, ste
          cluster: dict) -> object:
     """Stream the task sources through ``locate_task`` in order into ``output``; return counts."""
     from geo.locate_job import Counts, locate_task, output_columns
-    from geo.parallel import PartFolder, run_ordered, take_part
+    from geo.parallel import run_ordered
+    from geo.part_files import PartFolder, take_part
     from geo.tables import TableWriter
 
     counts = Counts()
     tasks = _Tasks(sources, options)
-    on_cluster = cluster.get("workers") is not None or cluster.get("scheduler") is not None
+    on_cluster = uses_cluster(cluster)
     if on_cluster:
         from geo.lookup import warm_indexes
 
@@ -123,7 +124,7 @@ def _share_files(run, tasks: _Tasks, source_path: Path, parts) -> None:
     ``--workers`` and a local ``--scheduler``, they are several hundred MB each way).
     """
     from geo.locate_job import for_workers
-    from geo.parallel import file_stamp, sees_file, sees_folder
+    from geo.part_files import file_stamp, sees_file, sees_folder
 
     stamp = file_stamp(source_path)
     sees_input = all(run.on_every_worker(sees_file, os.path.abspath(source_path), stamp))
@@ -207,8 +208,7 @@ def locate(input_path, output, lon_col, lat_col, x_col, y_col, datum, crs, count
     with open_ledger(require_schema=False, create=False) as ledger:
         layers = ledger.layers
     try:
-        on_cluster = workers is not None or scheduler is not None
-        with progress(quiet) as step, cluster_errors() if on_cluster else nullcontext():
+        with progress(quiet) as step, cluster_errors() if uses_cluster(cluster) else nullcontext():
             counts = _run(sources, cols, input_path, output, options, layers, step, cluster)
     except GeoError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -42,7 +42,7 @@ def snapshot_command(
     out: str, size: str, title: str | None, basemap: str, as_of, quiet: bool, **filters
 ) -> None:
     """把筛选出的问题（与地图页筛选结果一致）绘成 PNG 或 PDF 专题图。"""
-    from webmap.ledger.files import write_atomically
+    from geo.files import write_atomically
     from webmap.render.basemaps import BASEMAPS
     from webmap.render.snapshot import render_snapshot
 

@@ -9,7 +9,7 @@ A backup is one tar file (gzip-compressed when its name ends in ``.gz``) holding
   versions live in the database, so they come along;
 - ``uploads/...``: the evidence photos and files under ``UPLOAD_DIR``.
 
-The archive is written beside its target and renamed into place (``webmap.ledger.files``), so a
+The archive is written beside its target and renamed into place (``geo.files``), so a
 failed or killed backup leaves no half-written file. ``restore_backup`` refuses a database that
 already holds a schema, restores, then compares the counts with the manifest.
 """
@@ -31,9 +31,9 @@ from pathlib import Path, PurePosixPath
 
 from sqlalchemy import inspect, make_url, text
 
+from geo.files import atomic_path
 from webmap.config import upload_dir
 from webmap.ledger.db import database_name, make_engine, schema_status
-from webmap.ledger.files import atomic_path
 
 FORMAT = "yzmap-backup-1"
 # the tables whose row counts a restore must reproduce exactly

@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session
 
 from geo.boundaries import DATA_DIR, Layer, LayerSet, make_layer, shipped_layers
 from geo.errors import BoundaryDataError
+from geo.files import write_atomically
 from geo.importer import ImportResult
 from geo.models import LayerInfo
 from webmap.ledger.db import database_name
 from webmap.ledger.events import record_event
-from webmap.ledger.files import write_atomically
 from webmap.ledger.models import BoundaryFeature, BoundaryPin, BoundaryVersion
 from webmap.ledger.vocabulary import IMPORTABLE_LAYERS
 

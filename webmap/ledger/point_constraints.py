@@ -16,11 +16,10 @@ from __future__ import annotations
 import itertools
 import threading
 
-import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.crs import METRIC_CRS, STORAGE_CRS
+from geo.crs import to_metric
 from geo.overlap_index import metric_zones
 from webmap.ledger.constraints import issue_constraints
 
@@ -95,7 +94,7 @@ def _fill_points(out: list, rows: list, geoms: np.ndarray, categories: list, lay
     """Fill ``out`` at ``rows`` (points ``geoms``): one join per distinct (zones, category)."""
     # projected as ``geo.overlap.prepare_sites`` projects the sites of the join, so a point on
     # a zone's edge falls on the same side here as there
-    metric = np.asarray(gpd.GeoSeries(geoms, crs=STORAGE_CRS).to_crs(METRIC_CRS).array)
+    metric = to_metric(geoms)
     zones = [[] for _ in rows]
     for layer in in_use:
         token = layer.cache.setdefault("point_zones_token", next(_TOKENS))

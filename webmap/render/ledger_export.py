@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from webmap.ledger.files import atomic_path
+from geo.files import atomic_path
 from webmap.ledger.io.formulas import neutralise_row, neutralise_text
 from webmap.ledger.io.rows import headers, issue_row
 from webmap.ledger.io.template import COLUMNS

@@ -21,9 +21,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.constraints import OverlapJob
+from geo.files import atomic_path
 from geo.overlap import COLUMNS
 from geo.tables import XLSX_MAX_ROWS, TableWriter
-from webmap.ledger.files import atomic_path
 from webmap.ledger.vocabulary import CONSTRAINT_TITLES, ILLUSTRATIVE_MARK, RELATION_GROUPS
 
 FORMATS = ("csv", "xlsx", "geojson")

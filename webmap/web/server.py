@@ -5,7 +5,7 @@ worker the current process serves, with more it forks that many workers that acc
 shared socket (the kernel spreads connections, so reads scale with cores) and restarts a worker
 that dies. On SIGTERM or SIGINT each worker stops accepting, lets the requests it has finish
 (up to ``SHUTDOWN_GRACE_SECONDS``), then exits; the parent waits for them. Files are only ever
-written through ``webmap.ledger.files`` (temporary file, then rename) and database writes are
+written through ``geo.files`` (temporary file, then rename) and database writes are
 transactions, so a stop, even a kill -9, leaves no half-written file or row.
 """
 

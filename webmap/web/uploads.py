@@ -17,8 +17,8 @@ from pathlib import Path
 
 from flask import abort, current_app, render_template, request
 
+from geo.files import write_atomically
 from webmap.config import upload_dir
-from webmap.ledger.files import write_atomically
 from webmap.web.wording import for_web
 
 PENDING_MAX_AGE_S = 24 * 3600

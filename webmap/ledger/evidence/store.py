@@ -18,6 +18,7 @@ from pathlib import Path, PurePath
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geo.files import write_atomically
 from geo.photo import PhotoError
 from webmap.ledger import workflow
 from webmap.ledger.events import LedgerError, record_event
@@ -33,7 +34,6 @@ from webmap.ledger.evidence.checks import (
     worst,
 )
 from webmap.ledger.evidence.images import PHOTO_SUFFIXES, PreparedPhoto, prepare_photo
-from webmap.ledger.files import write_atomically
 from webmap.ledger.models import Event, EvidencePhoto, Issue, ProgressUpdate, SignOff, to_shape
 from webmap.ledger.vocabulary import PHOTO_PHASES
 

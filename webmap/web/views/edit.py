@@ -22,6 +22,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
+from geo.files import write_atomically
 from webmap.config import upload_dir as configured_upload_dir
 from webmap.ledger import workflow
 from webmap.ledger.access import can
@@ -29,7 +30,6 @@ from webmap.ledger.db import transaction
 from webmap.ledger.events import LedgerError, update_issue
 from webmap.ledger.evidence.checks import EvidenceRules
 from webmap.ledger.evidence.store import evidence_file, store_signoff_photos
-from webmap.ledger.files import write_atomically
 from webmap.ledger.models import utcnow
 from webmap.ledger.vocabulary import STAGE_OF_STATUS
 from webmap.web.auth import current_user, requires
